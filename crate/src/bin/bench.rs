@@ -1,0 +1,150 @@
+//! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px.
+//!
+//! ```text
+//! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
+//! ```
+//!
+//! Each size runs one scale with the default objective (content `relu4_2`, style `relu1_1` …
+//! `relu5_1`) and L-BFGS; the first iteration (shader compilation, allocation) is timed
+//! apart from the steady ones. Inputs are synthetic, so no image files are needed.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use style_transfer::native::{Backend, device};
+use style_transfer::weights::CONV_CHANNELS;
+use style_transfer::{Image, StyleImage, StyleOptions, Stylizer, VggLayer, VggWeights};
+
+const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
+
+fn main() {
+    let mut backends = vec![Backend::Cpu, Backend::Gpu];
+    let mut sizes = vec![128u32, 256, 512];
+    let mut iterations = 5u32;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        match (pair[0].as_str(), pair.get(1).map(String::as_str)) {
+            ("--backend", Some("cpu")) => backends = vec![Backend::Cpu],
+            ("--backend", Some("gpu")) => backends = vec![Backend::Gpu],
+            ("--backend", Some("all")) => {}
+            ("--sizes", Some(list)) => {
+                sizes = list
+                    .split(',')
+                    .map(|s| s.parse().expect("a size"))
+                    .collect()
+            }
+            ("--iterations", Some(n)) => iterations = n.parse().expect("a count"),
+            _ => panic!("usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N]"),
+        }
+    }
+    let weights = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
+    println!(
+        "| backend | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for backend in backends {
+        let device = match device(backend) {
+            Ok(d) => d,
+            Err(e) => {
+                println!("| {backend:?} | - | unavailable: {e} | | | | |");
+                continue;
+            }
+        };
+        let stylizer = Stylizer::new(&weights, &device);
+        for &size in &sizes {
+            let content = pattern(size, 1);
+            let style = pattern(size, 7);
+            let options = StyleOptions {
+                size,
+                min_scale: size,
+                iterations: iterations + 1,
+                ..Default::default()
+            };
+            let mut stamps = vec![Instant::now()];
+            pollster::block_on(stylizer.stylize(
+                &content,
+                &[StyleImage {
+                    image: &style,
+                    weight: 1.0,
+                }],
+                &options,
+                |_| {
+                    stamps.push(Instant::now());
+                    ControlFlow::Continue(())
+                },
+            ))
+            .expect("benchmark run");
+            let first = stamps[1] - stamps[0];
+            let steady = (stamps[stamps.len() - 1] - stamps[1]) / iterations;
+            let gflop = iteration_flops(size, size) / 1e9;
+            let memory = match backend {
+                Backend::Cpu => peak_rss(),
+                Backend::Gpu => device
+                    .memory_pool_usage()
+                    .map(|u| format!("{:.0} MiB reserved", u.bytes_reserved as f64 / 1048576.0))
+                    .unwrap_or_else(|| "n/a".into()),
+            };
+            println!(
+                "| {backend:?} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
+                ms(first),
+                steady.as_secs_f64() * 1e3,
+                gflop / steady.as_secs_f64(),
+            );
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1e3)
+}
+
+/// A deterministic colourful test pattern.
+fn pattern(size: u32, seed: u32) -> Image {
+    let n = (size * size) as usize;
+    let data = (0..3 * n)
+        .map(|i| {
+            let (c, p) = ((i / n) as u32, (i % n) as u32);
+            let (x, y) = (p % size, p / size);
+            let v = ((x * (3 + seed + c) + y * (5 + 2 * seed)) % 97) as f32 / 96.0;
+            0.5 + 0.5 * (v * 6.28 + c as f32).sin()
+        })
+        .collect();
+    Image::from_planar(size, size, data).expect("valid pattern")
+}
+
+/// Floating-point operations of one iteration at `width × height`: the VGG forward pass
+/// through `relu5_1` (2 per multiply-add), the backward pass to the input (the same
+/// convolutions again: no weight gradients are needed), and the Gram matrices forward and
+/// backward; elementwise work is ignored.
+fn iteration_flops(width: u32, height: u32) -> f64 {
+    let mut pixels = f64::from(width) * f64::from(height);
+    let mut total = 0.0;
+    for (i, &(cin, cout)) in CONV_CHANNELS.iter().enumerate() {
+        total += 2.0 * 2.0 * 9.0 * cin as f64 * cout as f64 * pixels;
+        let layer = VggLayer::ALL[i];
+        let style_layer = StyleOptions::default()
+            .style_layers
+            .iter()
+            .any(|l| l.0 == layer);
+        if style_layer {
+            total += 3.0 * 2.0 * (cout * cout) as f64 * pixels;
+        }
+        if [1, 3, 6, 9].contains(&i) {
+            pixels /= 4.0;
+        }
+    }
+    total
+}
+
+/// Peak resident memory of this process (Linux), as a string.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_string())
+        })
+        .map(|kb| format!("{kb} RSS (process peak)"))
+        .unwrap_or_else(|| "n/a".into())
+}

