@@ -18,4 +18,18 @@ if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
   apt_install mesa-vulkan-drivers libvulkan1
 fi
 
-vulkan_driver() { echo "Mesa lavapipe (software Vulkan)"; }
+# Chromium for the browser tests (WebGPU runs on its SwiftShader).
+if ! command -v chromium >/dev/null; then
+  echo "installing Debian's chromium" >&2
+  apt_install chromium
+fi
+
+# The Rust target of the web build; the pinned wasm-bindgen CLI is installed by www/build.mjs.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+# playwright-core, at the version in tests/package-lock.json.
+if [ ! -d tests/node_modules/playwright-core ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
+  (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -24,17 +24,17 @@ fn dot(a: &Tensor<4>, b: &Tensor<4>) -> Tensor<4> {
 #[derive(Debug)]
 pub enum PixelOptimizer {
     /// See [`Lbfgs`].
-    Lbfgs(Lbfgs),
+    Lbfgs(Box<Lbfgs>),
     /// See [`Adam`].
-    Adam(Adam),
+    Adam(Box<Adam>),
 }
 
 impl PixelOptimizer {
     /// Fresh state for `kind`.
     pub fn new(kind: Optimizer) -> Self {
         match kind {
-            Optimizer::Lbfgs { history } => Self::Lbfgs(Lbfgs::new(history)),
-            Optimizer::Adam { learning_rate } => Self::Adam(Adam::new(learning_rate)),
+            Optimizer::Lbfgs { history } => Self::Lbfgs(Box::new(Lbfgs::new(history))),
+            Optimizer::Adam { learning_rate } => Self::Adam(Box::new(Adam::new(learning_rate))),
         }
     }
 
@@ -143,18 +143,18 @@ impl Lbfgs {
     }
 
     fn step(&mut self, x: Tensor<4>, g: Tensor<4>, loss: f32, values: &[f32]) -> Tensor<4> {
-        if let (Some((s, y)), [_, ys, yy, ..]) = (self.candidate.take(), values) {
-            if *ys > MIN_CURVATURE {
-                if self.corrections.len() == self.history {
-                    self.corrections.pop_front();
-                }
-                self.corrections.push_back(Correction {
-                    s,
-                    y,
-                    rho: 1.0 / ys,
-                });
-                self.gamma = ys / yy;
+        if let (Some((s, y)), [_, ys, yy, ..]) = (self.candidate.take(), values)
+            && *ys > MIN_CURVATURE
+        {
+            if self.corrections.len() == self.history {
+                self.corrections.pop_front();
             }
+            self.corrections.push_back(Correction {
+                s,
+                y,
+                rho: 1.0 / ys,
+            });
+            self.gamma = ys / yy;
         }
         let rose = self.accepted.as_ref().is_some_and(|a| loss > a.loss);
         if rose {

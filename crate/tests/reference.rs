@@ -69,9 +69,10 @@ fn float_weights() -> VggWeights {
 }
 
 /// Both engines compute in float32 but sum in different orders, so activations differ by
-/// rounding only: relative errors of order 1e-7 per operation, growing with depth to about
-/// 1e-6. A wrong kernel layout, channel order or mean would give errors of order 1.
-const ENGINE_TOLERANCE: f64 = 1e-4;
+/// rounding only: measured 1e-7 to 1e-6 relative error, growing with depth. The bound keeps
+/// a tenfold margin; a wrong kernel layout, channel order, mean or padding gives errors of
+/// order 1e-2 to 1.
+const ENGINE_TOLERANCE: f64 = 1e-5;
 
 #[test]
 fn float_features_match_onnx_runtime() {
@@ -88,9 +89,10 @@ fn float_features_match_onnx_runtime() {
     }
 }
 
-/// Int8 with a scale per output channel keeps each kernel to about 0.5 % RMS error; through
-/// the network the errors add up to a few percent at the deepest layer.
-const INT8_TOLERANCE: [f64; 6] = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06];
+/// Int8 with a scale per output channel keeps each kernel within 0.4–1.9 % RMS error; through
+/// the network the feature error grows from 0.35 % at relu1_1 to 1.7 % at relu5_1 on the
+/// test photo (see models/README.md). The bounds leave about a twofold margin.
+const INT8_TOLERANCE: [f64; 6] = [0.007, 0.014, 0.022, 0.03, 0.03, 0.035];
 
 #[test]
 fn int8_features_stay_close_to_float() {

@@ -106,7 +106,7 @@ fn pattern(size: u32, seed: u32) -> Image {
             let (c, p) = ((i / n) as u32, (i % n) as u32);
             let (x, y) = (p % size, p / size);
             let v = ((x * (3 + seed + c) + y * (5 + 2 * seed)) % 97) as f32 / 96.0;
-            0.5 + 0.5 * (v * 6.28 + c as f32).sin()
+            0.5 + 0.5 * (v * std::f32::consts::TAU + c as f32).sin()
         })
         .collect();
     Image::from_planar(size, size, data).expect("valid pattern")

@@ -1,0 +1,121 @@
+// Shared by the browser tests: Debian's Chromium through playwright-core, WebGPU on
+// SwiftShader, the app served on 127.0.0.1, and every console error or page error recorded
+// so that a test can fail on it.
+
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { serve } from '../../www/serve.mjs';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const fixture = (name) => join(root, 'tests', 'fixtures', name);
+export const fixtureBytes = (name) => readFileSync(fixture(name));
+
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false) and the server. */
+export async function start({ webgpu = true } = {}) {
+  const { server, url } = await serve({ port: 0 });
+  const profile = mkdtempSync(join(tmpdir(), 'style-transfer-chromium-'));
+  const args = [...CHROMIUM_ARGS];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  // A fresh profile each time: nothing cached from an earlier run.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args,
+    ignoreDefaultArgs: ['--headless'],
+    viewport: { width: 1000, height: 900 },
+  });
+  const errors = [];
+  const requests = [];
+  context.on('page', (page) => watch(page, errors));
+  context.on('request', (request) => requests.push(request));
+  return {
+    url,
+    context,
+    errors,
+    requests,
+    async page(path = '') {
+      const page = await context.newPage();
+      await page.goto(url + path);
+      return page;
+    },
+    async close() {
+      await context.close();
+      server.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+function watch(page, errors) {
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  page.on('worker', (worker) => worker.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`worker console.error: ${message.text()}`);
+  }));
+}
+
+/** Waits until the engine reports ready, and returns its backend. */
+export async function ready(page) {
+  await page.waitForSelector('body[data-ready]', { timeout: 180_000 });
+  return page.evaluate(() => document.body.dataset.ready);
+}
+
+/** Chooses the photo and the painting through the real file inputs. */
+export async function choose(page, { content = fixture('photo.jpg'), styles = [fixture('painting.png')] } = {}) {
+  await page.setInputFiles('#content-input', content);
+  await page.setInputFiles('#style-input', styles);
+}
+
+/** Sets a tiny run: `size` px, `iterations` steps. */
+export async function tiny(page, size = 32, iterations = 4) {
+  await page.selectOption('#preset', 'custom');
+  await page.fill('#size', String(size));
+  await page.fill('#iterations', String(iterations));
+}
+
+/** Clicks Start and waits for the run to end; returns the progress text. */
+export async function run(page, timeout = 300_000) {
+  await page.click('#start');
+  await page.waitForFunction(
+    () => /^(Done|Cancelled)/.test(document.getElementById('progress-text').textContent) ||
+      !document.getElementById('message').hidden,
+    null,
+    { timeout },
+  );
+  return page.textContent('#progress-text');
+}
+
+/** Mean absolute difference (0–255) between the output canvas and the photo at its size. */
+export function differenceFromPhoto(page) {
+  return page.evaluate(async () => {
+    const output = document.getElementById('output');
+    const { width, height } = output;
+    const photo = document.getElementById('content-preview');
+    const scratch = new OffscreenCanvas(width, height);
+    const context = scratch.getContext('2d');
+    context.drawImage(photo, 0, 0, width, height);
+    const a = context.getImageData(0, 0, width, height).data;
+    const b = output.getContext('2d').getImageData(0, 0, width, height).data;
+    let sum = 0;
+    for (let i = 0; i < a.length; i += 4) {
+      sum += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]);
+    }
+    return sum / ((a.length / 4) * 3);
+  });
+}

@@ -1,0 +1,161 @@
+// The upload page in Chromium: real file inputs, tiny runs on WebGPU (SwiftShader) and on the
+// CPU fallback, cancelling, bad inputs, and no request that could carry the user's images.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { deflateSync } from 'node:zlib';
+
+import { choose, differenceFromPhoto, fixtureBytes, ready, run, start, tiny } from './harness.mjs';
+
+describe('on WebGPU', () => {
+  let browser;
+  before(async () => (browser = await start({ webgpu: true })));
+  after(() => browser.close());
+
+  test('a photo and a painting give a stylized picture, redrawn as it forms', async () => {
+    const page = await browser.page();
+    assert.equal(await ready(page), 'webgpu');
+    const loaded = browser.requests.length;
+    await choose(page);
+    await tiny(page, 32, 6);
+    const text = await run(page);
+    assert.match(text, /^Done: 6 steps on the GPU \(WebGPU\)/);
+    const frames = Number(await page.getAttribute('#output', 'data-frames'));
+    assert.ok(frames >= 3, `the canvas was drawn ${frames} times`);
+    assert.deepEqual(await page.evaluate(() => [output.width, output.height]), [32, 21]);
+    const difference = await differenceFromPhoto(page);
+    assert.ok(difference > 4, `the result barely differs from the photo (${difference})`);
+    assert.equal(await page.isVisible('#download'), true);
+    // Nothing but the app's own static files was requested, and nothing after the run began.
+    const origin = new URL(browser.url).origin;
+    for (const request of browser.requests) {
+      assert.equal(new URL(request.url()).origin, origin, `request to ${request.url()}`);
+      assert.equal(request.method(), 'GET', `${request.method()} ${request.url()}`);
+    }
+    const late = browser.requests.slice(loaded).map((r) => r.url());
+    assert.deepEqual(late, [], 'requests after the page was ready');
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  test('cancelling stops the run and the next run completes', async () => {
+    const page = await browser.page();
+    await ready(page);
+    await choose(page);
+    await tiny(page, 32, 400);
+    await page.click('#start');
+    await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
+      timeout: 180_000,
+    });
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Cancelled.');
+    assert.equal(await page.isEnabled('#start'), true);
+    await tiny(page, 32, 2);
+    assert.match(await run(page), /^Done: 2 steps/);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  test('bad files get a clear message and the page keeps working', async () => {
+    const page = await browser.page();
+    await ready(page);
+    const photo = fixtureBytes('photo.jpg');
+    const bad = [
+      [{ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a picture at all') }, /not an image this browser can read/],
+      [{ name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) }, /is empty/],
+      [{ name: 'cut.jpg', mimeType: 'image/jpeg', buffer: photo.subarray(0, 200) }, /not an image this browser can read/],
+      [{ name: 'drawing.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>') }, /SVG/],
+      [{ name: 'huge.png', mimeType: 'image/png', buffer: hugePng(12_000, 12_000) }, /too large|not an image this browser can read/],
+    ];
+    for (const [file, message] of bad) {
+      await page.evaluate(() => (document.getElementById('message').hidden = true));
+      await page.setInputFiles('#content-input', file);
+      await page.waitForSelector('#message:not([hidden])');
+      assert.match(await page.textContent('#message'), message, file.name);
+      assert.equal(await page.isDisabled('#start'), true);
+    }
+    // Unusual but valid pictures are accepted: grey, 16-bit, transparent, an animation's first frame.
+    const good = [
+      { name: 'grey16.png', mimeType: 'image/png', buffer: png(8, 6, 0, 16) },
+      { name: 'alpha.png', mimeType: 'image/png', buffer: png(8, 6, 6, 8) },
+      { name: 'animated.gif', mimeType: 'image/gif', buffer: fixtureBytes('animated.gif') },
+    ];
+    for (const file of good) {
+      await page.setInputFiles('#content-input', file);
+      await page.waitForFunction(() => document.getElementById('message').hidden);
+    }
+    await choose(page);
+    await tiny(page, 32, 2);
+    assert.match(await run(page), /^Done: 2 steps/);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+});
+
+describe('without WebGPU', () => {
+  let browser;
+  before(async () => (browser = await start({ webgpu: false })));
+  after(() => browser.close());
+
+  test('the CPU backend in wasm stylizes the picture', async () => {
+    const page = await browser.page();
+    assert.equal(await ready(page), 'cpu');
+    assert.match(await page.textContent('#engine-status'), /CPU/);
+    await choose(page);
+    await tiny(page, 32, 4);
+    assert.match(await run(page), /^Done: 4 steps on the CPU/);
+    const difference = await differenceFromPhoto(page);
+    assert.ok(difference > 4, `the result barely differs from the photo (${difference})`);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+});
+
+/** A PNG: `colour` 0 grey or 6 RGBA, `depth` 8 or 16 bits, a gradient. */
+function png(width, height, colour, depth) {
+  const channels = colour === 6 ? 4 : 1;
+  const bytesPerSample = depth / 8;
+  const row = 1 + width * channels * bytesPerSample;
+  const raw = Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++) {
+    for (let i = 1; i < row; i++) raw[y * row + i] = (i * 37 + y * 11) & 0xff;
+  }
+  return pngFile(width, height, colour, depth, deflateSync(raw));
+}
+
+/** A valid PNG of `width × height` grey pixels, all zero (compresses to almost nothing). */
+function hugePng(width, height) {
+  return pngFile(width, height, 0, 8, deflateSync(Buffer.alloc((width + 1) * height), { level: 9 }));
+}
+
+function pngFile(width, height, colour, depth, idat) {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = depth;
+  header[9] = colour;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function chunk(type, data) {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+function crc32(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}

@@ -1,0 +1,262 @@
+// The upload page: pick a photo and paintings, watch the picture form, download it.
+
+import { createStylizer, decode, AbortError } from './stylizer.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Output size and steps of each quality preset. */
+const PRESETS = {
+  fast: { size: 256, iterations: 150 },
+  balanced: { size: 384, iterations: 300 },
+  best: { size: 512, iterations: 500 },
+};
+/** How often the canvas is redrawn during a run, in steps. */
+const PREVIEW_EVERY = 2;
+/** The engine's style weight at strength 0. */
+const BASE_STYLE_WEIGHT = 100;
+
+const params = new URLSearchParams(location.search);
+const state = {
+  stylizer: null,
+  content: null,
+  styles: [],
+  running: null,
+  losses: [],
+};
+
+function showMessage(text) {
+  const box = $('message');
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function updateButtons() {
+  const ready = state.stylizer && state.content && state.styles.length > 0;
+  $('start').disabled = !ready || !!state.running;
+  $('cancel').disabled = !state.running;
+}
+
+function drawInto(canvas, image) {
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext('2d').drawImage(image, 0, 0);
+}
+
+async function readFile(file, what) {
+  try {
+    return await decode(file, what);
+  } catch (error) {
+    showMessage(error.message);
+    return null;
+  }
+}
+
+async function setContent(file) {
+  const bitmap = await readFile(file, 'photo');
+  if (!bitmap) return;
+  showMessage('');
+  state.content = bitmap;
+  drawInto($('content-preview'), bitmap);
+  updateButtons();
+}
+
+async function addStyles(files) {
+  for (const file of files) {
+    const bitmap = await readFile(file, 'painting');
+    if (!bitmap) continue;
+    showMessage('');
+    const entry = { image: bitmap, weight: 1 };
+    state.styles.push(entry);
+    const item = document.createElement('li');
+    const thumb = document.createElement('canvas');
+    drawInto(thumb, bitmap);
+    const weight = document.createElement('input');
+    Object.assign(weight, { type: 'range', min: '0', max: '1', step: '0.05', value: '1' });
+    weight.setAttribute('aria-label', `Weight of ${file.name || 'painting'}`);
+    weight.addEventListener('input', () => (entry.weight = Number(weight.value)));
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', `Remove ${file.name || 'painting'}`);
+    remove.addEventListener('click', () => {
+      state.styles.splice(state.styles.indexOf(entry), 1);
+      item.remove();
+      updateButtons();
+    });
+    item.append(thumb, weight, remove);
+    $('style-list').append(item);
+  }
+  updateButtons();
+}
+
+function images(items) {
+  return [...items].filter((f) => f.kind === undefined || f.kind === 'file').map((f) => f.getAsFile?.() ?? f);
+}
+
+function wireDropZone(zone, onFiles) {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    onFiles(images(e.dataTransfer.files));
+  });
+  zone.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      zone.querySelector('input[type=file]').click();
+    }
+  });
+}
+
+function options() {
+  return {
+    size: Number($('size').value),
+    iterations: Number($('iterations').value),
+    styleWeight: BASE_STYLE_WEIGHT * 2 ** Number($('strength').value),
+    preserveColors: $('preserve-colors').checked,
+    previewEvery: PREVIEW_EVERY,
+  };
+}
+
+function plotLosses() {
+  const canvas = $('loss-plot');
+  const context = canvas.getContext('2d');
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  const values = state.losses.map(Math.log10);
+  if (values.length < 2) return;
+  const [min, max] = [Math.min(...values), Math.max(...values)];
+  context.strokeStyle = getComputedStyle(document.body).getPropertyValue('--accent') || '#c2410c';
+  context.lineWidth = 2;
+  context.beginPath();
+  values.forEach((v, i) => {
+    const x = (i / (values.length - 1)) * (canvas.width - 4) + 2;
+    const y = canvas.height - 4 - ((v - min) / (max - min || 1)) * (canvas.height - 8);
+    i ? context.lineTo(x, y) : context.moveTo(x, y);
+  });
+  context.stroke();
+}
+
+function showFrame(image) {
+  const canvas = $('output');
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext('2d').putImageData(image, 0, 0);
+  canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
+}
+
+function seconds(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+async function start() {
+  showMessage('');
+  const controller = new AbortController();
+  state.running = controller;
+  state.losses = [];
+  $('download').hidden = true;
+  $('output').dataset.frames = '0';
+  updateButtons();
+  const began = performance.now();
+  $('progress-text').textContent = 'Preparing…';
+  try {
+    const result = await state.stylizer.stylize({
+      content: state.content,
+      styles: state.styles.filter((s) => s.weight > 0),
+      options: options(),
+      signal: controller.signal,
+      onProgress(p) {
+        state.losses.push(p.losses.total);
+        const perStep = (performance.now() - began) / p.iteration;
+        $('progress-text').textContent =
+          `Step ${p.iteration} of ${p.total} · ${p.width}×${p.height} px (scale ${p.scale + 1} of ${p.scales})` +
+          ` · about ${seconds(perStep * (p.total - p.iteration))} left`;
+        if (p.image) showFrame(p.image);
+        plotLosses();
+      },
+    });
+    showFrame(result.image);
+    drawInto($('before'), state.content);
+    $('progress-text').textContent =
+      `Done: ${result.iterations} steps on ${result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU'}, ` +
+      `${Math.round(result.msPerIteration)} ms per step.`;
+    $('output').toBlob((blob) => {
+      const link = $('download');
+      if (link.href) URL.revokeObjectURL(link.href);
+      link.href = URL.createObjectURL(blob);
+      link.hidden = false;
+    }, 'image/png');
+  } catch (error) {
+    if (error instanceof AbortError) {
+      $('progress-text').textContent = 'Cancelled.';
+    } else {
+      $('progress-text').textContent = '';
+      showMessage(`The stylization failed: ${error.message}`);
+    }
+  } finally {
+    state.running = null;
+    updateButtons();
+  }
+}
+
+function applyPreset() {
+  const preset = PRESETS[$('preset').value];
+  if (!preset) return;
+  $('size').value = preset.size;
+  $('iterations').value = preset.iterations;
+}
+
+async function boot() {
+  $('content-input').addEventListener('change', (e) => e.target.files[0] && setContent(e.target.files[0]));
+  $('style-input').addEventListener('change', (e) => addStyles(e.target.files));
+  wireDropZone($('content-drop'), (files) => files[0] && setContent(files[0]));
+  wireDropZone($('style-drop'), addStyles);
+  document.addEventListener('paste', (e) => {
+    const files = images(e.clipboardData?.items ?? []).filter(Boolean);
+    if (!files.length) return;
+    // A paste goes to the photo first, then to the paintings.
+    if (!state.content || document.activeElement === $('content-drop')) setContent(files[0]);
+    else addStyles(files);
+  });
+  $('preset').addEventListener('change', applyPreset);
+  for (const id of ['size', 'iterations']) $(id).addEventListener('input', () => ($('preset').value = 'custom'));
+  $('start').addEventListener('click', start);
+  $('cancel').addEventListener('click', () => state.running?.abort());
+  $('compare-position').addEventListener('input', (e) => {
+    $('before').style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
+  });
+
+  try {
+    state.stylizer = await createStylizer({
+      backend: params.get('backend') ?? 'auto',
+      onStatus(status) {
+        if (status.stage === 'weights') {
+          const bar = $('weights-progress');
+          bar.max = status.total || 1;
+          bar.value = status.loaded;
+          $('engine-status').textContent = status.cached
+            ? 'Model loaded from this device.'
+            : `Downloading the model: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
+        } else if (status.stage === 'starting') {
+          $('engine-status').textContent = 'Starting the engine…';
+        }
+      },
+    });
+    $('weights-progress').hidden = true;
+    $('engine-status').textContent =
+      state.stylizer.backend === 'webgpu'
+        ? 'Ready: running on your GPU (WebGPU).'
+        : 'Ready: running on the CPU (WebGPU is not available here), which is slower.';
+    document.body.dataset.ready = state.stylizer.backend;
+  } catch (error) {
+    $('engine-status').textContent = 'The engine could not start.';
+    showMessage(error.message);
+  }
+  updateButtons();
+}
+
+boot();

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Builds the web engine into www/pkg/ from the profile in wasm-pack.toml:
+//   1. cargo builds the crate for wasm32 (profile, features and target from the file);
+//   2. the wasm-bindgen CLI at the pinned version writes the ES module and TypeScript types
+//      (installed with `cargo install` when missing, saying so);
+//   3. optionally wasm-opt;
+//   4. the weights are copied under a content-hashed name, and build.json and package.json
+//      are written, so www/pkg is a package another site can install.
+//
+//   node www/build.mjs            (STYLE_TRANSFER_WASM_OPT=1 to run wasm-opt)
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
+const { build, bindgen, package: pkg } = profile;
+const wasmOpt = profile['wasm-opt'];
+
+const targetDir =
+  process.env.CARGO_TARGET_DIR ??
+  join(process.env.STYLE_TRANSFER_CACHE ?? join(homedir(), '.cache', 'style-transfer'), 'target');
+const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
+const run = (command, args) => {
+  console.error(`$ ${command} ${args.join(' ')}`);
+  execFileSync(command, args, { cwd: root, env, stdio: 'inherit' });
+};
+
+// 1. The wasm module.
+const crateManifest = readFileSync(join(root, build.crate, 'Cargo.toml'), 'utf8');
+const crateName = crateManifest.match(/^name\s*=\s*"([^"]+)"/m)[1];
+const crateVersion = crateManifest.match(/^version\s*=\s*"([^"]+)"/m)[1];
+const pinned = crateManifest.match(/wasm-bindgen\s*=\s*"=([^"]+)"/)[1];
+if (pinned !== bindgen.version) {
+  throw new Error(`wasm-pack.toml pins wasm-bindgen ${bindgen.version} but ${build.crate}/Cargo.toml pins ${pinned}`);
+}
+const cargoArgs = ['build', '--lib', '-p', crateName, '--target', build.target, '--profile', build.profile];
+if (build.features.length) cargoArgs.push('--features', build.features.join(','));
+run('cargo', cargoArgs);
+const wasm = join(targetDir, build.target, build.profile, `${crateName.replaceAll('-', '_')}.wasm`);
+
+// 2. Bindings, with the CLI at exactly the pinned version.
+const version = (() => {
+  try {
+    return execFileSync('wasm-bindgen', ['--version'], { env, encoding: 'utf8' }).trim().split(' ')[1];
+  } catch {
+    return null;
+  }
+})();
+if (version !== bindgen.version) {
+  console.error(`wasm-bindgen-cli ${bindgen.version} is needed (found ${version ?? 'none'}): installing it with cargo, once.`);
+  run('cargo', ['install', 'wasm-bindgen-cli', '--version', bindgen.version]);
+}
+const outDir = join(root, bindgen['out-dir']);
+rmSync(outDir, { recursive: true, force: true });
+const bindgenArgs = ['--target', bindgen.target, '--out-dir', outDir, '--out-name', bindgen['out-name']];
+if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
+run('wasm-bindgen', [...bindgenArgs, wasm]);
+
+// 3. Optional size optimisation.
+const wasmOut = join(outDir, `${bindgen['out-name']}_bg.wasm`);
+if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.env.STYLE_TRANSFER_WASM_OPT !== '0')) {
+  run('wasm-opt', [...wasmOpt.flags, wasmOut, '-o', wasmOut]);
+}
+
+// 4. Weights under a content-hashed name, the build manifest and package.json.
+const weightsSource = join(root, 'models', 'vgg16-int8.safetensors');
+const weightsBytes = readFileSync(weightsSource);
+const sha256 = createHash('sha256').update(weightsBytes).digest('hex');
+const weightsName = `vgg16-int8.${sha256.slice(0, 16)}.safetensors`;
+copyFileSync(weightsSource, join(outDir, weightsName));
+const manifest = {
+  version: crateVersion,
+  backendFeatures: build.features,
+  wasm: { file: `${bindgen['out-name']}_bg.wasm`, bytes: statSync(wasmOut).size },
+  weights: { url: weightsName, sha256, bytes: weightsBytes.length },
+};
+writeFileSync(join(outDir, 'build.json'), JSON.stringify(manifest, null, 2) + '\n');
+const files = readdirSync(outDir).filter((f) => f !== '.gitignore');
+writeFileSync(
+  join(outDir, 'package.json'),
+  JSON.stringify(
+    {
+      name: pkg.name,
+      version: crateVersion,
+      description: pkg.description,
+      license: pkg.license,
+      type: 'module',
+      main: `${bindgen['out-name']}.js`,
+      types: `${bindgen['out-name']}.d.ts`,
+      files: [...files, 'package.json'],
+      sideEffects: false,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.error(`built ${outDir}: wasm ${(manifest.wasm.bytes / 1e6).toFixed(1)} MB, weights ${weightsName}`);
+
+/** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */
+function parseToml(text) {
+  const out = {};
+  let section = out;
+  // Join multi-line arrays onto one line first.
+  const lines = text.replace(/\[\s*\n([^\]]*)\]/g, (m) => m.replace(/\n/g, ' ')).split('\n');
+  for (const raw of lines) {
+    const line = raw.replace(/\s+#.*$/, '').trim();
+    if (!line || line.startsWith('#')) continue;
+    const header = line.match(/^\[([\w-]+)\]$/);
+    if (header) {
+      section = out[header[1]] = {};
+      continue;
+    }
+    const [, key, value] = line.match(/^([\w-]+)\s*=\s*(.+)$/) ?? [];
+    if (!key) throw new Error(`wasm-pack.toml: cannot read \`${line}\``);
+    section[key] = JSON.parse(value);
+  }
+  return out;
+}
+
+export { parseToml };
+if (!existsSync(wasmOut)) process.exit(1);

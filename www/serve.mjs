@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Serves www/ on http://127.0.0.1:8080 (PORT and HOST to change), building the web engine
+// first when www/pkg is missing or older than the sources (--no-build to skip).
+//
+//   node www/serve.mjs
+//
+// Every response allows cross-origin use (the widget loads from other sites), and nothing is
+// cached by the browser's HTTP cache, so a rebuild shows at once.
+
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const www = dirname(fileURLToPath(import.meta.url));
+const root = resolve(www, '..');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ts': 'text/plain; charset=utf-8',
+  '.safetensors': 'application/octet-stream',
+};
+
+/** Newest modification time under `dir` (files only). */
+function newest(dir) {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+function needsBuild() {
+  const manifest = join(www, 'pkg', 'build.json');
+  if (!existsSync(manifest)) return true;
+  const built = statSync(manifest).mtimeMs;
+  const sources = [join(root, 'crate', 'src'), join(root, 'models')];
+  const files = [join(root, 'Cargo.toml'), join(root, 'Cargo.lock'), join(root, 'crate', 'Cargo.toml'), join(root, 'wasm-pack.toml')];
+  return Math.max(...sources.map(newest), ...files.map((f) => statSync(f).mtimeMs)) > built;
+}
+
+/** Starts the server; resolves to its base URL. */
+export function serve({ port = 8080, host = '127.0.0.1', dir = www } = {}) {
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    let file = normalize(join(dir, path));
+    if (!file.startsWith(dir + sep) && file !== dir) {
+      response.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    const headers = {
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-cache',
+      'cross-origin-resource-policy': 'cross-origin',
+    };
+    if (!existsSync(file)) {
+      response.writeHead(404, headers).end('not found');
+      return;
+    }
+    const { size } = statSync(file);
+    response.writeHead(200, {
+      ...headers,
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': size,
+    });
+    if (request.method === 'HEAD') response.end();
+    else createReadStream(file).pipe(response);
+  });
+  return new Promise((done) =>
+    server.listen(port, host, () => done({ server, url: `http://${host}:${server.address().port}/` })),
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (!process.argv.includes('--no-build') && needsBuild()) {
+    execFileSync(process.execPath, [join(www, 'build.mjs')], { stdio: 'inherit' });
+  }
+  const { url } = await serve({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1' });
+  console.log(`Serving ${www} at ${url}`);
+}

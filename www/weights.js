@@ -1,0 +1,75 @@
+// The weight file: downloaded once with progress, checked by SHA-256, kept in the Cache API
+// under its content-hashed URL so the next visit does not download it again.
+
+/** The cache that holds the weights (the service worker uses the same one). */
+export const WEIGHTS_CACHE = 'style-transfer-weights-v1';
+
+/** The weights are missing, truncated or altered. */
+export class WeightsError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'WeightsError';
+  }
+}
+
+/**
+ * The verified bytes of `url`.
+ * @param {(loaded: number, total: number, cached: boolean) => void} onProgress
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function loadWeights(url, sha256, onProgress = () => {}) {
+  const cache = 'caches' in globalThis ? await caches.open(WEIGHTS_CACHE).catch(() => null) : null;
+  const hit = await cache?.match(url);
+  if (hit) {
+    const bytes = await hit.arrayBuffer();
+    if ((await digest(bytes)) === sha256) {
+      onProgress(bytes.byteLength, bytes.byteLength, true);
+      return bytes;
+    }
+    await cache.delete(url);
+  }
+  const bytes = await download(url, onProgress);
+  const actual = await digest(bytes);
+  if (actual !== sha256) {
+    throw new WeightsError(
+      `The model weights from ${url} are damaged or incomplete (${bytes.byteLength} bytes, SHA-256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…). Reload to try again.`,
+    );
+  }
+  await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+  return bytes;
+}
+
+async function download(url, onProgress) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new WeightsError(`Could not download the model weights (${error.message}).`);
+  }
+  if (!response.ok) {
+    throw new WeightsError(`Could not download the model weights: ${response.status} ${response.statusText}.`);
+  }
+  const total = Number(response.headers.get('content-length')) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress(loaded, total, false);
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes.buffer;
+}
+
+async function digest(bytes) {
+  const hash = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
