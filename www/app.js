@@ -210,6 +210,50 @@ function applyPreset() {
   $('iterations').value = preset.iterations;
 }
 
+/**
+ * Registers the service worker, offers updates, and says when the app works offline: once
+ * the worker controls the page, the wasm is in its cache and the weights in theirs.
+ */
+async function setUpOffline(engineReady) {
+  if (!('serviceWorker' in navigator)) return;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  const registration = await navigator.serviceWorker.register('sw.js');
+  registration.update().catch(() => {}); // offline: nothing to compare with
+  const offer = (worker) => {
+    $('update').hidden = false;
+    $('update-reload').onclick = () => {
+      reloading = true;
+      worker.postMessage({ type: 'skip-waiting' });
+    };
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  registration.addEventListener('updatefound', () => {
+    const worker = registration.installing;
+    worker?.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  }
+  if (!(await engineReady)) return;
+  const cached = await new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = ({ data }) => resolve(data.ok);
+    navigator.serviceWorker.controller.postMessage({ type: 'cache-wasm' }, [channel.port2]);
+  });
+  if (!cached) return;
+  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+  $('offline-status').textContent = persisted
+    ? 'Ready to work offline.'
+    : 'Ready to work offline (the browser may clear the saved model when space runs low).';
+  document.body.dataset.offline = 'ready';
+}
+
 async function boot() {
   $('content-input').addEventListener('change', (e) => e.target.files[0] && setContent(e.target.files[0]));
   $('style-input').addEventListener('change', (e) => addStyles(e.target.files));
@@ -230,6 +274,11 @@ async function boot() {
     $('before').style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
   });
 
+  let engineStarted;
+  const engineReady = new Promise((resolve) => (engineStarted = resolve));
+  setUpOffline(engineReady).catch((error) => {
+    $('offline-status').textContent = `Offline use is not available: ${error.message}`;
+  });
   try {
     state.stylizer = await createStylizer({
       backend: params.get('backend') ?? 'auto',
@@ -252,9 +301,11 @@ async function boot() {
         ? 'Ready: running on your GPU (WebGPU).'
         : 'Ready: running on the CPU (WebGPU is not available here), which is slower.';
     document.body.dataset.ready = state.stylizer.backend;
+    engineStarted(true);
   } catch (error) {
     $('engine-status').textContent = 'The engine could not start.';
     showMessage(error.message);
+    engineStarted(false);
   }
   updateButtons();
 }

@@ -11,10 +11,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { writeShellManifest } from './shell.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
@@ -38,6 +40,14 @@ const pinned = crateManifest.match(/wasm-bindgen\s*=\s*"=([^"]+)"/)[1];
 if (pinned !== bindgen.version) {
   throw new Error(`wasm-pack.toml pins wasm-bindgen ${bindgen.version} but ${build.crate}/Cargo.toml pins ${pinned}`);
 }
+const installed = (() => {
+  try {
+    return execFileSync('rustup', ['target', 'list', '--installed'], { encoding: 'utf8' }).split('\n');
+  } catch {
+    return null; // no rustup: a toolchain that already has the target, or cargo will say so
+  }
+})();
+if (installed && !installed.includes(build.target)) run('rustup', ['target', 'add', build.target]);
 const cargoArgs = ['build', '--lib', '-p', crateName, '--target', build.target, '--profile', build.profile];
 if (build.features.length) cargoArgs.push('--features', build.features.join(','));
 run('cargo', cargoArgs);
@@ -99,6 +109,7 @@ writeFileSync(
     2,
   ) + '\n',
 );
+writeShellManifest(join(root, 'www'));
 console.error(`built ${outDir}: wasm ${(manifest.wasm.bytes / 1e6).toFixed(1)} MB, weights ${weightsName}`);
 
 /** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */
@@ -122,5 +133,3 @@ function parseToml(text) {
   return out;
 }
 
-export { parseToml };
-if (!existsSync(wasmOut)) process.exit(1);

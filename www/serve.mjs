@@ -19,7 +19,6 @@ const root = resolve(www, '..');
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.webmanifest': 'application/manifest+json',
@@ -50,10 +49,11 @@ function needsBuild() {
   return Math.max(...sources.map(newest), ...files.map((f) => statSync(f).mtimeMs)) > built;
 }
 
-/** Starts the server; resolves to its base URL. */
-export function serve({ port = 8080, host = '127.0.0.1', dir = www } = {}) {
+/** Starts the server on `dir`; resolves to it and its base URL. `log` collects the paths served. */
+export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null } = {}) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    log?.push(path);
     let file = normalize(join(dir, path));
     if (!file.startsWith(dir + sep) && file !== dir) {
       response.writeHead(403).end();
@@ -65,7 +65,8 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www } = {}) {
       'cache-control': 'no-cache',
       'cross-origin-resource-policy': 'cross-origin',
     };
-    if (!existsSync(file)) {
+    // Node scripts (build, serve, shell) are not part of the site.
+    if (!existsSync(file) || extname(file) === '.mjs') {
       response.writeHead(404, headers).end('not found');
       return;
     }

@@ -87,7 +87,7 @@ class Stylizer {
   start() {
     if (this.#ready) return this.#ready;
     this.#onStatus({ stage: 'starting' });
-    const worker = new Worker(this.#workerUrl, { type: 'module' });
+    const worker = spawnWorker(this.#workerUrl);
     this.#worker = worker;
     this.#ready = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
@@ -202,6 +202,21 @@ class Stylizer {
   dispose() {
     this.#stop();
   }
+}
+
+/**
+ * A module worker running `url`. `new Worker` only takes same-origin URLs, so a page on
+ * another origin (the widget embedded elsewhere) starts it through a `blob:` module that
+ * imports the real script; inside, every URL still resolves against the script's own.
+ */
+function spawnWorker(url) {
+  const href = new URL(url, location.href);
+  if (href.origin === location.origin) return new Worker(href, { type: 'module' });
+  const source = `import ${JSON.stringify(href.href)};`;
+  const blob = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(blob, { type: 'module' });
+  URL.revokeObjectURL(blob);
+  return worker;
 }
 
 /** Largest picture accepted before scaling, in pixels (the browser decodes it first). */

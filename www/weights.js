@@ -13,11 +13,28 @@ export class WeightsError extends Error {
 }
 
 /**
- * The verified bytes of `url`.
+ * The verified bytes of `url` (the same promise for every caller on the page).
  * @param {(loaded: number, total: number, cached: boolean) => void} onProgress
  * @returns {Promise<ArrayBuffer>}
  */
-export async function loadWeights(url, sha256, onProgress = () => {}) {
+export function loadWeights(url, sha256, onProgress = () => {}) {
+  // Several stylizers on one page (two widgets) share one download.
+  const key = `${url} ${sha256}`;
+  if (!pending.has(key)) {
+    pending.set(key, fetchVerified(url, sha256, onProgress).catch((error) => {
+      pending.delete(key);
+      throw error;
+    }));
+  }
+  return pending.get(key).then((bytes) => {
+    onProgress(bytes.byteLength, bytes.byteLength, true);
+    return bytes;
+  });
+}
+
+const pending = new Map();
+
+async function fetchVerified(url, sha256, onProgress) {
   const cache = 'caches' in globalThis ? await caches.open(WEIGHTS_CACHE).catch(() => null) : null;
   const hit = await cache?.match(url);
   if (hit) {

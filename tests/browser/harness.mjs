@@ -25,9 +25,13 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false) and the server. */
-export async function start({ webgpu = true } = {}) {
-  const { server, url } = await serve({ port: 0 });
+/**
+ * Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false) and a server of
+ * `dir` (www/ by default); `served` lists the paths the server answered.
+ */
+export async function start({ webgpu = true, dir } = {}) {
+  const served = [];
+  const { server, url } = await serve({ port: 0, dir, log: served });
   const profile = mkdtempSync(join(tmpdir(), 'style-transfer-chromium-'));
   const args = [...CHROMIUM_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
@@ -44,6 +48,7 @@ export async function start({ webgpu = true } = {}) {
   context.on('request', (request) => requests.push(request));
   return {
     url,
+    served,
     context,
     errors,
     requests,

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Browser benchmark (not a test): per-iteration time of the WebGPU and the CPU path at 64 and
+// 128 px, time from page load to the first progress frame, and the download sizes. Prints a
+// Markdown table; README.md records it.
+//
+//   node www/build.mjs && (cd tests && node bench-browser.mjs [--iterations 8] [--screenshot out.png])
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { choose, fixture, ready, root, start, tiny } from './browser/harness.mjs';
+
+const argument = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const iterations = Number(argument('--iterations', 8));
+const screenshot = argument('--screenshot', null);
+const content = argument('--content', fixture('photo.jpg'));
+const style = argument('--style', fixture('painting.png'));
+
+const rows = [];
+for (const webgpu of [true, false]) {
+  const browser = await start({ webgpu });
+  for (const size of [64, 128]) {
+    const page = await browser.page();
+    const loaded = Date.now();
+    const backend = await ready(page);
+    await choose(page, { content, styles: [style] });
+    await tiny(page, size, iterations);
+    const clicked = Date.now();
+    await page.click('#start');
+    await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
+      timeout: 600_000,
+    });
+    const firstFrame = Date.now();
+    await page.waitForFunction(() => /^(Done|Cancelled)/.test(document.getElementById('progress-text').textContent) ||
+      !document.getElementById('message').hidden, null, { timeout: 600_000 });
+    const text = await page.textContent('#progress-text');
+    const ms = Number(text.match(/(\d+) ms per step/)?.[1]);
+    rows.push({ backend, size, ms, ready: clicked - loaded, firstFrame: firstFrame - clicked, firstFromLoad: firstFrame - loaded, text });
+    if (screenshot && !webgpu && size === 128) await page.screenshot({ path: screenshot, fullPage: true });
+    await page.close();
+  }
+  if (browser.errors.length) console.error(browser.errors);
+  await browser.close();
+}
+
+console.log(`| path | size | ms per iteration (after the first) | page load → engine ready | Start → first progress frame |`);
+console.log(`| --- | --- | --- | --- | --- |`);
+for (const r of rows) {
+  console.log(`| ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`);
+}
+const pkg = join(root, 'www', 'pkg');
+const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
+for (const [what, file] of [['wasm', build.wasm.file], ['weights', build.weights.url]]) {
+  const bytes = readFileSync(join(pkg, file));
+  console.log(`${what}: ${(bytes.length / 1e6).toFixed(1)} MB raw, ${(gzipSync(bytes).length / 1e6).toFixed(1)} MB gzipped`);
+}

@@ -1,0 +1,254 @@
+// The embeddable widget: one script and one element.
+//
+//   <script type="module" src="https://HOST/widget.js"></script>
+//   <style-transfer style-src="painting.jpg" size="384"></style-transfer>
+//
+// Attributes: style-src (a painting, relative to the host page), size, iterations,
+// preserve-colors, backend ('auto' | 'webgpu' | 'cpu'). Properties: content and styleImage
+// (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
+// Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
+// error ({message}). The widget's own files are resolved relative to this script, so it works
+// from any origin; its worker and wasm are freed when the element is removed.
+
+import { AbortError, createStylizer, decode } from './stylizer.js';
+
+const TAG = 'style-transfer';
+
+/** Defaults of the attributes. */
+const DEFAULTS = Object.freeze({ size: 384, iterations: 200, backend: 'auto' });
+
+const TEMPLATE = `
+<style>
+  :host { all: initial; display: block; max-width: 26rem; contain: content; }
+  :host([hidden]) { display: none; }
+  /* Every look is set here, not inherited: the host page's styles stop at the element. */
+  .panel { box-sizing: border-box; padding: 12px; font: 14px/1.4 system-ui, sans-serif;
+    color: #1c1917; background: #fff; border: 1px solid #d6d3d1; border-radius: 8px; }
+  .panel * { box-sizing: border-box; font: inherit; color: inherit; }
+  .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 0 0 8px; }
+  label { display: grid; gap: 2px; font-size: 13px; }
+  input[type=file] { max-width: 100%; }
+  button { padding: 6px 14px; border-radius: 6px; border: 1px solid #c2410c; background: #c2410c; color: #fff; cursor: pointer; }
+  button:disabled { opacity: 0.5; cursor: not-allowed; }
+  button:focus-visible, input:focus-visible { outline: 3px solid #c2410c; outline-offset: 2px; }
+  canvas { display: block; width: 100%; height: auto; background: #f5f5f4; border-radius: 4px; }
+  canvas:not([width]) { display: none; }
+  .status { font-size: 13px; min-height: 1.4em; margin: 6px 0 0; }
+  .error { color: #b91c1c; }
+  a { color: #c2410c; }
+</style>
+<div class="panel" part="panel">
+  <div class="row">
+    <label>Photo <input type="file" accept="image/*" part="content-input" class="content"></label>
+    <label>Painting <input type="file" accept="image/*" part="style-input" class="style"></label>
+  </div>
+  <div class="row">
+    <button type="button" class="run" part="run" disabled>Stylize</button>
+    <a class="download" download="stylized.png" hidden>Download</a>
+  </div>
+  <canvas part="canvas" aria-label="Stylized picture"></canvas>
+  <p class="status" role="status" aria-live="polite">Loading…</p>
+</div>
+`;
+
+/** Everything the element does; the element itself is a thin facade. */
+class Widget {
+  #host;
+  #root;
+  #stylizer = null;
+  #starting = null;
+  #running = null;
+  content = null;
+  styleImage = null;
+  options = {};
+
+  constructor(host, root) {
+    this.#host = host;
+    this.#root = root;
+    root.innerHTML = TEMPLATE;
+    this.#$('.content').addEventListener('change', (e) => (this.content = e.target.files[0] ?? null, this.#update()));
+    this.#$('.style').addEventListener('change', (e) => (this.styleImage = e.target.files[0] ?? null, this.#update()));
+    this.#$('.run').addEventListener('click', () => (this.#running ? this.cancel() : this.run().catch(() => {})));
+  }
+
+  #$(selector) {
+    return this.#root.querySelector(selector);
+  }
+
+  #status(text, error = false) {
+    const status = this.#$('.status');
+    status.textContent = text;
+    status.classList.toggle('error', error);
+  }
+
+  #emit(type, detail) {
+    this.#host.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #update() {
+    const run = this.#$('.run');
+    run.textContent = this.#running ? 'Cancel' : 'Stylize';
+    run.disabled = !this.#running && !(this.#stylizer && this.content && (this.styleImage || this.#styleSrc()));
+  }
+
+  #styleSrc() {
+    return this.#host.getAttribute('style-src');
+  }
+
+  #number(name) {
+    const value = Number(this.#host.getAttribute(name));
+    return this.#host.hasAttribute(name) && Number.isFinite(value) ? value : DEFAULTS[name];
+  }
+
+  connect() {
+    if (this.#starting) return;
+    this.#starting = createStylizer({
+      backend: this.#host.getAttribute('backend') ?? DEFAULTS.backend,
+      onStatus: (s) => {
+        if (s.stage === 'weights' && !s.cached) this.#status(`Downloading the model: ${Math.round((100 * s.loaded) / (s.total || 1))} %`);
+      },
+    }).then(
+      (stylizer) => {
+        if (!this.#starting) return stylizer.dispose(); // removed meanwhile
+        this.#stylizer = stylizer;
+        this.#status(`Ready (${stylizer.backend === 'webgpu' ? 'GPU' : 'CPU'}). Nothing leaves this device.`);
+        this.#update();
+        this.#emit('load', { backend: stylizer.backend });
+      },
+      (error) => this.#fail(error),
+    );
+  }
+
+  disconnect() {
+    this.#running?.abort();
+    this.#stylizer?.dispose();
+    this.#stylizer = null;
+    this.#starting = null;
+  }
+
+  attributeChanged() {
+    this.#update();
+  }
+
+  #fail(error) {
+    this.#status(error.message, true);
+    this.#emit('error', { message: error.message });
+  }
+
+  async #painting() {
+    if (this.styleImage) return this.styleImage instanceof Blob ? decode(this.styleImage, 'painting') : this.styleImage;
+    const src = this.#styleSrc();
+    if (!src) throw new Error('Choose a painting first.');
+    const response = await fetch(new URL(src, document.baseURI));
+    if (!response.ok) throw new Error(`Could not load the painting ${src} (${response.status}).`);
+    return decode(await response.blob(), 'painting');
+  }
+
+  /** Runs one stylization; resolves to the result's ImageData. */
+  async run() {
+    const controller = new AbortController();
+    try {
+      if (!this.#stylizer) throw new Error('The engine is still loading.');
+      if (!this.content) throw new Error('Choose a photo first.');
+      this.#running = controller;
+      this.#update();
+      this.#$('.download').hidden = true;
+      const content = this.content instanceof Blob ? await decode(this.content, 'photo') : this.content;
+      const painting = await this.#painting();
+      const canvas = this.#$('canvas');
+      const draw = (image) => {
+        canvas.width = image.width;
+        canvas.height = image.height;
+        canvas.getContext('2d').putImageData(image, 0, 0);
+      };
+      const result = await this.#stylizer.stylize({
+        content,
+        styles: [{ image: painting, weight: 1 }],
+        options: {
+          size: this.#number('size'),
+          iterations: this.#number('iterations'),
+          preserveColors: this.#host.hasAttribute('preserve-colors'),
+          previewEvery: 5,
+          ...this.options,
+        },
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.image) draw(p.image);
+          this.#status(`Step ${p.iteration} of ${p.total}`);
+          this.#emit('progress', p);
+        },
+      });
+      draw(result.image);
+      canvas.toBlob((blob) => {
+        const link = this.#$('.download');
+        if (link.href) URL.revokeObjectURL(link.href);
+        link.href = URL.createObjectURL(blob);
+        link.hidden = false;
+      }, 'image/png');
+      this.#status(`Done in ${result.iterations} steps.`);
+      this.#emit('done', { image: result.image });
+      return result.image;
+    } catch (error) {
+      if (error instanceof AbortError) this.#status('Cancelled.');
+      else this.#fail(error);
+      throw error;
+    } finally {
+      this.#running = null;
+      this.#update();
+    }
+  }
+
+  cancel() {
+    this.#running?.abort();
+  }
+}
+
+/** `<style-transfer>`: a facade over {@link Widget}. */
+export class StyleTransferElement extends HTMLElement {
+  static observedAttributes = ['style-src', 'size', 'iterations', 'preserve-colors', 'backend'];
+  #widget = new Widget(this, this.attachShadow({ mode: 'open' }));
+
+  connectedCallback() {
+    this.#widget.connect();
+  }
+  disconnectedCallback() {
+    this.#widget.disconnect();
+  }
+  attributeChangedCallback() {
+    this.#widget.attributeChanged();
+  }
+  /** The photo: File, Blob, ImageBitmap or ImageData. */
+  get content() {
+    return this.#widget.content;
+  }
+  set content(value) {
+    this.#widget.content = value;
+    this.#widget.attributeChanged();
+  }
+  /** The painting, taking precedence over `style-src`. */
+  get styleImage() {
+    return this.#widget.styleImage;
+  }
+  set styleImage(value) {
+    this.#widget.styleImage = value;
+    this.#widget.attributeChanged();
+  }
+  /** Engine options on top of the attributes, e.g. `{ styleWeight: 200, seed: 3 }`. */
+  get options() {
+    return this.#widget.options;
+  }
+  set options(value) {
+    this.#widget.options = { ...value };
+  }
+  /** Starts a run; resolves to the result's ImageData. */
+  run() {
+    return this.#widget.run();
+  }
+  /** Stops a run. */
+  cancel() {
+    this.#widget.cancel();
+  }
+}
+
+// Another script (or a second copy of this one) may have taken the name: leave it.
+if (!customElements.get(TAG)) customElements.define(TAG, StyleTransferElement);
