@@ -144,7 +144,7 @@ function showFrame(image) {
   const canvas = $('output');
   canvas.width = image.width;
   canvas.height = image.height;
-  canvas.getContext('2d').putImageData(image, 0, 0);
+  canvas.getContext('2d', { willReadFrequently: true }).putImageData(image, 0, 0);
   canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
 }
 

@@ -238,7 +238,8 @@ export async function toPixels(source, what, maxSide) {
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
   const canvas = new OffscreenCanvas(w, h);
-  const context = canvas.getContext('2d');
+  // CPU-backed: reading pixels back must not wait on a GPU process busy with the engine.
+  const context = canvas.getContext('2d', { willReadFrequently: true });
   context.imageSmoothingQuality = 'high';
   if (bitmap instanceof ImageData) {
     if (scale === 1) return { width, height, data: new Uint8ClampedArray(bitmap.data) };

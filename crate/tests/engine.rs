@@ -24,6 +24,23 @@ fn run(
     (result, reports)
 }
 
+/// The painting alone, with weight 1.
+fn only(painting: &Image) -> [StyleImage<'_>; 1] {
+    [StyleImage {
+        image: painting,
+        weight: 1.0,
+    }]
+}
+
+/// Default options at `size` px for `iterations` steps.
+fn sized(size: u32, iterations: u32) -> StyleOptions {
+    StyleOptions {
+        size,
+        iterations,
+        ..Default::default()
+    }
+}
+
 fn setup() -> (Stylizer, Image, Image) {
     (
         Stylizer::new(&int8_weights(), &cpu()),
@@ -43,15 +60,8 @@ fn content_error(stylizer: &Stylizer, a: &Image, b: &Image) -> f64 {
 #[test]
 fn a_short_run_cuts_the_style_loss_and_keeps_the_content() {
     let (stylizer, photo, painting) = setup();
-    let options = StyleOptions {
-        size: 64,
-        iterations: 30,
-        ..Default::default()
-    };
-    let styles = [StyleImage {
-        image: &painting,
-        weight: 1.0,
-    }];
+    let options = sized(64, 30);
+    let styles = only(&painting);
     let (result, reports) = run(&stylizer, &photo, &styles, &options);
     let result = result.unwrap();
     assert_eq!(reports.len(), 30);
@@ -93,15 +103,7 @@ fn adam_also_reduces_the_objective() {
         },
         ..Default::default()
     };
-    let (result, reports) = run(
-        &stylizer,
-        &photo,
-        &[StyleImage {
-            image: &painting,
-            weight: 1.0,
-        }],
-        &options,
-    );
+    let (result, reports) = run(&stylizer, &photo, &only(&painting), &options);
     let last = result.unwrap().losses.total;
     assert!(
         reports[0].losses.total > 2.0 * last,
@@ -121,10 +123,7 @@ fn coarse_to_fine_grows_the_image_and_carries_the_result_over() {
         ..Default::default()
     };
     assert_eq!(options.scales(), vec![32, 45, 64]);
-    let styles = [StyleImage {
-        image: &painting,
-        weight: 1.0,
-    }];
+    let styles = only(&painting);
     let (result, reports) = run(&stylizer, &photo, &styles, &options);
     let result = result.unwrap();
     let widths: Vec<u32> = reports.iter().map(|p| p.width).collect();
@@ -162,15 +161,8 @@ fn chroma(image: &Image) -> Vec<f32> {
 #[test]
 fn colour_preservation_keeps_the_photo_colours() {
     let (stylizer, photo, painting) = setup();
-    let styles = [StyleImage {
-        image: &painting,
-        weight: 1.0,
-    }];
-    let base = StyleOptions {
-        size: 48,
-        iterations: 12,
-        ..Default::default()
-    };
+    let styles = only(&painting);
+    let base = sized(48, 12);
     let plain = run(&stylizer, &photo, &styles, &base).0.unwrap().image;
     let options = StyleOptions {
         preserve_colors: true,
@@ -196,20 +188,8 @@ fn colour_preservation_keeps_the_photo_colours() {
 #[test]
 fn blend_weights_mix_the_style_targets() {
     let (stylizer, photo, painting) = setup();
-    let options = StyleOptions {
-        size: 32,
-        iterations: 2,
-        ..Default::default()
-    };
-    let solo = run(
-        &stylizer,
-        &photo,
-        &[StyleImage {
-            image: &painting,
-            weight: 1.0,
-        }],
-        &options,
-    );
+    let options = sized(32, 2);
+    let solo = run(&stylizer, &photo, &only(&painting), &options);
     let with_zero = run(
         &stylizer,
         &photo,
@@ -253,10 +233,7 @@ fn blend_weights_mix_the_style_targets() {
 #[test]
 fn noise_start_is_reproducible_from_its_seed() {
     let (stylizer, photo, painting) = setup();
-    let styles = [StyleImage {
-        image: &painting,
-        weight: 1.0,
-    }];
+    let styles = only(&painting);
     let options = StyleOptions {
         size: 32,
         iterations: 2,
@@ -285,28 +262,16 @@ fn noise_start_is_reproducible_from_its_seed() {
 #[test]
 fn cancelling_stops_within_one_iteration() {
     let (stylizer, photo, painting) = setup();
-    let options = StyleOptions {
-        size: 32,
-        iterations: 50,
-        ..Default::default()
-    };
+    let options = sized(32, 50);
     let mut calls = 0;
-    let result = pollster::block_on(stylizer.stylize(
-        &photo,
-        &[StyleImage {
-            image: &painting,
-            weight: 1.0,
-        }],
-        &options,
-        |p| {
-            calls += 1;
-            if p.iteration == 3 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    ));
+    let result = pollster::block_on(stylizer.stylize(&photo, &only(&painting), &options, |p| {
+        calls += 1;
+        if p.iteration == 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }));
     assert_eq!(result.unwrap_err(), StylizeError::Cancelled);
     assert_eq!(calls, 3);
 }
@@ -314,15 +279,8 @@ fn cancelling_stops_within_one_iteration() {
 #[test]
 fn bad_requests_are_errors_not_panics() {
     let (stylizer, photo, painting) = setup();
-    let style = [StyleImage {
-        image: &painting,
-        weight: 1.0,
-    }];
-    let small = StyleOptions {
-        size: 32,
-        iterations: 1,
-        ..Default::default()
-    };
+    let style = only(&painting);
+    let small = sized(32, 1);
     let expect_err = |styles: &[StyleImage<'_>], content: &Image, options: &StyleOptions| {
         let (result, reports) = run(&stylizer, content, styles, options);
         assert!(reports.is_empty());

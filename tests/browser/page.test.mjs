@@ -18,7 +18,15 @@ describe('on WebGPU', () => {
     const loaded = browser.requests.length;
     await choose(page);
     await tiny(page, 32, 6);
+    // The main thread stays free while the worker computes: no task over 100 ms.
+    await page.evaluate(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
+        .observe({ type: 'longtask' });
+    });
     const text = await run(page);
+    const longTasks = await page.evaluate(() => window.longTasks);
+    assert.ok(longTasks.every((ms) => ms <= 100), `long tasks during the run: ${longTasks}`);
     assert.match(text, /^Done: 6 steps on the GPU \(WebGPU\)/);
     const frames = Number(await page.getAttribute('#output', 'data-frames'));
     assert.ok(frames >= 3, `the canvas was drawn ${frames} times`);

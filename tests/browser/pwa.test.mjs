@@ -21,6 +21,31 @@ const weightsPath = () => {
   return `/pkg/${build.weights.url}`;
 };
 
+describe('damaged weights', () => {
+  let browser;
+  let site;
+  before(async () => {
+    site = copyOfSite();
+    const file = join(site, weightsPath());
+    writeFileSync(file, readFileSync(file).subarray(0, 4_000_000));
+    browser = await start({ webgpu: false, dir: site });
+  });
+  after(async () => {
+    await browser.close();
+    rmSync(site, { recursive: true, force: true });
+  });
+
+  test('a truncated weight file is refused with a clear message', async () => {
+    const page = await browser.page();
+    await page.waitForSelector('#message:not([hidden])', { timeout: 60_000 });
+    assert.match(await page.textContent('#message'), /model weights .* damaged or incomplete \(4000000 bytes/);
+    assert.equal(await page.textContent('#engine-status'), 'The engine could not start.');
+    assert.equal(await page.evaluate(() => caches.open('style-transfer-weights-v1').then((c) => c.keys()).then((k) => k.length)), 0);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+});
+
 describe('installed app', () => {
   let browser;
   let site;
