@@ -141,6 +141,7 @@ function plotLosses() {
 }
 
 function showFrame(image) {
+  $('compare').hidden = false;
   const canvas = $('output');
   canvas.width = image.width;
   canvas.height = image.height;
@@ -159,6 +160,9 @@ async function start() {
   state.running = controller;
   state.losses = [];
   $('download').hidden = true;
+  $('compare-control').hidden = true;
+  $('compare-position').value = 100;
+  $('before').style.clipPath = '';
   $('output').dataset.frames = '0';
   updateButtons();
   const began = performance.now();
@@ -181,6 +185,7 @@ async function start() {
     });
     showFrame(result.image);
     drawInto($('before'), state.content);
+    $('compare-control').hidden = false;
     $('progress-text').textContent =
       `Done: ${result.iterations} steps on ${result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU'}, ` +
       `${Math.round(result.msPerIteration)} ms per step.`;

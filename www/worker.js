@@ -6,6 +6,32 @@ import init, { Engine } from './pkg/style_transfer.js';
 
 let engine = null;
 
+// Keep hold of the GPU device that the engine asks for, so that when the browser loses it
+// (a driver reset, a GPU unplugged, or `gpuDevice.destroy()`) the run stops with a clear
+// message instead of hanging; the page then starts a fresh worker for the next run.
+if (navigator.gpu) {
+  const requestAdapter = navigator.gpu.requestAdapter.bind(navigator.gpu);
+  navigator.gpu.requestAdapter = async (...args) => {
+    const adapter = await requestAdapter(...args);
+    if (adapter) {
+      const requestDevice = adapter.requestDevice.bind(adapter);
+      adapter.requestDevice = async (...options) => {
+        const device = await requestDevice(...options);
+        self.gpuDevice = device;
+        device.lost.then((info) => {
+          self.postMessage({
+            type: 'error',
+            message: `The GPU device was lost (${info.message || info.reason}); start again to continue.`,
+          });
+          self.close();
+        });
+        return device;
+      };
+    }
+    return adapter;
+  };
+}
+
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'init') {

@@ -102,8 +102,11 @@ pub enum StylizeError {
 }
 
 impl From<ExecutionError> for StylizeError {
+    /// Keeps the chain of causes on one line and drops the backtrace.
     fn from(e: ExecutionError) -> Self {
-        Self::Device(e.to_string())
+        let text = e.to_string();
+        let causes = text.split("Backtrace:").next().unwrap_or_default();
+        Self::Device(causes.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 

@@ -64,6 +64,29 @@ describe('on WebGPU', () => {
     await page.close();
   });
 
+  test('losing the GPU device fails that run with a message, and the next run works', async () => {
+    const page = await browser.page();
+    await ready(page);
+    await choose(page);
+    await tiny(page, 32, 400);
+    const worker = page.workers()[0];
+    await page.click('#start');
+    await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
+      timeout: 180_000,
+    });
+    await worker.evaluate(() => self.gpuDevice.destroy());
+    await page.waitForSelector('#message:not([hidden])', { timeout: 60_000 });
+    assert.match(await page.textContent('#message'), /GPU device was lost|compute device failed/);
+    assert.equal(await page.isEnabled('#start'), true);
+    await tiny(page, 32, 2);
+    assert.match(await run(page), /^Done: 2 steps on the GPU/);
+    // WebGPU reports the work refused by the destroyed device; nothing else may fail.
+    const unexpected = browser.errors.filter((e) => !/destroyed|lost|WebGPU|GPU/i.test(e));
+    assert.deepEqual(unexpected, []);
+    browser.errors.length = 0;
+    await page.close();
+  });
+
   test('bad files get a clear message and the page keeps working', async () => {
     const page = await browser.page();
     await ready(page);
