@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 
 export STYLE_TRANSFER_CACHE="${STYLE_TRANSFER_CACHE:-$HOME/.cache/style-transfer}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$STYLE_TRANSFER_CACHE/target}"
+# wgpu probes Wayland through this variable; without it, it prints errors (harmless).
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d)"
+  export XDG_RUNTIME_DIR
+fi
 source tests/setup.sh
 source tests/fetch-fixtures.sh >/dev/null
 
