@@ -49,6 +49,7 @@ const installed = (() => {
 })();
 if (installed && !installed.includes(build.target)) run('rustup', ['target', 'add', build.target]);
 const cargoArgs = ['build', '--lib', '-p', crateName, '--target', build.target, '--profile', build.profile];
+if (build['default-features'] === false) cargoArgs.push('--no-default-features');
 if (build.features.length) cargoArgs.push('--features', build.features.join(','));
 run('cargo', cargoArgs);
 const wasm = join(targetDir, build.target, build.profile, `${crateName.replaceAll('-', '_')}.wasm`);

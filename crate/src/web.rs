@@ -32,11 +32,11 @@ impl Engine {
     pub async fn create(weights: Uint8Array, backend: String) -> Result<Engine, JsError> {
         let weights = VggWeights::from_int8_safetensors(&weights.to_vec())?;
         let (device, backend) = match backend.as_str() {
-            "cpu" => (Device::flex(), "cpu"),
+            "cpu" => (cpu()?, "cpu"),
             "webgpu" => (webgpu().await?, "webgpu"),
             "auto" => match webgpu().await {
                 Ok(device) => (device, "webgpu"),
-                Err(_) => (Device::flex(), "cpu"),
+                Err(_) => (cpu()?, "cpu"),
             },
             other => {
                 return Err(JsError::new(&format!(
@@ -101,7 +101,26 @@ impl Engine {
     }
 }
 
+/// burn's CPU backend, when this build has it (cargo feature `cpu`).
+fn cpu() -> Result<Device, JsError> {
+    #[cfg(feature = "cpu")]
+    return Ok(Device::flex());
+    #[cfg(not(feature = "cpu"))]
+    return Err(JsError::new(
+        "this build has no CPU backend (cargo feature `cpu`)",
+    ));
+}
+
 /// A WebGPU device, or why there is none.
+#[cfg(not(feature = "gpu"))]
+async fn webgpu() -> Result<Device, JsError> {
+    Err(JsError::new(
+        "this build has no WebGPU backend (cargo feature `gpu`)",
+    ))
+}
+
+/// A WebGPU device, or why there is none.
+#[cfg(feature = "gpu")]
 async fn webgpu() -> Result<Device, JsError> {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
     let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or_default();
