@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { choose, fixture, ready, root, start, tiny } from './browser/harness.mjs';
+import { choose, fixture, ready, root, start, startRun, tiny } from './browser/harness.mjs';
 
 const argument = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -30,10 +30,7 @@ for (const webgpu of [true, false]) {
     await choose(page, { content, styles: [style] });
     await tiny(page, size, iterations);
     const clicked = Date.now();
-    await page.click('#start');
-    await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
-      timeout: 600_000,
-    });
+    await startRun(page, 600_000);
     const firstFrame = Date.now();
     await page.waitForFunction(() => /^(Done|Cancelled)/.test(document.getElementById('progress-text').textContent) ||
       !document.getElementById('message').hidden, null, { timeout: 600_000 });

@@ -94,6 +94,14 @@ export async function tiny(page, size = 32, iterations = 4) {
   await page.fill('#iterations', String(iterations));
 }
 
+/** Clicks Start and waits for the first progress report of the run. */
+export async function startRun(page, timeout = 180_000) {
+  await page.click('#start');
+  await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
+    timeout,
+  });
+}
+
 /** Clicks Start and waits for the run to end; returns the progress text. */
 export async function run(page, timeout = 300_000) {
   await page.click('#start');

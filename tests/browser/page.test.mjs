@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 
-import { choose, differenceFromPhoto, fixtureBytes, ready, run, start, tiny } from './harness.mjs';
+import { choose, differenceFromPhoto, fixtureBytes, ready, run, start, startRun, tiny } from './harness.mjs';
 
 describe('on WebGPU', () => {
   let browser;
@@ -51,10 +51,7 @@ describe('on WebGPU', () => {
     await ready(page);
     await choose(page);
     await tiny(page, 32, 400);
-    await page.click('#start');
-    await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
-      timeout: 180_000,
-    });
+    await startRun(page);
     await page.click('#cancel');
     await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Cancelled.');
     assert.equal(await page.isEnabled('#start'), true);
@@ -70,10 +67,7 @@ describe('on WebGPU', () => {
     await choose(page);
     await tiny(page, 32, 400);
     const worker = page.workers()[0];
-    await page.click('#start');
-    await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
-      timeout: 180_000,
-    });
+    await startRun(page);
     await worker.evaluate(() => self.gpuDevice.destroy());
     await page.waitForSelector('#message:not([hidden])', { timeout: 60_000 });
     assert.match(await page.textContent('#message'), /GPU device was lost|compute device failed/);
