@@ -50,6 +50,43 @@ fn unreadable_input_is_one_line_and_exit_code_2() {
 }
 
 #[test]
+fn unusual_but_valid_images_are_read_as_rgb() {
+    use style_transfer::native::read_image;
+    // CMYK JPEG (committed), 16-bit grey and transparent PNG (written here).
+    let cmyk = read_image(&root().join("tests/fixtures/cmyk.jpg")).unwrap();
+    let photo = read_image(&root().join("tests/fixtures/photo.jpg"))
+        .unwrap()
+        .resize(cmyk.width(), cmyk.height());
+    assert!(relative_error(cmyk.planar(), photo.planar()) < 0.1);
+
+    let grey16 = temp("grey16.png");
+    image::ImageBuffer::from_fn(4, 2, |x, _| image::Luma([x as u16 * 20_000]))
+        .save(&grey16)
+        .unwrap();
+    let grey = read_image(&grey16).unwrap();
+    let p = grey.planar();
+    // Every channel equal, the ramp kept: 0, 20000, 40000, 60000 of 65535.
+    for x in 0..4 {
+        let v = x as f32 * 20_000.0 / 65_535.0;
+        for c in 0..3 {
+            assert!((p[c * 8 + x] - v).abs() < 0.01, "{p:?}");
+        }
+    }
+
+    let clear = temp("clear.png");
+    image::RgbaImage::from_pixel(2, 2, image::Rgba([0, 0, 0, 0]))
+        .save(&clear)
+        .unwrap();
+    assert!(
+        read_image(&clear)
+            .unwrap()
+            .planar()
+            .iter()
+            .all(|&v| v == 1.0)
+    );
+}
+
+#[test]
 fn invalid_options_exit_with_code_2() {
     let photo = root().join("tests/fixtures/photo.jpg");
     let out = temp("bad-options.png");
