@@ -448,10 +448,9 @@ mod tests {
     use crate::test_util::{cpu, read};
 
     fn stylizer() -> Stylizer {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../models/vgg16-int8.safetensors"
-        );
+        // Read at run time: a path compiled in would follow the build cache to another clone.
+        let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo");
+        let path = std::path::Path::new(&crate_dir).join("../models/vgg16-int8.safetensors");
         let bytes = std::fs::read(path).expect("the committed weights");
         Stylizer::new(&VggWeights::from_int8_safetensors(&bytes).unwrap(), &cpu())
     }

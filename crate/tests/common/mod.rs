@@ -7,9 +7,11 @@ use style_transfer::burn::tensor::{Device, Tensor};
 use style_transfer::native::read_image;
 use style_transfer::{Image, VggWeights};
 
-/// The repository root.
+/// The repository root, read at run time: a path compiled in would follow the shared build
+/// cache to whichever clone built it last.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo");
+    Path::new(&crate_dir).join("..")
 }
 
 /// A committed test image from `tests/fixtures/`.
