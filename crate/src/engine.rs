@@ -171,14 +171,15 @@ impl Stylizer {
 
         let mut done = 0;
         let mut losses = Losses::default();
-        let mut x: Option<Tensor<4>> = None;
+        // The result of the previous scale, with the content photo at that scale.
+        let mut last: Option<(Tensor<4>, Image)> = None;
         for (scale, (&side, &count)) in scales.iter().zip(&iterations).enumerate() {
             let (width, height) = content.size_for_long_side(side);
             let content_here = content.resize(width, height);
             let targets = self.targets(&content_here, styles, options, side, min_side);
-            let mut image = match x.take() {
+            let mut image = match last.take() {
                 None => initial_image(&content_here, options).to_tensor(&self.device),
-                Some(previous) => interpolate(
+                Some((previous, _)) => interpolate(
                     previous,
                     InterpolateOptions::new(InterpolateMode::Bilinear)
                         .with_output_size([height as usize, width as usize]),
@@ -236,16 +237,11 @@ impl Stylizer {
                     return Err(StylizeError::Cancelled);
                 }
             }
-            x = Some(optimizer.finish(image));
+            last = Some((optimizer.finish(image), content_here));
         }
-        let (width, height) = content.size_for_long_side(options.size);
-        let image = self
-            .render(
-                x.expect("at least one scale"),
-                &content.resize(width, height),
-                options,
-            )
-            .await?;
+        // The schedule always ends at `options.size`, so the last scale is the output's.
+        let (image, content_here) = last.expect("at least one scale");
+        let image = self.render(image, &content_here, options).await?;
         Ok(Stylized {
             image,
             losses,
