@@ -19,12 +19,15 @@ export class WeightsError extends Error {
  */
 export function loadWeights(url, sha256, onProgress = () => {}) {
   // Several stylizers on one page (two widgets) share one download.
+  // The first caller sees the real progress; later ones one report once the bytes are there.
   const key = `${url} ${sha256}`;
   if (!pending.has(key)) {
-    pending.set(key, fetchVerified(url, sha256, onProgress).catch((error) => {
+    const load = fetchVerified(url, sha256, onProgress).catch((error) => {
       pending.delete(key);
       throw error;
-    }));
+    });
+    pending.set(key, load);
+    return load;
   }
   return pending.get(key).then((bytes) => {
     onProgress(bytes.byteLength, bytes.byteLength, true);
