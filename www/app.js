@@ -1,5 +1,6 @@
 // The upload page: pick a photo and paintings, watch the picture form, download it.
 
+import { drawImage, offerDownload } from './result.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -65,7 +66,7 @@ async function addStyles(files) {
     const bitmap = await readFile(file, 'painting');
     if (!bitmap) continue;
     showMessage('');
-    const entry = { image: bitmap, weight: 1 };
+    const entry = { image: bitmap, blend: 1 };
     state.styles.push(entry);
     const item = document.createElement('li');
     const thumb = document.createElement('canvas');
@@ -73,7 +74,7 @@ async function addStyles(files) {
     const weight = document.createElement('input');
     Object.assign(weight, { type: 'range', min: '0', max: '1', step: '0.05', value: '1' });
     weight.setAttribute('aria-label', `Weight of ${file.name || 'painting'}`);
-    weight.addEventListener('input', () => (entry.weight = Number(weight.value)));
+    weight.addEventListener('input', () => (entry.blend = Number(weight.value)));
     const remove = document.createElement('button');
     remove.type = 'button';
     remove.textContent = 'Remove';
@@ -143,9 +144,7 @@ function plotLosses() {
 function showFrame(image) {
   $('compare').hidden = false;
   const canvas = $('output');
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d', { willReadFrequently: true }).putImageData(image, 0, 0);
+  drawImage(canvas, image);
   canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
 }
 
@@ -170,7 +169,7 @@ async function start() {
   try {
     const result = await state.stylizer.stylize({
       content: state.content,
-      styles: state.styles.filter((s) => s.weight > 0),
+      styles: state.styles.filter((s) => s.blend > 0),
       options: options(),
       signal: controller.signal,
       onProgress(p) {
@@ -189,12 +188,7 @@ async function start() {
     $('progress-text').textContent =
       `Done: ${result.iterations} steps on ${result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU'}, ` +
       `${Math.round(result.msPerIteration)} ms per step.`;
-    $('output').toBlob((blob) => {
-      const link = $('download');
-      if (link.href) URL.revokeObjectURL(link.href);
-      link.href = URL.createObjectURL(blob);
-      link.hidden = false;
-    }, 'image/png');
+    offerDownload($('output'), $('download'));
   } catch (error) {
     if (error instanceof AbortError) {
       $('progress-text').textContent = 'Cancelled.';
@@ -216,11 +210,12 @@ function applyPreset() {
 }
 
 /**
- * Registers the service worker, offers updates, and says when the app works offline: once
- * the worker controls the page, the wasm is in its cache and the weights in theirs.
+ * Registers the service worker and offers updates. Resolves to true once it controls the
+ * page (its install has cached the whole app, the engine included), false when there is
+ * none or its install failed; the engine starts after that, so its files come once.
  */
-async function setUpOffline(engineReady) {
-  if (!('serviceWorker' in navigator)) return;
+async function setUpOffline() {
+  if (!('serviceWorker' in navigator)) return false;
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (reloading) location.reload();
@@ -241,22 +236,43 @@ async function setUpOffline(engineReady) {
       if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
     });
   });
-  await navigator.serviceWorker.ready;
-  if (!navigator.serviceWorker.controller) {
-    await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-  }
-  if (!(await engineReady)) return;
-  const cached = await new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = ({ data }) => resolve(data.ok);
-    navigator.serviceWorker.controller.postMessage({ type: 'cache-wasm' }, [channel.port2]);
+  if (navigator.serviceWorker.controller) return true;
+  // First visit: wait for the install, or its failure.
+  return new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
+    const installing = registration.installing ?? registration.waiting;
+    installing?.addEventListener('statechange', () => installing.state === 'redundant' && resolve(false));
+    if (!installing && !registration.active) resolve(false);
   });
-  if (!cached) return;
+}
+
+/** Says that the app works offline, once the service worker and the weights are in place. */
+async function reportOffline() {
   const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
   $('offline-status').textContent = persisted
     ? 'Ready to work offline.'
     : 'Ready to work offline (the browser may clear the saved model when space runs low).';
   document.body.dataset.offline = 'ready';
+}
+
+function showEngineStatus(status) {
+  if (status.stage === 'weights') {
+    const bar = $('weights-progress');
+    bar.max = status.total || 1;
+    bar.value = status.loaded;
+    $('engine-status').textContent = status.cached
+      ? 'Model loaded from this device.'
+      : `Downloading the model: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
+  } else if (status.stage === 'starting') {
+    $('engine-status').textContent = 'Starting the engine…';
+  } else if (status.stage === 'ready') {
+    $('weights-progress').hidden = true;
+    $('engine-status').textContent =
+      status.backend === 'webgpu'
+        ? 'Ready: running on your GPU (WebGPU).'
+        : 'Ready: running on the CPU (WebGPU is not available here), which is slower.';
+    if (state.stylizer) document.body.dataset.ready = status.backend;
+  }
 }
 
 async function boot() {
@@ -279,38 +295,21 @@ async function boot() {
     $('before').style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
   });
 
-  let engineStarted;
-  const engineReady = new Promise((resolve) => (engineStarted = resolve));
-  setUpOffline(engineReady).catch((error) => {
+  const offline = setUpOffline().catch((error) => {
     $('offline-status').textContent = `Offline use is not available: ${error.message}`;
+    return false;
   });
   try {
     state.stylizer = await createStylizer({
       backend: params.get('backend') ?? 'auto',
-      onStatus(status) {
-        if (status.stage === 'weights') {
-          const bar = $('weights-progress');
-          bar.max = status.total || 1;
-          bar.value = status.loaded;
-          $('engine-status').textContent = status.cached
-            ? 'Model loaded from this device.'
-            : `Downloading the model: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
-        } else if (status.stage === 'starting') {
-          $('engine-status').textContent = 'Starting the engine…';
-        }
-      },
+      onStatus: showEngineStatus,
+      startAfter: offline,
     });
-    $('weights-progress').hidden = true;
-    $('engine-status').textContent =
-      state.stylizer.backend === 'webgpu'
-        ? 'Ready: running on your GPU (WebGPU).'
-        : 'Ready: running on the CPU (WebGPU is not available here), which is slower.';
     document.body.dataset.ready = state.stylizer.backend;
-    engineStarted(true);
+    if (await offline) await reportOffline();
   } catch (error) {
     $('engine-status').textContent = 'The engine could not start.';
     showMessage(error.message);
-    engineStarted(false);
   }
   updateButtons();
 }

@@ -4,8 +4,9 @@
 //   2. the wasm-bindgen CLI at the pinned version writes the ES module and TypeScript types
 //      (installed with `cargo install` when missing, saying so);
 //   3. optionally wasm-opt;
-//   4. the weights are copied under a content-hashed name, and build.json and package.json
-//      are written, so www/pkg is a package another site can install.
+//   4. the glue and the wasm get one content hash in their names, the weights theirs, and
+//      build.json, package.json and the service worker's shell list are written, so www/pkg
+//      is a package another site can install.
 //
 //   node www/build.mjs            (STYLE_TRANSFER_WASM_OPT=1 to run wasm-opt)
 
@@ -16,7 +17,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { writeShellManifest } from './shell.mjs';
+import { nameEngineFiles, writeShellManifest } from './shell.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
@@ -84,13 +85,17 @@ const weightsBytes = readFileSync(weightsSource);
 const sha256 = createHash('sha256').update(weightsBytes).digest('hex');
 const weightsName = `vgg16-int8.${sha256.slice(0, 16)}.safetensors`;
 copyFileSync(weightsSource, join(outDir, weightsName));
-const manifest = {
-  version: crateVersion,
-  backendFeatures: build.features,
-  wasm: { file: `${bindgen['out-name']}_bg.wasm`, bytes: statSync(wasmOut).size },
-  weights: { url: weightsName, sha256, bytes: weightsBytes.length },
-};
-writeFileSync(join(outDir, 'build.json'), JSON.stringify(manifest, null, 2) + '\n');
+const name = bindgen['out-name'];
+writeFileSync(
+  join(outDir, 'build.json'),
+  JSON.stringify({
+    version: crateVersion,
+    backendFeatures: build.features,
+    engine: { name, glue: `${name}.js`, wasm: `${name}_bg.wasm`, bytes: statSync(wasmOut).size },
+    weights: { url: weightsName, sha256, bytes: weightsBytes.length },
+  }),
+);
+const manifest = nameEngineFiles(join(root, 'www'));
 const files = readdirSync(outDir).filter((f) => f !== '.gitignore');
 writeFileSync(
   join(outDir, 'package.json'),
@@ -101,7 +106,7 @@ writeFileSync(
       description: pkg.description,
       license: pkg.license,
       type: 'module',
-      main: `${bindgen['out-name']}.js`,
+      main: manifest.engine.glue,
       types: `${bindgen['out-name']}.d.ts`,
       files: [...files, 'package.json'],
       sideEffects: false,
@@ -111,7 +116,7 @@ writeFileSync(
   ) + '\n',
 );
 writeShellManifest(join(root, 'www'));
-console.error(`built ${outDir}: wasm ${(manifest.wasm.bytes / 1e6).toFixed(1)} MB, weights ${weightsName}`);
+console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${weightsName}`);
 
 /** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */
 function parseToml(text) {

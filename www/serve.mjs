@@ -5,13 +5,18 @@
 //   node www/serve.mjs
 //
 // Every response allows cross-origin use (the widget loads from other sites), and nothing is
-// cached by the browser's HTTP cache, so a rebuild shows at once.
+// cached by the browser's HTTP cache, so a rebuild shows at once. Run as a command it is the
+// development server: the service worker's file list follows edits to www/ and the service
+// worker fetches from the network first, so an edit shows on reload (offline, the cache
+// still answers). The tests serve the site as a static host would (`dev: false`).
 
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { writeShellManifest } from './shell.mjs';
 
 const www = dirname(fileURLToPath(import.meta.url));
 const root = resolve(www, '..');
@@ -49,8 +54,22 @@ function needsBuild() {
   return Math.max(...sources.map(newest), ...files.map((f) => statSync(f).mtimeMs)) > built;
 }
 
-/** Starts the server on `dir`; resolves to it and its base URL. `log` collects the paths served. */
-export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null } = {}) {
+/**
+ * In development: pkg/shell.js rewritten when a file of the site is newer, and told to
+ * prefer the network.
+ */
+function developmentShell(dir) {
+  const shell = join(dir, 'pkg', 'shell.js');
+  const stale = !existsSync(shell) || newest(dir) > statSync(shell).mtimeMs;
+  if (stale) writeShellManifest(dir);
+  return readFileSync(shell, 'utf8') + 'self.NETWORK_FIRST = true;\n';
+}
+
+/**
+ * Starts the server on `dir`; resolves to it and its base URL. `log` collects the paths
+ * served; `dev` makes it the development server described above.
+ */
+export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, dev = false } = {}) {
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     log?.push(path);
@@ -68,6 +87,10 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null }
     // Node scripts (build, serve, shell) are not part of the site.
     if (!existsSync(file) || extname(file) === '.mjs') {
       response.writeHead(404, headers).end('not found');
+      return;
+    }
+    if (dev && path === '/pkg/shell.js') {
+      response.writeHead(200, { ...headers, 'content-type': TYPES['.js'] }).end(developmentShell(dir));
       return;
     }
     const { size } = statSync(file);
@@ -88,6 +111,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (!process.argv.includes('--no-build') && needsBuild()) {
     execFileSync(process.execPath, [join(www, 'build.mjs')], { stdio: 'inherit' });
   }
-  const { url } = await serve({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1' });
+  const { url } = await serve({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', dev: true });
   console.log(`Serving ${www} at ${url}`);
 }

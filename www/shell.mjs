@@ -1,35 +1,66 @@
-// The app shell for the service worker (www/sw.js): used by www/build.mjs and by the tests.
+// The app shell for the service worker (www/sw.js): used by www/build.mjs, www/serve.mjs and
+// the tests.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/**
- * Writes www/pkg/shell.js, which the service worker imports: the app-shell files it caches at
- * install, and a version that is a hash of every file the app is made of (the wasm included,
- * though the wasm itself is cached on first use, not at install). A new build with any change
- * gives a new version, so the browser sees a changed service worker and offers the update.
- */
-export function writeShellManifest(www) {
-  const shell = readdirSync(www)
-    .filter((f) => /\.(html|js|css|svg|png|webmanifest)$/.test(f) && f !== 'sw.js')
-    .sort();
-  const pkgFiles = ['style_transfer.js', 'build.json'];
+const sha256 = (...parts) => {
   const hash = createHash('sha256');
-  const manifest = JSON.parse(readFileSync(join(www, 'pkg', 'build.json'), 'utf8'));
-  for (const file of [...shell, ...pkgFiles.map((f) => `pkg/${f}`), `pkg/${manifest.wasm.file}`]) {
-    hash.update(file).update(readFileSync(join(www, file)));
+  for (const part of parts) hash.update(part);
+  return hash;
+};
+
+/**
+ * Gives the engine's JS glue and wasm in www/pkg one content hash in their names
+ * (`style_transfer.<hash>.js`, `style_transfer_bg.<hash>.wasm`) and records them in
+ * build.json: a page, a worker or a cache can then never pair the glue of one build with
+ * the wasm of another. Run after every change to either file.
+ */
+export function nameEngineFiles(www) {
+  const pkg = join(www, 'pkg');
+  const manifest = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
+  const { name, glue, wasm } = manifest.engine;
+  const hash = sha256(readFileSync(join(pkg, glue)), readFileSync(join(pkg, wasm))).digest('hex').slice(0, 16);
+  const named = { glue: `${name}.${hash}.js`, wasm: `${name}_bg.${hash}.wasm` };
+  for (const kind of ['glue', 'wasm']) {
+    if (manifest.engine[kind] !== named[kind]) renameSync(join(pkg, manifest.engine[kind]), join(pkg, named[kind]));
   }
-  const version = hash.digest('hex').slice(0, 16);
-  const files = ['./', ...shell, ...pkgFiles.map((f) => `pkg/${f}`)];
-  writeFileSync(
-    join(www, 'pkg', 'shell.js'),
-    `// Written by www/build.mjs: the app shell the service worker caches, and its version.\n` +
-      `self.SHELL_VERSION = ${JSON.stringify(version)};\n` +
-      `self.SHELL_FILES = ${JSON.stringify(files)};\n` +
-      `self.WASM_FILE = ${JSON.stringify(`pkg/${manifest.wasm.file}`)};\n` +
-      `self.WEIGHTS_FILE = ${JSON.stringify(`pkg/${manifest.weights.url}`)};\n`,
-  );
-  return version;
+  manifest.engine = { ...manifest.engine, ...named, bytes: readFileSync(join(pkg, named.wasm)).length };
+  writeFileSync(join(pkg, 'build.json'), JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
 }
 
+/**
+ * Writes www/pkg/shell.js, which the service worker imports: the files it caches at install
+ * — the page's own files, the build manifest, and the engine's glue and wasm — each with
+ * its SHA-256 as a subresource-integrity string, so the install fails rather than caching a
+ * mix of two deploys; and a version that is a hash of all of them, so any change gives a
+ * changed service worker and the update prompt.
+ */
+export function writeShellManifest(www) {
+  const manifest = JSON.parse(readFileSync(join(www, 'pkg', 'build.json'), 'utf8'));
+  const own = readdirSync(www)
+    .filter((f) => /\.(html|js|css|svg|png|webmanifest)$/.test(f) && f !== 'sw.js')
+    .sort();
+  const files = [
+    ['./', 'index.html'],
+    ...own.map((f) => [f, f]),
+    ...['build.json', manifest.engine.glue, manifest.engine.wasm].map((f) => [`pkg/${f}`, `pkg/${f}`]),
+  ];
+  const version = createHash('sha256');
+  const shell = files.map(([url, path]) => {
+    const bytes = readFileSync(join(www, path));
+    version.update(url).update(bytes);
+    return { url, integrity: `sha256-${sha256(bytes).digest('base64')}` };
+  });
+  const versionHex = version.digest('hex').slice(0, 16);
+  writeFileSync(
+    join(www, 'pkg', 'shell.js'),
+    `// Written by www/shell.mjs: the app shell the service worker caches, and its version.\n` +
+      `self.SHELL_VERSION = ${JSON.stringify(versionHex)};\n` +
+      `self.SHELL_FILES = ${JSON.stringify(shell, null, 1)};\n` +
+      `self.WEIGHTS_FILE = ${JSON.stringify(`pkg/${manifest.weights.url}`)};\n`,
+  );
+  return versionHex;
+}

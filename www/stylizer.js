@@ -1,15 +1,20 @@
-// The JavaScript API: one stylizer, its engine in a module Web Worker.
+// The JavaScript API: one stylizer, its engine in a module Web Worker behind one bridge.
 //
 //   import { createStylizer } from './stylizer.js';
-//   const stylizer = await createStylizer({ backend: 'auto', onStatus });
-//   const result = await stylizer.stylize({ content, styles: [{ image, weight }], options, onProgress, signal });
+//   const stylizer = await createStylizer({ backend: 'auto', onStatus, signal });
+//   const result = await stylizer.stylize({ content, styles: [{ image, blend }], options, onProgress, signal });
 //   stylizer.dispose();
 //
 // The main thread only decodes and scales images and passes messages; the optimisation runs in
-// the worker. Cancelling terminates the worker (the only way to stop a running wasm call); the
-// next call starts a fresh one.
+// the worker. Calls to stylize() run one at a time, in call order. Cancelling a running call
+// terminates the worker (the only way to stop a running wasm call); the next call starts a
+// fresh one. Every promise settles: a cancel, dispose() or a crashed worker rejects what is
+// pending with one of the error classes below.
 
+import { decode, ImageInputError, toPixels } from './images.js';
 import { loadWeights } from './weights.js';
+
+export { decode, ImageInputError, toPixels };
 
 /** Defaults of the API (the engine's own defaults apply to options left out). */
 export const DEFAULTS = Object.freeze({
@@ -18,15 +23,15 @@ export const DEFAULTS = Object.freeze({
   size: 384,
 });
 
-/** A run was cancelled through its AbortSignal. */
+/** A run was cancelled through its AbortSignal, or the stylizer was disposed. */
 export class AbortError extends Error {
-  constructor() {
-    super('The stylization was cancelled.');
+  constructor(message = 'The stylization was cancelled.') {
+    super(message);
     this.name = 'AbortError';
   }
 }
 
-/** The engine failed: a bad option, a lost GPU device, a crash in the worker. */
+/** The engine failed: a lost GPU device, a crash in the worker, a diverged run. */
 export class EngineError extends Error {
   constructor(message) {
     super(message);
@@ -34,174 +39,271 @@ export class EngineError extends Error {
   }
 }
 
-/** An input could not be used as an image. */
-export class ImageInputError extends Error {
+/**
+ * An option is unknown, of the wrong type or out of range (`size: 5`, `styleWieght`). The
+ * engine refuses it before any work; the worker and its compiled GPU pipelines stay alive.
+ */
+export class OptionsError extends Error {
   constructor(message) {
     super(message);
-    this.name = 'ImageInputError';
+    this.name = 'OptionsError';
   }
 }
 
-const build = new URL('./pkg/build.json', import.meta.url);
+const BUILD = new URL('./pkg/build.json', import.meta.url);
+
+/** The build manifest (`www/pkg/build.json`): the engine's and the weights' file names. */
+export async function buildManifest() {
+  const response = await fetch(BUILD);
+  if (!response.ok) throw new EngineError(`Could not load the app's build manifest (${response.status}).`);
+  return response.json();
+}
 
 /**
  * Downloads (or takes from the cache) the weights, checks them, and starts the engine.
+ * Rejects with AbortError if `signal` aborts first, leaving no worker behind.
+ * `startAfter`: the engine's worker starts only once this promise settles (the page passes
+ * its service worker's install, which downloads the engine's files, so they come once).
  * @param {{weightsUrl?: string, sha256?: string, backend?: 'auto'|'webgpu'|'cpu',
- *          onStatus?: (status: object) => void, workerUrl?: string|URL}} settings
+ *          onStatus?: (status: object) => void, workerUrl?: string|URL, signal?: AbortSignal,
+ *          startAfter?: Promise<unknown>}} settings
  */
 export async function createStylizer(settings = {}) {
+  const { signal } = settings;
   const onStatus = settings.onStatus ?? (() => {});
-  let { weightsUrl, sha256 } = settings;
-  if (!weightsUrl || !sha256) {
-    const manifest = await (await fetch(build)).json();
-    weightsUrl ??= new URL(manifest.weights.url, build).href;
-    sha256 ??= manifest.weights.sha256;
-  }
-  const weights = await loadWeights(weightsUrl, sha256, (loaded, total, cached) =>
-    onStatus({ stage: 'weights', loaded, total, cached }),
+  signal?.throwIfAborted();
+  const manifest = await untilAborted(buildManifest(), signal);
+  const weightsUrl = settings.weightsUrl ?? new URL(manifest.weights.url, BUILD).href;
+  const sha256 = settings.sha256 ?? manifest.weights.sha256;
+  const weights = await untilAborted(
+    loadWeights(weightsUrl, sha256, (loaded, total, cached) => onStatus({ stage: 'weights', loaded, total, cached })),
+    signal,
   );
-  const stylizer = new Stylizer(weights, settings.backend ?? DEFAULTS.backend, onStatus, settings.workerUrl);
-  await stylizer.start();
+  await untilAborted(Promise.resolve(settings.startAfter).catch(() => {}), signal);
+  const engine = {
+    glue: new URL(manifest.engine.glue, BUILD).href,
+    wasm: new URL(manifest.engine.wasm, BUILD).href,
+  };
+  const stylizer = new Stylizer({
+    weights,
+    engine,
+    backend: settings.backend ?? DEFAULTS.backend,
+    onStatus,
+    workerUrl: settings.workerUrl ?? new URL('./worker.js', import.meta.url),
+  });
+  try {
+    await stylizer.start(signal);
+  } catch (error) {
+    stylizer.dispose();
+    throw error;
+  }
   return stylizer;
 }
 
-class Stylizer {
-  #weights;
-  #backend;
-  #onStatus;
-  #workerUrl;
-  #worker = null;
-  #ready = null;
-  #busy = false;
-  /** 'webgpu' or 'cpu', once the engine runs. */
-  backend = null;
+/**
+ * One worker and the requests in flight to it: a single message handler, an id per request,
+ * and a promise per request that always settles.
+ */
+class Bridge {
+  #worker;
+  #pending = new Map();
+  #nextId = 1;
+  #closed = null;
 
-  constructor(weights, backend, onStatus, workerUrl) {
-    this.#weights = weights;
-    this.#backend = backend;
-    this.#onStatus = onStatus;
-    this.#workerUrl = workerUrl ?? new URL('./worker.js', import.meta.url);
+  constructor(url) {
+    this.#worker = spawnWorker(url);
+    this.#worker.onmessage = ({ data }) => this.#receive(data);
+    this.#worker.onerror = (event) => {
+      event.preventDefault?.();
+      this.close(new EngineError(event.message || 'The engine worker crashed.'));
+    };
+    this.#worker.onmessageerror = () => this.close(new EngineError('The engine worker sent an unreadable message.'));
   }
 
-  /** Starts the worker and the engine if they are not running. */
-  start() {
-    if (this.#ready) return this.#ready;
-    this.#onStatus({ stage: 'starting' });
-    const worker = spawnWorker(this.#workerUrl);
-    this.#worker = worker;
-    this.#ready = new Promise((resolve, reject) => {
-      worker.onmessage = ({ data }) => {
-        if (data.type === 'ready') {
-          this.backend = data.backend;
-          this.#onStatus({ stage: 'ready', backend: data.backend });
-          resolve();
-        } else if (data.type === 'error') {
-          this.#stop();
-          reject(new EngineError(data.message));
-        }
-      };
-      worker.onerror = (event) => {
-        event.preventDefault?.();
-        this.#stop();
-        reject(new EngineError(event.message || 'the engine worker failed to start'));
-      };
+  /** Whether close() ran: no request reaches this worker any more. */
+  get closed() {
+    return this.#closed !== null;
+  }
+
+  /** Sends `{type, ...payload}`; resolves with the reply's result, reports progress on the way. */
+  request(type, payload, { transfer = [], onProgress = () => {} } = {}) {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, onProgress });
+      this.#worker.postMessage({ id, type, ...payload }, transfer);
     });
-    // A copy: the weights stay here for the next worker.
-    worker.postMessage({ type: 'init', weights: this.#weights.slice(0), backend: this.#backend });
-    return this.#ready;
   }
 
-  #stop() {
-    this.#worker?.terminate();
-    this.#worker = null;
-    this.#ready = null;
-  }
-
-  /**
-   * Runs one stylization.
-   * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, weight?: number}[],
-   *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
-   */
-  async stylize({ content, styles, options = {}, onProgress = () => {}, signal } = {}) {
-    if (this.#busy) throw new EngineError('a stylization is already running on this stylizer');
-    if (!styles?.length) throw new ImageInputError('Add at least one style image.');
-    signal?.throwIfAborted?.();
-    this.#busy = true;
-    try {
-      const size = options.size ?? DEFAULTS.size;
-      const styleSide = Math.round(size * (options.styleScale ?? 1));
-      const contentPixels = await toPixels(content, 'content', size);
-      const stylePixels = [];
-      for (const [i, style] of styles.entries()) {
-        const image = await toPixels(style.image, `style ${i + 1}`, Math.max(styleSide, 16));
-        stylePixels.push({ image, weight: style.weight ?? 1 });
-      }
-      signal?.throwIfAborted?.();
-      await this.start();
-      return await this.#run(contentPixels, stylePixels, { ...options, size }, onProgress, signal);
-    } catch (error) {
-      if (signal?.aborted) throw new AbortError();
-      throw error;
-    } finally {
-      this.#busy = false;
+  #receive(data) {
+    if (data.type === 'fatal') {
+      this.close(new EngineError(data.message));
+      return;
+    }
+    const request = this.#pending.get(data.id);
+    if (!request) return;
+    if (data.type === 'progress') {
+      request.onProgress(data.progress);
+      return;
+    }
+    this.#pending.delete(data.id);
+    if (data.type === 'result') request.resolve(data.result);
+    else {
+      request.reject(errorFrom(data.error));
+      // After a device loss or a panic the wasm instance cannot be trusted: start afresh.
+      if (data.error.fatal) this.close(errorFrom(data.error));
     }
   }
 
-  #run(content, styles, options, onProgress, signal) {
-    const worker = this.#worker;
-    const started = performance.now();
-    let firstDone = null;
-    let lastProgress = null;
-    return new Promise((resolve, reject) => {
-      const abort = () => {
-        this.#stop();
-        reject(new AbortError());
-      };
-      signal?.addEventListener('abort', abort, { once: true });
-      const finish = () => signal?.removeEventListener('abort', abort);
-      worker.onmessage = ({ data }) => {
-        if (data.type === 'progress') {
-          const now = performance.now();
-          const p = data.progress;
-          if (p.iteration === 1) firstDone = now;
-          lastProgress = { iteration: p.iteration, time: now };
-          if (p.image) p.image = new ImageData(p.image.data, p.image.width, p.image.height);
-          onProgress(p);
-        } else if (data.type === 'done') {
-          finish();
-          const r = data.result;
-          const steady = lastProgress && firstDone && lastProgress.iteration > 1
-            ? (lastProgress.time - firstDone) / (lastProgress.iteration - 1)
-            : (performance.now() - started) / Math.max(1, r.iterations);
-          resolve({
-            image: new ImageData(r.data, r.width, r.height),
-            backend: this.backend,
-            iterations: r.iterations,
-            msPerIteration: steady,
-            losses: r.losses,
-          });
-        } else if (data.type === 'error') {
-          finish();
-          // The wasm instance may be unusable after a failure (a panic aborts): start afresh.
-          this.#stop();
-          reject(new EngineError(data.message));
-        }
-      };
-      worker.onerror = (event) => {
-        event.preventDefault?.();
-        finish();
-        this.#stop();
-        reject(new EngineError(event.message || 'the engine worker crashed'));
-      };
-      const transfer = [content.data.buffer, ...styles.map((s) => s.image.data.buffer)];
-      worker.postMessage({ type: 'stylize', content, styles, options }, transfer);
-    });
+  /** Terminates the worker and rejects every pending request with `error`. */
+  close(error) {
+    if (this.#closed) return;
+    this.#closed = error;
+    this.#worker.terminate();
+    for (const { reject } of this.#pending.values()) reject(error);
+    this.#pending.clear();
+  }
+}
+
+/** The worker's `{name, message}` as one of this module's error classes. */
+function errorFrom({ name, message }) {
+  if (name === 'OptionsError') return new OptionsError(message);
+  if (name === 'ImageInputError') return new ImageInputError(message);
+  if (name === 'AbortError') return new AbortError(message);
+  return new EngineError(message);
+}
+
+class Stylizer {
+  #settings;
+  #bridge = null;
+  #starting = null;
+  /** Aborted by dispose(): every waiting or running call rejects. */
+  #life = new AbortController();
+  /** Settles when the last queued call has settled. */
+  #queue = Promise.resolve();
+  /** 'webgpu' or 'cpu', once the engine runs. */
+  backend = null;
+
+  constructor(settings) {
+    this.#settings = settings;
   }
 
-  /** Ends the worker and frees the engine's memory. */
-  dispose() {
-    this.#stop();
+  /**
+   * Starts the worker and the engine if they are not running. If `signal` aborts meanwhile,
+   * the starting worker is terminated and the promise rejects with AbortError.
+   */
+  async start(signal) {
+    const aborted = this.#combine(signal);
+    aborted.throwIfAborted();
+    if (!this.#bridge || this.#bridge.closed) {
+      this.#settings.onStatus({ stage: 'starting' });
+      const bridge = new Bridge(this.#settings.workerUrl);
+      this.#bridge = bridge;
+      const { weights, engine, backend } = this.#settings;
+      // A copy: the weights stay here for the next worker.
+      this.#starting = bridge.request('init', { weights: weights.slice(0), engine, backend }).then((ready) => {
+        this.backend = ready.backend;
+        this.#settings.onStatus({ stage: 'ready', backend: ready.backend });
+      });
+      this.#starting.catch(() => {}); // handled by whoever awaits it
+    }
+    await this.#whileRunning(this.#starting, aborted);
   }
+
+  /**
+   * Runs one stylization; calls run one at a time, in call order.
+   * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[],
+   *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
+   */
+  stylize(request = {}) {
+    const previous = this.#queue;
+    const run = this.#stylize(request, previous);
+    this.#queue = Promise.allSettled([previous, run]);
+    return run;
+  }
+
+  async #stylize({ content, styles, options = {}, onProgress = () => {}, signal } = {}, previous) {
+    if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    if (!styles?.length) throw new ImageInputError('Add at least one style image.');
+    const aborted = this.#combine(signal);
+    await untilAborted(previous, aborted);
+    const size = options.size ?? DEFAULTS.size;
+    const styleSide = Math.max(Math.round(size * (options.styleScale ?? 1)), 16);
+    const contentPixels = await untilAborted(toPixels(content, 'content', size), aborted);
+    const stylePixels = [];
+    for (const [i, style] of styles.entries()) {
+      const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, styleSide), aborted);
+      stylePixels.push({ ...style, image });
+    }
+    await this.start(aborted);
+    return this.#whileRunning(this.#run(contentPixels, stylePixels, { ...options, size }, onProgress), aborted);
+  }
+
+  async #run(content, styles, options, onProgress) {
+    const started = performance.now();
+    let firstDone = null;
+    let last = null;
+    const transfer = [content.data.buffer, ...styles.map((s) => s.image.data.buffer)];
+    const r = await this.#bridge.request('stylize', { content, styles, options }, {
+      transfer,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (p.iteration === 1) firstDone = now;
+        last = { iteration: p.iteration, time: now };
+        if (p.image) p.image = new ImageData(p.image.data, p.image.width, p.image.height);
+        onProgress(p);
+      },
+    });
+    const msPerIteration = last && firstDone && last.iteration > 1
+      ? (last.time - firstDone) / (last.iteration - 1)
+      : (performance.now() - started) / Math.max(1, r.iterations);
+    return {
+      image: new ImageData(r.data, r.width, r.height),
+      backend: this.backend,
+      iterations: r.iterations,
+      msPerIteration,
+      losses: r.losses,
+    };
+  }
+
+  /** Awaits `work`; if `aborted` fires first, the worker is terminated with its reason. */
+  async #whileRunning(work, aborted) {
+    const stop = () => this.#bridge?.close(reasonOf(aborted));
+    if (aborted.aborted) stop();
+    aborted.addEventListener('abort', stop, { once: true });
+    try {
+      return await work;
+    } finally {
+      aborted.removeEventListener('abort', stop);
+    }
+  }
+
+  /** The caller's signal joined with this stylizer's lifetime. */
+  #combine(signal) {
+    return signal ? AbortSignal.any([this.#life.signal, signal]) : this.#life.signal;
+  }
+
+  /** Ends the worker and frees the engine's memory; every pending call rejects with AbortError. */
+  dispose() {
+    this.#life.abort(new AbortError('The stylizer was disposed.'));
+    this.#bridge?.close(new AbortError('The stylizer was disposed.'));
+  }
+}
+
+/** An abort reason as this module's AbortError. */
+function reasonOf(signal) {
+  return signal.reason instanceof AbortError ? signal.reason : new AbortError();
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts. */
+function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(reasonOf(signal));
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(reasonOf(signal));
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /**
@@ -217,63 +319,4 @@ function spawnWorker(url) {
   const worker = new Worker(blob, { type: 'module' });
   URL.revokeObjectURL(blob);
   return worker;
-}
-
-/** Largest picture accepted before scaling, in pixels (the browser decodes it first). */
-const MAX_PIXELS = 100_000_000;
-
-/**
- * An image as `{width, height, data}` (RGBA bytes), scaled down so its longer side is at most
- * `maxSide` (never up: the engine does the exact resize).
- */
-export async function toPixels(source, what, maxSide) {
-  let bitmap = source;
-  if (source instanceof Blob) bitmap = await decode(source, what);
-  else if (!(source instanceof ImageBitmap || source instanceof ImageData)) {
-    throw new ImageInputError(`The ${what} image must be an ImageBitmap, ImageData or Blob.`);
-  }
-  checkSize(bitmap, what);
-  const { width, height } = bitmap;
-  const scale = Math.min(1, maxSide / Math.max(width, height));
-  const w = Math.max(1, Math.round(width * scale));
-  const h = Math.max(1, Math.round(height * scale));
-  const canvas = new OffscreenCanvas(w, h);
-  // CPU-backed: reading pixels back must not wait on a GPU process busy with the engine.
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  context.imageSmoothingQuality = 'high';
-  if (bitmap instanceof ImageData) {
-    if (scale === 1) return { width, height, data: new Uint8ClampedArray(bitmap.data) };
-    context.drawImage(await createImageBitmap(bitmap), 0, 0, w, h);
-  } else {
-    context.drawImage(bitmap, 0, 0, w, h);
-  }
-  const pixels = context.getImageData(0, 0, w, h);
-  return { width: w, height: h, data: pixels.data };
-}
-
-/** Decodes a file with the browser (EXIF orientation respected; an animation's first frame). */
-export async function decode(blob, what = 'chosen') {
-  if (blob.size === 0) throw new ImageInputError(`The ${what} file is empty.`);
-  if (blob.type === 'image/svg+xml') {
-    throw new ImageInputError(`The ${what} file is an SVG drawing; save it as PNG or JPEG first.`);
-  }
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-  } catch {
-    throw new ImageInputError(
-      `The ${what} file is not an image this browser can read (corrupt, too large, or not a JPEG, PNG, WebP, GIF or AVIF).`,
-    );
-  }
-  checkSize(bitmap, what);
-  return bitmap;
-}
-
-function checkSize({ width, height }, what) {
-  if (!width || !height) throw new ImageInputError(`The ${what} image is empty.`);
-  if (width * height > MAX_PIXELS) {
-    throw new ImageInputError(
-      `The ${what} image is too large (${width}×${height}); the limit is ${MAX_PIXELS / 1e6} megapixels.`,
-    );
-  }
 }

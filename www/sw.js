@@ -1,13 +1,17 @@
 // The service worker: the app works offline after one visit. Its URL never changes; what a
 // build changes arrives through pkg/shell.js, which the browser checks for updates too.
 //
-// - install: caches the small app-shell files (SHELL_FILES) in `shell-<version>`; nothing
-//   large is fetched here.
-// - the wasm is cached in the same cache when the page first fetches it through this worker
-//   or asks for it ({type: 'cache-wasm'}) after the engine has started; the weights are
-//   cached by the page itself in WEIGHTS_CACHE under their content-hashed name (weights.js).
-// - activate: deletes every cache of an older version.
+// - install: caches the whole app of one build in `shell-<version>` — the page's files, the
+//   build manifest, and the engine's glue and wasm under their content-hashed names — each
+//   checked against its SHA-256 (subresource integrity), so a deploy during the install
+//   fails the install instead of caching files of two builds. The page waits for this on its
+//   first visit before starting the engine, so the wasm is downloaded once.
+// - the weights are cached by the page itself in WEIGHTS_CACHE under their content-hashed
+//   name (weights.js); this worker serves them from there.
+// - activate: deletes every cache of an older version and older weight files.
 // - a new version waits until the page, after asking the user, sends {type: 'skip-waiting'}.
+// - the development server (`node www/serve.mjs`) sets self.NETWORK_FIRST: every file then
+//   comes from the server while it answers, so edits show on reload.
 
 importScripts('./pkg/shell.js');
 
@@ -17,9 +21,10 @@ const WEIGHTS_CACHE = 'style-transfer-weights-v1';
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(SHELL_CACHE).then((cache) =>
-      cache.addAll(self.SHELL_FILES.map((file) => new Request(file, { cache: 'reload' }))),
+      cache.addAll(self.SHELL_FILES.map(({ url, integrity }) => new Request(url, { cache: 'reload', integrity }))),
     ),
   );
+  if (self.NETWORK_FIRST) self.skipWaiting();
 });
 
 self.addEventListener('activate', (event) => {
@@ -41,39 +46,33 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'skip-waiting') self.skipWaiting();
-  // The page asks once the engine has started: from then on the wasm is kept.
-  if (event.data?.type === 'cache-wasm') {
-    event.waitUntil(
-      cacheWasm().then(
-        () => event.ports[0]?.postMessage({ ok: true }),
-        (error) => event.ports[0]?.postMessage({ ok: false, message: String(error) }),
-      ),
-    );
-  }
 });
-
-async function cacheWasm() {
-  const shell = await caches.open(SHELL_CACHE);
-  if (!(await shell.match(self.WASM_FILE))) await shell.add(self.WASM_FILE);
-}
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  event.respondWith(respond(request, url));
+  event.respondWith(self.NETWORK_FIRST ? fromNetwork(request) : fromCache(request));
 });
 
-async function respond(request, url) {
+async function cached(request) {
   const shell = await caches.open(SHELL_CACHE);
-  const cached =
+  return (
     (await shell.match(request, { ignoreSearch: request.mode === 'navigate' })) ??
-    (await caches.match(request, { cacheName: WEIGHTS_CACHE }));
-  if (cached) return cached;
-  const response = await fetch(request);
-  // The wasm is large: cached on first use, never at install.
-  if (response.ok && url.href === new URL(self.WASM_FILE, self.registration.scope).href) {
-    await shell.put(request, response.clone());
+    (await caches.match(request, { cacheName: WEIGHTS_CACHE }))
+  );
+}
+
+async function fromCache(request) {
+  return (await cached(request)) ?? fetch(request);
+}
+
+async function fromNetwork(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const hit = await cached(request);
+    if (hit) return hit;
+    throw error;
   }
-  return response;
 }

@@ -55,8 +55,29 @@ async function fetchVerified(url, sha256, onProgress) {
       `The model weights from ${url} are damaged or incomplete (${bytes.byteLength} bytes, SHA-256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…). Reload to try again.`,
     );
   }
-  await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+  if (cache) {
+    await cache.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+    await removeOtherVersions(cache, url);
+  }
   return bytes;
+}
+
+/**
+ * `…/vgg16-int8.<16 hex digits>.safetensors` → `…/vgg16-int8.safetensors`: the builds of one
+ * weight file differ only in their content hash.
+ */
+function family(url) {
+  return url.replace(/\.[0-9a-f]{16}(\.[^./?#]+)$/, '$1');
+}
+
+/**
+ * Deletes the cached copies of other builds of `url`'s file. On the app's own origin the
+ * service worker does this too; a widget on another site's origin has only this.
+ */
+async function removeOtherVersions(cache, url) {
+  for (const request of await cache.keys()) {
+    if (request.url !== url && family(request.url) === family(url)) await cache.delete(request);
+  }
 }
 
 async function download(url, onProgress) {

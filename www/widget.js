@@ -7,9 +7,12 @@
 // preserve-colors, backend ('auto' | 'webgpu' | 'cpu'). Properties: content and styleImage
 // (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
-// error ({message}). The widget's own files are resolved relative to this script, so it works
-// from any origin; its worker and wasm are freed when the element is removed.
+// error ({message, name}). run() while a run is going rejects with BusyError and leaves that
+// run alone. The widget's own files are resolved relative to this script, so it works from
+// any origin; removing the element cancels its start or run and frees its worker and wasm,
+// while moving it in the document keeps its engine.
 
+import { drawImage, offerDownload } from './result.js';
 import { AbortError, createStylizer, decode } from './stylizer.js';
 
 const TAG = 'style-transfer';
@@ -51,11 +54,20 @@ const TEMPLATE = `
 </div>
 `;
 
+/** `run()` was called while a run is going; that run goes on. */
+export class BusyError extends Error {
+  constructor() {
+    super('A stylization is already running; cancel() it first.');
+    this.name = 'BusyError';
+  }
+}
+
 /** Everything the element does; the element itself is a thin facade. */
 class Widget {
   #host;
   #root;
   #stylizer = null;
+  /** Aborts the engine's start when the element is removed meanwhile. */
   #starting = null;
   #running = null;
   content = null;
@@ -100,30 +112,49 @@ class Widget {
     return this.#host.hasAttribute(name) && Number.isFinite(value) ? value : DEFAULTS[name];
   }
 
+  /** Starts the engine, once: a move in the DOM keeps the one already starting or running. */
   connect() {
-    if (this.#starting) return;
-    this.#starting = createStylizer({
+    if (this.#starting || this.#stylizer) return;
+    const starting = new AbortController();
+    this.#starting = starting;
+    createStylizer({
       backend: this.#host.getAttribute('backend') ?? DEFAULTS.backend,
+      signal: starting.signal,
       onStatus: (s) => {
         if (s.stage === 'weights' && !s.cached) this.#status(`Downloading the model: ${Math.round((100 * s.loaded) / (s.total || 1))} %`);
+        if (s.stage === 'starting') this.#status('Starting the engine…');
+        if (s.stage === 'ready') this.#status(readyText(s.backend));
       },
     }).then(
       (stylizer) => {
-        if (!this.#starting) return stylizer.dispose(); // removed meanwhile
+        this.#starting = null;
         this.#stylizer = stylizer;
-        this.#status(`Ready (${stylizer.backend === 'webgpu' ? 'GPU' : 'CPU'}). Nothing leaves this device.`);
+        this.#status(readyText(stylizer.backend));
         this.#update();
         this.#emit('load', { backend: stylizer.backend });
       },
-      (error) => this.#fail(error),
+      (error) => {
+        if (this.#starting !== starting) return; // removed meanwhile: nothing to report
+        this.#starting = null;
+        this.#fail(error);
+      },
     );
   }
 
+  /**
+   * The element left the document. A move (removed and inserted in one task) keeps the
+   * engine; a removal stops the start or the run and frees the worker.
+   */
   disconnect() {
-    this.#running?.abort();
-    this.#stylizer?.dispose();
-    this.#stylizer = null;
-    this.#starting = null;
+    queueMicrotask(() => {
+      if (this.#host.isConnected) return;
+      const starting = this.#starting;
+      this.#starting = null;
+      starting?.abort();
+      this.#running?.abort();
+      this.#stylizer?.dispose();
+      this.#stylizer = null;
+    });
   }
 
   attributeChanged() {
@@ -132,7 +163,7 @@ class Widget {
 
   #fail(error) {
     this.#status(error.message, true);
-    this.#emit('error', { message: error.message });
+    this.#emit('error', { message: error.message, name: error.name });
   }
 
   async #painting() {
@@ -144,26 +175,22 @@ class Widget {
     return decode(await response.blob(), 'painting');
   }
 
-  /** Runs one stylization; resolves to the result's ImageData. */
+  /** Runs one stylization; resolves to the result's ImageData. Rejects with BusyError while one runs. */
   async run() {
+    if (this.#running) throw new BusyError();
     const controller = new AbortController();
+    this.#running = controller;
     try {
       if (!this.#stylizer) throw new Error('The engine is still loading.');
       if (!this.content) throw new Error('Choose a photo first.');
-      this.#running = controller;
       this.#update();
       this.#$('.download').hidden = true;
       const content = this.content instanceof Blob ? await decode(this.content, 'photo') : this.content;
       const painting = await this.#painting();
       const canvas = this.#$('canvas');
-      const draw = (image) => {
-        canvas.width = image.width;
-        canvas.height = image.height;
-        canvas.getContext('2d').putImageData(image, 0, 0);
-      };
       const result = await this.#stylizer.stylize({
         content,
-        styles: [{ image: painting, weight: 1 }],
+        styles: [{ image: painting, blend: 1 }],
         options: {
           size: this.#number('size'),
           iterations: this.#number('iterations'),
@@ -173,18 +200,13 @@ class Widget {
         },
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.image) draw(p.image);
+          if (p.image) drawImage(canvas, p.image);
           this.#status(`Step ${p.iteration} of ${p.total}`);
           this.#emit('progress', p);
         },
       });
-      draw(result.image);
-      canvas.toBlob((blob) => {
-        const link = this.#$('.download');
-        if (link.href) URL.revokeObjectURL(link.href);
-        link.href = URL.createObjectURL(blob);
-        link.hidden = false;
-      }, 'image/png');
+      drawImage(canvas, result.image);
+      offerDownload(canvas, this.#$('.download'));
       this.#status(`Done in ${result.iterations} steps.`);
       this.#emit('done', { image: result.image });
       return result.image;
@@ -193,7 +215,7 @@ class Widget {
       else this.#fail(error);
       throw error;
     } finally {
-      this.#running = null;
+      if (this.#running === controller) this.#running = null;
       this.#update();
     }
   }
@@ -201,6 +223,10 @@ class Widget {
   cancel() {
     this.#running?.abort();
   }
+}
+
+function readyText(backend) {
+  return `Ready (${backend === 'webgpu' ? 'GPU' : 'CPU'}). Nothing leaves this device.`;
 }
 
 /** `<style-transfer>`: a facade over {@link Widget}. */

@@ -1,8 +1,12 @@
-// The module Web Worker that owns the wasm engine. Messages in: {type: 'init', weights, backend}
-// and {type: 'stylize', content, styles, options}. Messages out: {type: 'ready', backend},
-// {type: 'progress', progress}, {type: 'done', result} and {type: 'error', message}.
-
-import init, { Engine } from './pkg/style_transfer.js';
+// The module Web Worker that owns the wasm engine; www/stylizer.js is its only caller.
+//
+// Messages in:  {id, type: 'init', weights, engine: {glue, wasm}, backend}
+//               {id, type: 'stylize', content, styles, options}
+// Messages out: {id, type: 'progress', progress}, {id, type: 'result', result},
+//               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
+//               when the GPU device is lost (the worker then closes).
+// The engine's glue and wasm come by their content-hashed names from the build manifest, so
+// the two always belong to the same build.
 
 let engine = null;
 
@@ -20,7 +24,7 @@ if (navigator.gpu) {
         self.gpuDevice = device;
         device.lost.then((info) => {
           self.postMessage({
-            type: 'error',
+            type: 'fatal',
             message: `The GPU device was lost (${info.message || info.reason}); start again to continue.`,
           });
           self.close();
@@ -32,29 +36,55 @@ if (navigator.gpu) {
   };
 }
 
-self.onmessage = async ({ data }) => {
-  try {
-    if (data.type === 'init') {
-      await init();
-      const backend = await chooseBackend(data.backend);
-      engine = await Engine.create(new Uint8Array(data.weights), backend);
-      self.postMessage({ type: 'ready', backend: engine.backend });
-    } else if (data.type === 'stylize') {
-      const result = await engine.stylize(data.content, data.styles, data.options, (progress) => {
-        self.postMessage({ type: 'progress', progress }, progress.image ? [progress.image.data.buffer] : []);
-      });
-      self.postMessage({ type: 'done', result }, [result.data.buffer]);
+const handlers = {
+  async init({ weights, engine: files, backend }) {
+    const { default: init, Engine } = await import(files.glue);
+    const response = await fetch(files.wasm);
+    if (!response.ok) {
+      throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
     }
+    await init({ module_or_path: response });
+    engine = await Engine.create(new Uint8Array(weights), await chooseBackend(backend));
+    return { backend: engine.backend };
+  },
+
+  async stylize({ content, styles, options }, id) {
+    const result = await engine.stylize(content, styles, options, (progress) => {
+      self.postMessage({ id, type: 'progress', progress }, progress.image ? [progress.image.data.buffer] : []);
+    });
+    return [result, [result.data.buffer]];
+  },
+};
+
+self.onmessage = async ({ data }) => {
+  const { id, type } = data;
+  try {
+    const reply = await handlers[type](data, id);
+    const [result, transfer] = Array.isArray(reply) ? reply : [reply, []];
+    self.postMessage({ id, type: 'result', result }, transfer);
   } catch (error) {
-    self.postMessage({ type: 'error', message: String(error?.message ?? error) });
+    self.postMessage({ id, type: 'error', error: describe(error) });
   }
 };
+
+/** Errors the engine names (OptionsError, ImageInputError) leave it usable; others do not. */
+const RECOVERABLE = new Set(['OptionsError', 'ImageInputError', 'AbortError']);
+
+function describe(error) {
+  const name = error?.name ?? 'EngineError';
+  const message = String(error?.message ?? error);
+  return { name, message, fatal: error?.fatal ?? !RECOVERABLE.has(name) };
+}
+
+function named(name, message, fatal) {
+  return Object.assign(new Error(message), { name, fatal });
+}
 
 /** 'webgpu' when asked for and an adapter exists; 'cpu' otherwise (an error if WebGPU was required). */
 async function chooseBackend(requested) {
   if (requested === 'cpu') return 'cpu';
   const adapter = navigator.gpu ? await navigator.gpu.requestAdapter().catch(() => null) : null;
   if (adapter) return 'webgpu';
-  if (requested === 'webgpu') throw new Error('WebGPU is not available in this browser.');
+  if (requested === 'webgpu') throw named('EngineError', 'WebGPU is not available in this browser.', true);
   return 'cpu';
 }

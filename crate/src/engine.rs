@@ -20,8 +20,9 @@ use crate::weights::VggWeights;
 pub struct StyleImage<'a> {
     /// The painting.
     pub image: &'a Image,
-    /// Blend weight (≥ 0); weights are normalised to sum to 1.
-    pub weight: f32,
+    /// Blend weight (≥ 0): this painting's share of the style; the blend weights are
+    /// normalised to sum to 1. (The style *loss* weight is [`StyleOptions::style_weight`].)
+    pub blend: f32,
 }
 
 /// The weighted loss terms of one iteration (`total` is their sum).
@@ -185,7 +186,7 @@ impl Stylizer {
                         .with_output_size([height as usize, width as usize]),
                 ),
             };
-            let mut optimizer = PixelOptimizer::new(options.optimizer);
+            let mut optimizer = PixelOptimizer::new(options);
             for _ in 0..count {
                 done += 1;
                 let leaf = image.clone().autodiff().require_grad();
@@ -296,14 +297,14 @@ impl Stylizer {
             .features(content.to_tensor(&self.device), &[options.content_layer])
             .remove(0);
         let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
-        let total_weight: f32 = styles.iter().map(|s| s.weight).sum();
+        let total_weight: f32 = styles.iter().map(|s| s.blend).sum();
         let mut grams: Vec<Option<Tensor<2>>> = vec![None; style_layers.len()];
-        for style in styles.iter().filter(|s| s.weight > 0.0) {
+        for style in styles.iter().filter(|s| s.blend > 0.0) {
             let image = style_at_scale(style.image, side, options.style_scale, min_side);
             let features = self
                 .vgg
                 .features(image.to_tensor(&self.device), &style_layers);
-            let share = style.weight / total_weight;
+            let share = style.blend / total_weight;
             for (blend, f) in grams.iter_mut().zip(features) {
                 let g = gram(f).mul_scalar(share);
                 *blend = Some(match blend.take() {
@@ -374,14 +375,14 @@ fn check_styles(styles: &[StyleImage<'_>]) -> Result<(), StylizeError> {
     }
     if let Some(bad) = styles
         .iter()
-        .find(|s| !(s.weight.is_finite() && s.weight >= 0.0))
+        .find(|s| !(s.blend.is_finite() && s.blend >= 0.0))
     {
         return Err(StylizeError::Styles(format!(
             "style blend weights must be numbers ≥ 0, got {}",
-            bad.weight
+            bad.blend
         )));
     }
-    if styles.iter().all(|s| s.weight == 0.0) {
+    if styles.iter().all(|s| s.blend == 0.0) {
         return Err(StylizeError::Styles(
             "at least one style blend weight must be above 0".into(),
         ));
@@ -480,7 +481,7 @@ mod tests {
         let layers = objective_layers(&options);
         let styles = [StyleImage {
             image: &style,
-            weight: 1.0,
+            blend: 1.0,
         }];
         let targets = stylizer.targets(&content, &styles, &options, 24, 16);
         let objective = |x: Tensor<4>| {

@@ -11,7 +11,7 @@
 //! use style_transfer::{StyleImage, StyleOptions, Stylizer, VggWeights};
 //! let weights = VggWeights::from_int8_safetensors(weights)?;
 //! let stylizer = Stylizer::new(&weights, &burn::tensor::Device::flex());
-//! let styles = [StyleImage { image: &painting, weight: 1.0 }];
+//! let styles = [StyleImage { image: &painting, blend: 1.0 }];
 //! let options = StyleOptions { size: 256, ..Default::default() };
 //! let result = stylizer
 //!     .stylize(&content, &styles, &options, |p| {

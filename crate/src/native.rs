@@ -49,18 +49,77 @@ pub fn write_image(path: &Path, image: &Image) -> Result<(), String> {
 /// Which burn backend runs the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// wgpu (Vulkan, Metal or DirectX natively).
+    /// A hardware GPU through wgpu when there is one, else burn's CPU backend. A software
+    /// Vulkan driver (Mesa's lavapipe) is never taken here: it runs about 50× slower than
+    /// the CPU backend.
+    Auto,
+    /// wgpu (Vulkan, Metal or DirectX natively), whatever adapter it finds, software ones
+    /// included.
     Gpu,
     /// burn's CPU backend, `flex`.
     Cpu,
 }
 
+/// The device a [`Backend`] resolved to, and a line saying what it is and why.
+#[derive(Debug, Clone)]
+pub struct Chosen {
+    /// The device to run on.
+    pub device: Device,
+    /// Whether it is the CPU backend (`flex`) rather than wgpu.
+    pub cpu: bool,
+    /// For people: which backend and adapter, and for `Auto`, why.
+    pub description: String,
+}
+
 /// The device for `backend`; for the GPU, an error when no adapter is found.
-pub fn device(backend: Backend) -> Result<Device, String> {
+pub fn device(backend: Backend) -> Result<Chosen, String> {
+    let cpu = |description: String| Chosen {
+        device: Device::flex(),
+        cpu: true,
+        description,
+    };
     match backend {
-        Backend::Cpu => Ok(Device::flex()),
-        Backend::Gpu => Device::wgpu_options()
-            .init()
+        Backend::Cpu => Ok(cpu("CPU (burn's CPU backend)".into())),
+        Backend::Gpu => gpu()
+            .map(|(chosen, _)| chosen)
             .map_err(|e| format!("no usable GPU ({e}); try --backend cpu")),
+        Backend::Auto => Ok(match gpu() {
+            Ok((chosen, false)) => chosen,
+            Ok((software, true)) => cpu(format!(
+                "CPU (burn's CPU backend): the only GPU adapter, {}, is a software renderer, \
+                 far slower than the CPU backend (--backend gpu takes it anyway)",
+                software.description
+            )),
+            Err(e) => cpu(format!("CPU (burn's CPU backend): no GPU adapter ({e})")),
+        }),
     }
+}
+
+/// wgpu's preferred adapter (high performance first), and whether it is a software renderer.
+#[cfg(feature = "gpu")]
+fn gpu() -> Result<(Chosen, bool), String> {
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup()
+        .map_err(|e| e.to_string())?;
+    let info = setup.adapter.get_info();
+    let chosen = Chosen {
+        device,
+        cpu: false,
+        description: format!(
+            "GPU: {} ({:?}, {:?})",
+            info.name, info.backend, info.device_type
+        ),
+    };
+    Ok((chosen, is_software(info.device_type)))
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu() -> Result<(Chosen, bool), String> {
+    Err("this build has no GPU backend (cargo feature `gpu`)".into())
+}
+
+/// A software renderer (lavapipe, SwiftShader, WARP) rather than a GPU.
+#[cfg(feature = "gpu")]
+pub fn is_software(device_type: burn::tensor::wgpu::wgpu::DeviceType) -> bool {
+    device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu
 }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use burn::tensor::Tensor;
 
-use crate::options::Optimizer;
+use crate::options::{Optimizer, StyleOptions};
 
 /// Curvature below which an L-BFGS correction pair is skipped.
 const MIN_CURVATURE: f32 = 1e-10;
@@ -30,11 +30,11 @@ pub enum PixelOptimizer {
 }
 
 impl PixelOptimizer {
-    /// Fresh state for `kind`.
-    pub fn new(kind: Optimizer) -> Self {
-        match kind {
-            Optimizer::Lbfgs { history } => Self::Lbfgs(Box::new(Lbfgs::new(history))),
-            Optimizer::Adam { learning_rate } => Self::Adam(Box::new(Adam::new(learning_rate))),
+    /// Fresh state for the optimiser `options` choose, with its settings.
+    pub fn new(options: &StyleOptions) -> Self {
+        match options.optimizer {
+            Optimizer::Lbfgs => Self::Lbfgs(Box::new(Lbfgs::new(options.lbfgs_history as usize))),
+            Optimizer::Adam => Self::Adam(Box::new(Adam::new(options.learning_rate))),
         }
     }
 
@@ -242,14 +242,14 @@ mod tests {
 
     /// Minimises f(x) = ½ Σ aᵢ (xᵢ − cᵢ)², an ill-conditioned quadratic, reading values the
     /// way the engine does.
-    fn minimise(kind: Optimizer, iterations: usize) -> Vec<f32> {
+    fn minimise(options: StyleOptions, iterations: usize) -> Vec<f32> {
         let d = cpu();
         let a = [1.0f32, 10.0, 100.0, 0.5];
         let c = [0.3f32, 0.7, 0.5, 0.9];
         let t = |v: &[f32]| Tensor::<4>::from_data(TensorData::new(v.to_vec(), [1, 1, 1, 4]), &d);
         let (a_t, c_t) = (t(&a), t(&c));
         let mut x = t(&[0.0; 4]);
-        let mut opt = PixelOptimizer::new(kind);
+        let mut opt = PixelOptimizer::new(&options);
         for _ in 0..iterations {
             let diff = x.clone() - c_t.clone();
             let g = diff.clone() * a_t.clone();
@@ -267,18 +267,18 @@ mod tests {
 
     #[test]
     fn lbfgs_solves_an_ill_conditioned_quadratic() {
-        let errors = minimise(Optimizer::LBFGS, 25);
+        let errors = minimise(StyleOptions::default(), 25);
         assert!(errors.iter().all(|e| *e < 1e-3), "{errors:?}");
     }
 
     #[test]
     fn adam_approaches_the_minimum() {
-        let errors = minimise(
-            Optimizer::Adam {
-                learning_rate: 0.05,
-            },
-            400,
-        );
+        let adam = StyleOptions {
+            optimizer: Optimizer::Adam,
+            learning_rate: 0.05,
+            ..Default::default()
+        };
+        let errors = minimise(adam, 400);
         assert!(errors.iter().all(|e| *e < 0.02), "{errors:?}");
     }
 }

@@ -1,4 +1,11 @@
 //! Every setting of a stylization, with defaults taken from the anchors (`../shared/ANCHORS.md`).
+//!
+//! One options path serves every caller: [`StyleOptions`] deserializes (serde, camelCase keys,
+//! unknown keys refused) from JSON in the CLI (`--options file.json` and the flags) and from a
+//! plain JavaScript object in the browser, then [`StyleOptions::validate`] checks the values.
+//! Keys left out take [`StyleOptions::default`], the one defaults object.
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::vgg::VggLayer;
 
@@ -10,7 +17,8 @@ pub const MAX_SIZE: u32 = 4096;
 pub const MAX_ITERATIONS: u32 = 100_000;
 
 /// How the output image starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Init {
     /// From the content photo (crowsonkb/style-transfer-pytorch): converges fastest.
     Content,
@@ -19,27 +27,15 @@ pub enum Init {
 }
 
 /// Which optimiser updates the pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Optimizer {
-    /// Limited-memory BFGS without line search, as jcjohnson/neural-style uses it.
-    Lbfgs {
-        /// Correction pairs kept (memory: two images each).
-        history: usize,
-    },
-    /// Adam on pixels in `[0, 1]`, clamped to that range after every step.
-    Adam {
-        /// Step size, in units of the `[0, 1]` pixel range.
-        learning_rate: f32,
-    },
-}
-
-impl Optimizer {
-    /// L-BFGS with 10 correction pairs.
-    pub const LBFGS: Self = Self::Lbfgs { history: 10 };
-    /// Adam with crowsonkb/style-transfer-pytorch's step size, 0.02.
-    pub const ADAM: Self = Self::Adam {
-        learning_rate: 0.02,
-    };
+    /// Limited-memory BFGS without line search, as jcjohnson/neural-style uses it; keeps
+    /// [`StyleOptions::lbfgs_history`] correction pairs.
+    Lbfgs,
+    /// Adam on pixels in `[0, 1]` with step [`StyleOptions::learning_rate`], clamped to that
+    /// range after every step.
+    Adam,
 }
 
 /// The settings of one stylization.
@@ -51,7 +47,8 @@ impl Optimizer {
 /// departure: content weight 20 instead of 5. Starting from the photo and going coarse to
 /// fine, 5 let the style wash out the buildings of the Tübingen test photo at 256 px; 20
 /// keeps them while the whole picture still takes the painting's strokes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct StyleOptions {
     /// Longer side of the output, in pixels. Default 512.
     pub size: u32,
@@ -59,7 +56,8 @@ pub struct StyleOptions {
     pub iterations: u32,
     /// Weight of the content loss. Default 20.
     pub content_weight: f32,
-    /// Weight of the style loss. Default 100.
+    /// Weight of the style loss. Default 100. (Each painting's share in a blend is its
+    /// [`StyleImage::blend`](crate::StyleImage::blend), a different concept.)
     pub style_weight: f32,
     /// Weight of the total-variation (smoothness) loss. Default 1e-3.
     pub tv_weight: f32,
@@ -73,8 +71,13 @@ pub struct StyleOptions {
     pub init: Init,
     /// Seed of the noise start; the same seed gives the same run. Default 0.
     pub seed: u64,
-    /// Optimiser. Default [`Optimizer::LBFGS`].
+    /// Optimiser. Default [`Optimizer::Lbfgs`].
     pub optimizer: Optimizer,
+    /// L-BFGS: correction pairs kept (memory: two images each). Default 10.
+    pub lbfgs_history: u32,
+    /// Adam: step size, in units of the `[0, 1]` pixel range. Default 0.02
+    /// (crowsonkb/style-transfer-pytorch).
+    pub learning_rate: f32,
     /// Keep the content photo's colours (output luminance, content chroma). Default false.
     pub preserve_colors: bool,
     /// Layer whose activations the content loss compares. Default `relu4_2`.
@@ -98,7 +101,9 @@ impl Default for StyleOptions {
             scale_step: std::f32::consts::SQRT_2,
             init: Init::Content,
             seed: 0,
-            optimizer: Optimizer::LBFGS,
+            optimizer: Optimizer::Lbfgs,
+            lbfgs_history: 10,
+            learning_rate: 0.02,
             preserve_colors: false,
             content_layer: VggLayer::Relu4_2,
             style_layers: [
@@ -115,24 +120,25 @@ impl Default for StyleOptions {
     }
 }
 
-/// An option outside its valid range.
+/// An option that is unknown, of the wrong type, or outside its valid range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("invalid option `{name}`: {reason}")]
 pub struct OptionsError {
-    /// The option's name.
-    pub name: &'static str,
+    /// The option's name as the caller wrote it (camelCase from JSON and JavaScript), or
+    /// `options` when the whole value is not an object.
+    pub name: String,
     /// What is wrong with its value.
     pub reason: String,
 }
 
-fn invalid(name: &'static str, reason: impl Into<String>) -> OptionsError {
+fn invalid(name: &str, reason: impl Into<String>) -> OptionsError {
     OptionsError {
-        name,
+        name: name.to_string(),
         reason: reason.into(),
     }
 }
 
-fn non_negative(name: &'static str, value: f32) -> Result<(), OptionsError> {
+fn non_negative(name: &str, value: f32) -> Result<(), OptionsError> {
     if value.is_finite() && value >= 0.0 {
         Ok(())
     } else {
@@ -141,6 +147,26 @@ fn non_negative(name: &'static str, value: f32) -> Result<(), OptionsError> {
 }
 
 impl StyleOptions {
+    /// Reads options from any serde format (JSON, a JavaScript object) and validates them:
+    /// the one path from outside into the engine. Missing keys take their defaults; an
+    /// unknown key, a wrong type or an out-of-range value is an [`OptionsError`] naming it.
+    pub fn deserialize_validated<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, OptionsError> {
+        let options: Self = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            let name = if path == "." {
+                "options".to_string()
+            } else {
+                path
+            };
+            let reason = e.into_inner().to_string();
+            invalid(&name, reason)
+        })?;
+        options.validate()?;
+        Ok(options)
+    }
+
     /// Checks every option; the engine calls this before any work.
     pub fn validate(&self) -> Result<(), OptionsError> {
         if !(MIN_SIZE..=MAX_SIZE).contains(&self.size) {
@@ -161,21 +187,21 @@ impl StyleOptions {
                 ),
             ));
         }
-        non_negative("content_weight", self.content_weight)?;
-        non_negative("style_weight", self.style_weight)?;
-        non_negative("tv_weight", self.tv_weight)?;
+        non_negative("contentWeight", self.content_weight)?;
+        non_negative("styleWeight", self.style_weight)?;
+        non_negative("tvWeight", self.tv_weight)?;
         if self.content_weight + self.style_weight + self.tv_weight == 0.0 {
-            return Err(invalid("style_weight", "all loss weights are zero"));
+            return Err(invalid("styleWeight", "all loss weights are zero"));
         }
         if !(self.style_scale.is_finite() && self.style_scale > 0.0 && self.style_scale <= 4.0) {
             return Err(invalid(
-                "style_scale",
+                "styleScale",
                 format!("must be in (0, 4], got {}", self.style_scale),
             ));
         }
         if !(MIN_SIZE..=MAX_SIZE).contains(&self.min_scale) {
             return Err(invalid(
-                "min_scale",
+                "minScale",
                 format!(
                     "must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {}",
                     self.min_scale
@@ -184,41 +210,40 @@ impl StyleOptions {
         }
         if !(self.scale_step.is_finite() && self.scale_step > 1.05 && self.scale_step <= 4.0) {
             return Err(invalid(
-                "scale_step",
+                "scaleStep",
                 format!("must be in (1.05, 4], got {}", self.scale_step),
             ));
         }
-        match self.optimizer {
-            Optimizer::Lbfgs { history } if !(1..=100).contains(&history) => {
-                return Err(invalid(
-                    "optimizer",
-                    format!("L-BFGS history must be between 1 and 100, got {history}"),
-                ));
-            }
-            Optimizer::Adam { learning_rate }
-                if !(learning_rate.is_finite() && learning_rate > 0.0 && learning_rate <= 1.0) =>
-            {
-                return Err(invalid(
-                    "optimizer",
-                    format!("Adam learning rate must be in (0, 1], got {learning_rate}"),
-                ));
-            }
-            _ => {}
+        if !(1..=100).contains(&self.lbfgs_history) {
+            return Err(invalid(
+                "lbfgsHistory",
+                format!("must be between 1 and 100, got {}", self.lbfgs_history),
+            ));
+        }
+        let rate = self.learning_rate;
+        if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
+            return Err(invalid(
+                "learningRate",
+                format!("must be in (0, 1], got {rate}"),
+            ));
         }
         if self.style_weight > 0.0 && self.style_layers.is_empty() {
-            return Err(invalid("style_layers", "no style layer given"));
+            return Err(invalid("styleLayers", "no style layer given"));
         }
         for &(_, weight) in &self.style_layers {
-            non_negative("style_layers", weight)?;
+            non_negative("styleLayers", weight)?;
         }
         Ok(())
     }
 
-    /// The sizes (longer side) of the coarse-to-fine schedule, ending at `size`.
+    /// The sizes (longer side) of the coarse-to-fine schedule, ending at `size`. Options that
+    /// [`validate`](Self::validate) refuses still give a finite list: a `scale_step` that does
+    /// not grow (≤ 1, NaN) means one scale.
     pub fn scales(&self) -> Vec<u32> {
         let mut scales = Vec::new();
         let mut s = self.min_scale as f32;
-        while (s.round() as u32) < self.size {
+        let grows = self.scale_step.is_finite() && self.scale_step > 1.0;
+        while grows && (s.round() as u32) < self.size {
             scales.push(s.round() as u32);
             s *= self.scale_step;
         }
@@ -298,28 +323,28 @@ mod tests {
                 },
             ),
             (
-                "content_weight",
+                "contentWeight",
                 StyleOptions {
                     content_weight: -1.0,
                     ..Default::default()
                 },
             ),
             (
-                "style_weight",
+                "styleWeight",
                 StyleOptions {
                     style_weight: f32::NAN,
                     ..Default::default()
                 },
             ),
             (
-                "tv_weight",
+                "tvWeight",
                 StyleOptions {
                     tv_weight: f32::INFINITY,
                     ..Default::default()
                 },
             ),
             (
-                "style_weight",
+                "styleWeight",
                 StyleOptions {
                     content_weight: 0.0,
                     style_weight: 0.0,
@@ -328,51 +353,50 @@ mod tests {
                 },
             ),
             (
-                "style_scale",
+                "styleScale",
                 StyleOptions {
                     style_scale: 0.0,
                     ..Default::default()
                 },
             ),
             (
-                "min_scale",
+                "minScale",
                 StyleOptions {
                     min_scale: 4,
                     ..Default::default()
                 },
             ),
             (
-                "scale_step",
+                "scaleStep",
                 StyleOptions {
                     scale_step: 1.0,
                     ..Default::default()
                 },
             ),
             (
-                "optimizer",
+                "lbfgsHistory",
                 StyleOptions {
-                    optimizer: Optimizer::Lbfgs { history: 0 },
+                    lbfgs_history: 0,
                     ..Default::default()
                 },
             ),
             (
-                "optimizer",
+                "learningRate",
                 StyleOptions {
-                    optimizer: Optimizer::Adam {
-                        learning_rate: -0.1,
-                    },
+                    optimizer: Optimizer::Adam,
+                    learning_rate: -0.1,
                     ..Default::default()
                 },
             ),
             (
-                "style_layers",
+                "styleLayers",
                 StyleOptions {
                     style_layers: vec![],
                     ..Default::default()
                 },
             ),
             (
-                "style_layers",
+                "styleLayers",
                 StyleOptions {
                     style_layers: vec![(VggLayer::Relu1_1, -2.0)],
                     ..Default::default()
@@ -382,6 +406,78 @@ mod tests {
         for (name, options) in cases {
             let err = options.validate().unwrap_err();
             assert_eq!(err.name, name, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_step_that_does_not_grow_gives_one_scale_instead_of_looping() {
+        for scale_step in [1.0, 0.5, 0.0, -2.0, f32::NAN, f32::INFINITY] {
+            let o = StyleOptions {
+                scale_step,
+                ..Default::default()
+            };
+            assert_eq!(o.scales(), vec![512], "{scale_step}");
+            assert!(o.validate().is_err());
+        }
+    }
+
+    fn from_json(text: &str) -> Result<StyleOptions, OptionsError> {
+        StyleOptions::deserialize_validated(&mut serde_json::Deserializer::from_str(text))
+    }
+
+    #[test]
+    fn json_takes_camel_case_keys_and_defaults_the_rest() {
+        let o = from_json(
+            r#"{"size": 256, "styleWeight": 50, "optimizer": "adam", "learningRate": 0.1,
+                "init": "noise", "preserveColors": true,
+                "styleLayers": [["relu1_1", 1], ["relu3_1", 0.5]]}"#,
+        )
+        .unwrap();
+        let expected = StyleOptions {
+            size: 256,
+            style_weight: 50.0,
+            optimizer: Optimizer::Adam,
+            learning_rate: 0.1,
+            init: Init::Noise,
+            preserve_colors: true,
+            style_layers: vec![(VggLayer::Relu1_1, 1.0), (VggLayer::Relu3_1, 0.5)],
+            ..Default::default()
+        };
+        assert_eq!(o, expected);
+        // The defaults object round-trips through its own serialized form.
+        let text = serde_json::to_string(&StyleOptions::default()).unwrap();
+        assert_eq!(from_json(&text).unwrap(), StyleOptions::default());
+        assert_eq!(from_json("{}").unwrap(), StyleOptions::default());
+    }
+
+    #[test]
+    fn json_errors_name_the_option() {
+        for (text, name, reason) in [
+            (
+                r#"{"styleWieght": 5}"#,
+                "options",
+                "unknown field `styleWieght`",
+            ),
+            (r#"{"size": "big"}"#, "size", "invalid type"),
+            (r#"{"size": 300.5}"#, "size", "invalid type"),
+            (r#"{"iterations": -3}"#, "iterations", "invalid value"),
+            (
+                r#"{"optimizer": "sgd"}"#,
+                "optimizer",
+                "unknown variant `sgd`",
+            ),
+            (
+                r#"{"styleLayers": [["relu9_9", 1]]}"#,
+                "styleLayers[0][0]",
+                "unknown variant",
+            ),
+            (r#"{"size": 8}"#, "size", "between 16 and 4096"),
+            (r#"{"scaleStep": 1}"#, "scaleStep", "(1.05, 4]"),
+            ("[1, 2]", "options", "invalid type"),
+        ] {
+            let e = from_json(text).unwrap_err();
+            assert_eq!(e.name, name, "{text}: {e}");
+            assert!(e.reason.contains(reason), "{text}: {e}");
         }
     }
 }

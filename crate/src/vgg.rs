@@ -12,8 +12,11 @@ pub const MEAN_BGR: [f32; 3] = [103.939, 116.779, 123.68];
 /// Indices in [`CONV_LAYERS`] after which VGG16 max-pools.
 const POOL_AFTER: [usize; 4] = [1, 3, 6, 9];
 
-/// A ReLU output of VGG16 that losses can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A ReLU output of VGG16 that losses can read; named `relu1_1` … `relu5_1` in options.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum VggLayer {
     Relu1_1,

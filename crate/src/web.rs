@@ -9,7 +9,7 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    Image, Init, Losses, Optimizer, Progress, StyleImage, StyleOptions, Stylizer, VggWeights,
+    Image, Losses, Progress, StyleImage, StyleOptions, StylizeError, Stylizer, VggWeights,
 };
 
 /// Sends Rust panics to the browser console with their message.
@@ -57,14 +57,18 @@ impl Engine {
     }
 
     /// Stylizes `content` (`{width, height, data}` with RGBA bytes, like `ImageData`) with
-    /// `styles` (an array of `{image, weight}`), resolving to
-    /// `{width, height, data, iterations, losses}`.
+    /// `styles` (an array of `{image, blend}`; `blend` is the painting's share, default 1),
+    /// resolving to `{width, height, data, iterations, losses}`.
     ///
-    /// `options` takes the fields of the engine's options in camelCase (`size`,
-    /// `iterations`, `contentWeight`, `styleWeight`, `tvWeight`, `styleScale`, `minScale`,
-    /// `init`, `seed`, `optimizer`, `learningRate`, `preserveColors`, `previewEvery`); the
-    /// others keep their defaults. `onProgress` gets `{iteration, total, scale, scales,
-    /// width, height, losses, image?}` after every iteration and may return `false` to stop.
+    /// `options` is the engine's options object with camelCase keys (see
+    /// [`StyleOptions`]); keys left out keep their defaults, an unknown key or a bad value
+    /// rejects with an `OptionsError` before any work starts. `onProgress` gets
+    /// `{iteration, total, scale, scales, width, height, losses, image?}` after every
+    /// iteration and may return `false` to stop.
+    ///
+    /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or
+    /// `EngineError`; an `EngineError` whose `fatal` is true (the device failed) leaves the
+    /// engine unusable.
     pub fn stylize(
         &self,
         content: JsValue,
@@ -74,30 +78,64 @@ impl Engine {
     ) -> js_sys::Promise {
         let stylizer = Rc::clone(&self.stylizer);
         wasm_bindgen_futures::future_to_promise(async move {
+            let options = options_from_js(options)?;
             let content = image_from_js(&content).map_err(|e| e.context("content"))?;
             let mut images = Vec::new();
-            let mut weights = Vec::new();
+            let mut blends = Vec::new();
             for (i, style) in styles.iter().enumerate() {
-                let image = image_from_js(&get(&style, "image")?)
-                    .map_err(|e| e.context(&format!("style {}", i + 1)))?;
+                let what = format!("style {}", i + 1);
+                let (image, blend) = style_from_js(&style).map_err(|e| e.context(&what))?;
                 images.push(image);
-                weights.push(optional_number(&style, "weight")?.unwrap_or(1.0) as f32);
+                blends.push(blend);
             }
             let styles: Vec<StyleImage> = images
                 .iter()
-                .zip(&weights)
-                .map(|(image, &weight)| StyleImage { image, weight })
+                .zip(&blends)
+                .map(|(image, &blend)| StyleImage { image, blend })
                 .collect();
-            let options = options_from_js(&options)?;
             let result = stylizer
                 .stylize(&content, &styles, &options, |p| report(&on_progress, p))
                 .await
-                .map_err(|e| JsValue::from(JsError::new(&e.to_string())))?;
+                .map_err(stylize_error)?;
             let out = image_to_js(&result.image);
             set(&out, "iterations", result.iterations.into());
             set(&out, "losses", losses_to_js(&result.losses));
             Ok(out.into())
         })
+    }
+}
+
+/// Reads the options through the one serde path ([`StyleOptions::deserialize_validated`]).
+fn options_from_js(value: JsValue) -> Result<StyleOptions, JsValue> {
+    let value = if value.is_undefined() || value.is_null() {
+        Object::new().into()
+    } else {
+        value
+    };
+    StyleOptions::deserialize_validated(serde_wasm_bindgen::Deserializer::from(value))
+        .map_err(|e| named_error("OptionsError", &e.to_string()))
+}
+
+/// A JavaScript `Error` with `name` set, so the worker can tell the kinds apart.
+fn named_error(name: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name(name);
+    error.into()
+}
+
+/// The engine's typed error as a named JavaScript error.
+fn stylize_error(e: StylizeError) -> JsValue {
+    let message = e.to_string();
+    match e {
+        StylizeError::Options(_) | StylizeError::Styles(_) => named_error("OptionsError", &message),
+        StylizeError::TooNarrow { .. } => named_error("ImageInputError", &message),
+        StylizeError::Cancelled => named_error("AbortError", &message),
+        StylizeError::Diverged(_) | StylizeError::Device(_) => {
+            let error = named_error("EngineError", &message);
+            let fatal = matches!(e, StylizeError::Device(_));
+            Reflect::set(&error, &"fatal".into(), &fatal.into()).expect("set on an Error");
+            error
+        }
     }
 }
 
@@ -139,14 +177,9 @@ async fn webgpu() -> Result<Device, JsError> {
 struct WebError(String);
 
 impl WebError {
+    /// An `ImageInputError` about `what` (the content or a style).
     fn context(self, what: &str) -> JsValue {
-        JsError::new(&format!("{what}: {}", self.0)).into()
-    }
-}
-
-impl From<WebError> for JsValue {
-    fn from(e: WebError) -> Self {
-        JsError::new(&e.0).into()
+        named_error("ImageInputError", &format!("{what}: {}", self.0))
     }
 }
 
@@ -189,6 +222,25 @@ fn image_from_js(value: &JsValue) -> Result<Image, WebError> {
     Image::from_rgba8(width, height, &bytes).map_err(|e| WebError(e.to_string()))
 }
 
+/// One entry of `styles`: `{image, blend?}`; any other key is refused (a typo, or the old
+/// name `weight`, must not silently fall back to the default).
+fn style_from_js(value: &JsValue) -> Result<(Image, f32), WebError> {
+    let object: &Object = value
+        .dyn_ref()
+        .ok_or_else(|| WebError("must be an object `{image, blend}`".into()))?;
+    for key in Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if key != "image" && key != "blend" {
+            return Err(WebError(format!(
+                "unknown key `{key}` (a style is `{{image, blend}}`)"
+            )));
+        }
+    }
+    let image = image_from_js(&get(value, "image")?)?;
+    let blend = optional_number(value, "blend")?.unwrap_or(1.0) as f32;
+    Ok((image, blend))
+}
+
 fn image_to_js(image: &Image) -> Object {
     let out = Object::new();
     set(&out, "width", image.width().into());
@@ -225,82 +277,4 @@ fn report(on_progress: &Function, p: Progress) -> ControlFlow<()> {
         Ok(_) => ControlFlow::Continue(()),
         Err(_) => ControlFlow::Break(()),
     }
-}
-
-/// Reads the engine options from a plain object; unknown keys are errors (a typo must not
-/// silently fall back to a default).
-fn options_from_js(value: &JsValue) -> Result<StyleOptions, WebError> {
-    let mut o = StyleOptions::default();
-    if value.is_undefined() || value.is_null() {
-        return Ok(o);
-    }
-    let object: &Object = value
-        .dyn_ref()
-        .ok_or_else(|| WebError("`options` must be an object".into()))?;
-    for key in Object::keys(object).iter() {
-        let key = key.as_string().unwrap_or_default();
-        let number =
-            || optional_number(value, &key)?.ok_or_else(|| WebError(format!("`{key}` is empty")));
-        let text = || {
-            get(value, &key)?
-                .as_string()
-                .ok_or_else(|| WebError(format!("`{key}` must be a string")))
-        };
-        let whole = |v: f64| -> Result<u32, WebError> {
-            if v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) {
-                Ok(v as u32)
-            } else {
-                Err(WebError(format!(
-                    "`{key}` must be a whole number ≥ 0, got {v}"
-                )))
-            }
-        };
-        match key.as_str() {
-            "size" => o.size = whole(number()?)?,
-            "iterations" => o.iterations = whole(number()?)?,
-            "contentWeight" => o.content_weight = number()? as f32,
-            "styleWeight" => o.style_weight = number()? as f32,
-            "tvWeight" => o.tv_weight = number()? as f32,
-            "styleScale" => o.style_scale = number()? as f32,
-            "minScale" => o.min_scale = whole(number()?)?,
-            "seed" => o.seed = u64::from(whole(number()?)?),
-            "previewEvery" => o.preview_every = whole(number()?)?,
-            "preserveColors" => {
-                o.preserve_colors = get(value, &key)?
-                    .as_bool()
-                    .ok_or_else(|| WebError("`preserveColors` must be true or false".into()))?
-            }
-            "init" => {
-                o.init = match text()?.as_str() {
-                    "content" => Init::Content,
-                    "noise" => Init::Noise,
-                    other => {
-                        return Err(WebError(format!(
-                            "`init` must be \"content\" or \"noise\", got \"{other}\""
-                        )));
-                    }
-                }
-            }
-            "optimizer" => {
-                o.optimizer = match text()?.as_str() {
-                    "lbfgs" => Optimizer::LBFGS,
-                    "adam" => Optimizer::ADAM,
-                    other => {
-                        return Err(WebError(format!(
-                            "`optimizer` must be \"lbfgs\" or \"adam\", got \"{other}\""
-                        )));
-                    }
-                }
-            }
-            "learningRate" => {}
-            other => return Err(WebError(format!("unknown option `{other}`"))),
-        }
-    }
-    if let (Optimizer::Adam { learning_rate }, Some(rate)) =
-        (&mut o.optimizer, optional_number(value, "learningRate")?)
-    {
-        *learning_rate = rate as f32;
-    }
-    o.validate().map_err(|e| WebError(e.to_string()))?;
-    Ok(o)
 }

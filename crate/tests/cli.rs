@@ -93,7 +93,9 @@ fn invalid_options_exit_with_code_2() {
     for extra in [
         &["--size", "4"][..],
         &["--iterations", "0"],
-        &["--style-weight", "1", "--style-weight", "2"],
+        &["--blend", "1", "--blend", "2"],
+        &["--optimizer", "sgd"],
+        &["--options", "/nonexistent/options.json"],
     ] {
         let mut args = vec![
             "--content",
@@ -128,9 +130,9 @@ fn a_tiny_run_writes_the_result_and_snapshots() {
         painting.to_str().unwrap(),
         "--style",
         photo.to_str().unwrap(),
-        "--style-weight",
+        "--blend",
         "2",
-        "--style-weight",
+        "--blend",
         "1",
         "--output",
         out.to_str().unwrap(),
@@ -153,5 +155,92 @@ fn a_tiny_run_writes_the_result_and_snapshots() {
     assert_eq!(result.dimensions(), (40, 27));
     for snapshot in ["result-0002.png", "result-0004.png"] {
         assert!(out.with_file_name(snapshot).is_file(), "{snapshot} missing");
+    }
+}
+
+#[test]
+fn an_options_file_is_read_through_the_same_path_and_flags_win() {
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let painting = root().join("tests/fixtures/painting.png");
+    let out = temp("from-file.png");
+    let options = temp("options.json");
+    let run = |json: &str, extra: &[&str]| {
+        std::fs::write(&options, json).unwrap();
+        let mut args = vec![
+            "--content",
+            photo.to_str().unwrap(),
+            "--style",
+            painting.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--options",
+            options.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        stylize(&args)
+    };
+    // A typo is named and nothing runs.
+    let typo = run(r#"{"size": 24, "iterations": 1, "styleWieght": 3}"#, &[]);
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert_eq!(typo.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("styleWieght"), "{stderr}");
+    // The file's size is used, except where a flag overrides it.
+    let ok = run(r#"{"size": 24, "iterations": 1, "optimizer": "adam"}"#, &[]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(image::open(&out).unwrap().width(), 24);
+    let ok = run(r#"{"size": 24, "iterations": 1}"#, &["--size", "32"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(image::open(&out).unwrap().width(), 32);
+}
+
+#[test]
+fn auto_backend_takes_a_hardware_gpu_or_the_cpu_and_says_which() {
+    use style_transfer::burn::tensor::wgpu::wgpu;
+    // What this machine has, asked of wgpu directly.
+    let instance = wgpu::Instance::default();
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+    let kinds: Vec<_> = adapters.iter().map(|a| a.get_info().device_type).collect();
+    let hardware = kinds
+        .iter()
+        .any(|&k| !style_transfer::native::is_software(k));
+
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let out = temp("auto.png");
+    let output = stylize(&[
+        "--content",
+        photo.to_str().unwrap(),
+        "--style",
+        photo.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--size",
+        "24",
+        "--iterations",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("backend: "))
+        .unwrap_or_else(|| panic!("no backend line in {stderr}"));
+    if hardware {
+        assert!(line.starts_with("backend: GPU"), "{kinds:?}: {line}");
+    } else {
+        assert!(line.starts_with("backend: CPU"), "{kinds:?}: {line}");
+        if !kinds.is_empty() {
+            // Only a software renderer (lavapipe in the tests): the line says why.
+            assert!(line.contains("software renderer"), "{line}");
+        }
     }
 }

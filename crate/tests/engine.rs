@@ -28,7 +28,7 @@ fn run(
 fn only(painting: &Image) -> [StyleImage<'_>; 1] {
     [StyleImage {
         image: painting,
-        weight: 1.0,
+        blend: 1.0,
     }]
 }
 
@@ -98,9 +98,7 @@ fn adam_also_reduces_the_objective() {
     let options = StyleOptions {
         size: 48,
         iterations: 20,
-        optimizer: Optimizer::Adam {
-            learning_rate: 0.02,
-        },
+        optimizer: Optimizer::Adam,
         ..Default::default()
     };
     let (result, reports) = run(&stylizer, &photo, &only(&painting), &options);
@@ -196,11 +194,11 @@ fn blend_weights_mix_the_style_targets() {
         &[
             StyleImage {
                 image: &painting,
-                weight: 3.0,
+                blend: 3.0,
             },
             StyleImage {
                 image: &photo,
-                weight: 0.0,
+                blend: 0.0,
             },
         ],
         &options,
@@ -211,11 +209,11 @@ fn blend_weights_mix_the_style_targets() {
         &[
             StyleImage {
                 image: &painting,
-                weight: 1.0,
+                blend: 1.0,
             },
             StyleImage {
                 image: &photo,
-                weight: 1.0,
+                blend: 1.0,
             },
         ],
         &options,
@@ -292,7 +290,7 @@ fn bad_requests_are_errors_not_panics() {
     ));
     let negative = [StyleImage {
         image: &painting,
-        weight: -1.0,
+        blend: -1.0,
     }];
     assert!(matches!(
         expect_err(&negative, &photo, &small),
@@ -300,7 +298,7 @@ fn bad_requests_are_errors_not_panics() {
     ));
     let zero = [StyleImage {
         image: &painting,
-        weight: 0.0,
+        blend: 0.0,
     }];
     assert!(matches!(
         expect_err(&zero, &photo, &small),
@@ -331,7 +329,7 @@ fn bad_requests_are_errors_not_panics() {
     let speck = Image::from_planar(3, 2, vec![0.2; 18]).unwrap();
     let tiny = [StyleImage {
         image: &speck,
-        weight: 1.0,
+        blend: 1.0,
     }];
     run(&stylizer, &photo, &tiny, &small).0.unwrap();
 }

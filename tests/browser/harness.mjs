@@ -2,11 +2,12 @@
 // SwiftShader, the app served on 127.0.0.1, and every console error or page error recorded
 // so that a test can fail on it.
 
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { after, before } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
@@ -29,9 +30,9 @@ const CHROMIUM_ARGS = [
  * Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false) and a server of
  * `dir` (www/ by default); `served` lists the paths the server answered.
  */
-export async function start({ webgpu = true, dir } = {}) {
+export async function start({ webgpu = true, dir, dev = false } = {}) {
   const served = [];
-  const { server, url } = await serve({ port: 0, dir, log: served });
+  const { server, url } = await serve({ port: 0, dir, log: served, dev });
   const profile = mkdtempSync(join(tmpdir(), 'style-transfer-chromium-'));
   const args = [...CHROMIUM_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
@@ -131,4 +132,50 @@ export function differenceFromPhoto(page) {
     }
     return sum / ((a.length / 4) * 3);
   });
+}
+
+/** A copy of the built site that a test may change or rebuild. */
+export function copyOfSite() {
+  const dir = mkdtempSync(join(tmpdir(), 'style-transfer-site-'));
+  cpSync(join(root, 'www'), dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Inside a describe block: Chromium (without WebGPU unless `webgpu`) on a fresh copy of the
+ * built site, first changed by `prepare(dir)`. Its `browser` and `site` are set once the
+ * block starts.
+ */
+export function siteUnderTest(prepare = () => {}, { webgpu = false, dev = false } = {}) {
+  const current = {};
+  before(async () => {
+    current.site = copyOfSite();
+    prepare(current.site);
+    current.browser = await start({ webgpu, dev, dir: current.site });
+  });
+  after(async () => {
+    await current.browser.close();
+    rmSync(current.site, { recursive: true, force: true });
+  });
+  return current;
+}
+
+/**
+ * Counts the page's Web Workers as they start and end: `alive()` is how many run now,
+ * `started` how many ever did, `settled()` waits until none runs.
+ */
+export function countWorkers(page) {
+  const count = { started: 0, closed: 0, workers: [] };
+  page.on('worker', (worker) => {
+    count.started++;
+    count.workers.push(worker);
+    worker.once('close', () => count.closed++);
+  });
+  count.alive = () => count.started - count.closed;
+  count.settled = async (timeout = 10_000) => {
+    const end = Date.now() + timeout;
+    while (count.alive() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    return count.alive();
+  };
+  return count;
 }

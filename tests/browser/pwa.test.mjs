@@ -1,20 +1,12 @@
 // Offline use and updates of the installed app (service worker, caches).
 
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { writeShellManifest } from '../../www/shell.mjs';
-import { choose, ready, root, run, start, tiny } from './harness.mjs';
-
-/** A copy of the built site that a test may rebuild. */
-function copyOfSite() {
-  const dir = mkdtempSync(join(tmpdir(), 'style-transfer-site-'));
-  cpSync(join(root, 'www'), dir, { recursive: true });
-  return dir;
-}
+import { nameEngineFiles, writeShellManifest } from '../../www/shell.mjs';
+import { choose, ready, root, run, siteUnderTest, tiny } from './harness.mjs';
 
 const weightsPath = () => {
   const build = JSON.parse(readFileSync(join(root, 'www', 'pkg', 'build.json'), 'utf8'));
@@ -22,21 +14,18 @@ const weightsPath = () => {
 };
 
 /**
- * Inside a describe block: Chromium without WebGPU on a fresh copy of the built site, first
- * changed by `prepare(dir)`. Its `browser` and `site` are set once the block starts.
+ * A deploy of a new build to `site`: the same engine with a different wasm (a custom section
+ * appended), so its glue and wasm get new content-hashed names and the old files are gone.
  */
-function siteUnderTest(prepare = () => {}) {
-  const current = {};
-  before(async () => {
-    current.site = copyOfSite();
-    prepare(current.site);
-    current.browser = await start({ webgpu: false, dir: current.site });
-  });
-  after(async () => {
-    await current.browser.close();
-    rmSync(current.site, { recursive: true, force: true });
-  });
-  return current;
+function deployNewBuild(site) {
+  const pkg = join(site, 'pkg');
+  const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
+  const wasm = join(pkg, build.engine.wasm);
+  const name = Buffer.from('deploy');
+  const section = Buffer.concat([Buffer.from([0, 1 + name.length + 1, name.length]), name, Buffer.from('2')]);
+  writeFileSync(wasm, Buffer.concat([readFileSync(wasm), section]));
+  const next = nameEngineFiles(site);
+  return { before: build.engine, after: next.engine, version: writeShellManifest(site) };
 }
 
 describe('damaged weights', () => {
@@ -97,6 +86,68 @@ describe('installed app', () => {
     assert.deepEqual(caches.sort(), [`shell-${version}`, 'style-transfer-weights-v1'].sort());
     // The weights came over the network once in this whole suite: on the first visit.
     assert.equal(under.browser.served.filter((path) => path === weightsPath()).length, 1, under.browser.served.join('\n'));
+    await page.close();
+  });
+});
+
+describe('a deploy between the install and the first engine start', () => {
+  const under = siteUnderTest((site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>blank</title>'));
+
+  test('the engine starts from the glue and wasm of the installed build, then the update is offered', async () => {
+    const { browser, site } = under;
+    // Install the app from a page of the site that does not start the engine.
+    const blank = await browser.page('blank.html');
+    await blank.evaluate(async () => {
+      await navigator.serviceWorker.register('sw.js');
+      await navigator.serviceWorker.ready;
+    });
+    const installed = await blank.evaluate(async () => {
+      const name = (await caches.keys()).find((n) => n.startsWith('shell-'));
+      return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+    });
+    await blank.close();
+    const deploy = deployNewBuild(site);
+    assert.ok(installed.includes(`/pkg/${deploy.before.glue}`) && installed.includes(`/pkg/${deploy.before.wasm}`), installed.join(' '));
+    assert.notEqual(deploy.before.wasm, deploy.after.wasm);
+
+    const served = browser.served.length;
+    const page = await browser.page();
+    assert.equal(await ready(page), 'cpu');
+    await choose(page);
+    await tiny(page, 32, 2);
+    assert.match(await run(page), /^Done: 2 steps/);
+    await page.waitForSelector('#update:not([hidden])', { timeout: 60_000 });
+    await Promise.all([page.waitForEvent('load'), page.click('#update-reload')]);
+    assert.equal(await ready(page), 'cpu');
+    // The old build's engine came from the cache as one pair; the new one once, for the update.
+    const fetched = browser.served.slice(served).filter((path) => path.startsWith('/pkg/style_transfer'));
+    assert.deepEqual(fetched.sort(), [`/pkg/${deploy.after.glue}`, `/pkg/${deploy.after.wasm}`].sort());
+    const caches = await page.evaluate(async () => {
+      const names = await caches.keys();
+      const shell = names.find((n) => n.startsWith('shell-'));
+      const files = (await (await caches.open(shell)).keys()).map((r) => new URL(r.url).pathname);
+      return { names, engine: files.filter((f) => f.startsWith('/pkg/style_transfer')) };
+    });
+    assert.deepEqual(caches.names.sort(), [`shell-${deploy.version}`, 'style-transfer-weights-v1'].sort());
+    assert.deepEqual(caches.engine.sort(), [`/pkg/${deploy.after.glue}`, `/pkg/${deploy.after.wasm}`].sort());
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+});
+
+describe('the development server', () => {
+  const under = siteUnderTest(() => {}, { dev: true });
+
+  test('an edit to a file of www/ shows on reload, with the service worker installed', async () => {
+    const page = await under.browser.page();
+    assert.equal(await ready(page), 'cpu');
+    await page.waitForSelector('body[data-offline="ready"]', { timeout: 120_000 });
+    const index = join(under.site, 'index.html');
+    writeFileSync(index, readFileSync(index, 'utf8').replace('<h1>Style transfer</h1>', '<h1>Style transfer, edited</h1>'));
+    await page.reload();
+    assert.equal(await page.textContent('h1'), 'Style transfer, edited');
+    assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller));
+    assert.deepEqual(under.browser.errors, []);
     await page.close();
   });
 });

@@ -6,14 +6,22 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { fixture, start } from './harness.mjs';
+import { countWorkers, fixture, start } from './harness.mjs';
 
-/** Serves the host page on its own port (so its own origin), pointing at the widget. */
+/**
+ * Serves the host pages on their own port (so their own origin), pointing at the widget: `/`
+ * with two widgets, `/empty` with only the script, for tests that add elements themselves.
+ */
 function hostServer(widgetUrl) {
   const html = readFileSync(join(import.meta.dirname, 'host', 'index.html'), 'utf8').replaceAll('WIDGET_URL', widgetUrl);
+  const pages = {
+    '/': html,
+    '/empty': `<!doctype html><title>host</title><link rel="icon" href="data:,"><script type="module" src="${widgetUrl}"></script>`,
+  };
   const server = createServer((request, response) => {
-    response.writeHead(request.url === '/' ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(request.url === '/' ? html : 'not found');
+    const page = pages[request.url];
+    response.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(page ?? 'not found');
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}/` })));
 }
@@ -72,6 +80,113 @@ describe('widget on another origin', () => {
     await page.evaluate(() => document.getElementById('one').remove());
     await closed;
     assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  /** The empty host page with the widget's script loaded and element helpers. */
+  async function emptyHost() {
+    const page = await browser.context.newPage();
+    const workers = countWorkers(page);
+    await page.goto(host.url + 'empty');
+    await page.waitForFunction(() => customElements.get('style-transfer'));
+    await page.evaluate(() => {
+      window.events = [];
+      window.widget = (id) => {
+        const element = document.createElement('style-transfer');
+        Object.assign(element, { id });
+        for (const [name, value] of Object.entries({ size: '32', iterations: '2', backend: 'cpu' })) element.setAttribute(name, value);
+        for (const type of ['load', 'done', 'error']) {
+          element.addEventListener(type, (e) => window.events.push({ id, type, message: e.detail?.message ?? null }));
+        }
+        return element;
+      };
+    });
+    return { page, workers };
+  }
+
+  test('moved in the document while loading: one engine, which then runs', async () => {
+    const { page, workers } = await emptyHost();
+    await page.evaluate(() => {
+      const element = widget('moved');
+      document.body.append(element);
+      const box = document.createElement('section');
+      document.body.append(box);
+      box.append(element); // a move: disconnected and connected in one task
+    });
+    await page.waitForFunction(() => events.some((e) => e.type === 'load'), null, { timeout: 120_000 });
+    await page.setInputFiles('#moved input.content', fixture('photo.jpg'));
+    await page.setInputFiles('#moved input.style', fixture('painting.png'));
+    await page.click('#moved button.run');
+    await page.waitForFunction(() => events.some((e) => e.type === 'done'), null, { timeout: 120_000 });
+    assert.deepEqual([workers.started, workers.alive()], [1, 1]);
+    assert.deepEqual(await page.evaluate(() => events.map((e) => e.type)), ['load', 'done']);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  test('removed while loading: no worker left, no event', async () => {
+    const { page, workers } = await emptyHost();
+    const started = page.waitForEvent('worker', { timeout: 120_000 });
+    await page.evaluate(() => document.body.append(widget('removed')));
+    await started; // the engine is starting
+    await page.evaluate(() => document.getElementById('removed').remove());
+    assert.equal(await workers.settled(), 0);
+    await page.waitForTimeout(500);
+    assert.deepEqual(await page.evaluate(() => events), []);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  test('run() twice: the second is refused, cancel() stops the first, and a new run completes', async () => {
+    const { page, workers } = await emptyHost();
+    await page.evaluate(() => document.body.append(widget('twice')));
+    await page.waitForFunction(() => events.some((e) => e.type === 'load'), null, { timeout: 120_000 });
+    await page.setInputFiles('#twice input.content', fixture('photo.jpg'));
+    await page.setInputFiles('#twice input.style', fixture('painting.png'));
+    const results = await page.evaluate(async () => {
+      const element = document.getElementById('twice');
+      const settle = (p) => p.then((v) => ['ok', v.width], (e) => [e.name]);
+      element.options = { iterations: 400 };
+      const first = settle(element.run());
+      const second = await settle(element.run());
+      await new Promise((resolve) => element.addEventListener('progress', resolve, { once: true }));
+      element.cancel();
+      const cancelled = await first;
+      const status = element.shadowRoot.querySelector('.status').textContent;
+      element.options = {};
+      const again = await settle(element.run());
+      return { second, cancelled, status, again };
+    });
+    assert.deepEqual(results, { second: ['BusyError'], cancelled: ['AbortError'], status: 'Cancelled.', again: ['ok', 32] });
+    // The cancelled run's worker ended; the next run started one.
+    assert.deepEqual([workers.started, workers.alive()], [2, 1]);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  test("the model's older builds are removed from the host's cache", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(host.url + 'empty');
+    const weights = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'www', 'pkg', 'build.json'), 'utf8')).weights.url;
+    const current = new URL(`pkg/${weights}`, browser.url).href;
+    const older = current.replace(/\.[0-9a-f]{16}\./, '.0123456789abcdef.');
+    const unrelated = new URL('pkg/other.0123456789abcdef.safetensors', browser.url).href;
+    assert.notEqual(older, current);
+    await page.evaluate(async (urls) => {
+      const cache = await caches.open('style-transfer-weights-v1');
+      for (const url of urls) await cache.put(url, new Response('old'));
+    }, [older, unrelated]);
+    await page.evaluate(() => {
+      window.events = [];
+      const element = document.createElement('style-transfer');
+      element.setAttribute('backend', 'cpu');
+      element.addEventListener('load', () => events.push('load'));
+      document.body.append(element);
+    });
+    await page.waitForFunction(() => events.includes('load'), null, { timeout: 120_000 });
+    const kept = await page.evaluate(async () =>
+      (await (await caches.open('style-transfer-weights-v1')).keys()).map((r) => r.url).sort());
+    assert.deepEqual(kept, [current, unrelated].sort());
     await page.close();
   });
 });

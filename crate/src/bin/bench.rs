@@ -43,8 +43,8 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for backend in backends {
-        let device = match device(backend) {
-            Ok(d) => d,
+        let (device, cpu) = match device(backend) {
+            Ok(chosen) => (chosen.device, chosen.cpu),
             Err(e) => {
                 println!("| {backend:?} | - | unavailable: {e} | | | | |");
                 continue;
@@ -65,7 +65,7 @@ fn main() {
                 &content,
                 &[StyleImage {
                     image: &style,
-                    weight: 1.0,
+                    blend: 1.0,
                 }],
                 &options,
                 |_| {
@@ -77,9 +77,9 @@ fn main() {
             let first = stamps[1] - stamps[0];
             let steady = (stamps[stamps.len() - 1] - stamps[1]) / iterations;
             let gflop = iteration_flops(size, size) / 1e9;
-            let memory = match backend {
-                Backend::Cpu => peak_rss(),
-                Backend::Gpu => device
+            let memory = match cpu {
+                true => peak_rss(),
+                false => device
                     .memory_pool_usage()
                     .map(|u| format!("{:.0} MiB reserved", u.bytes_reserved as f64 / 1048576.0))
                     .unwrap_or_else(|| "n/a".into()),

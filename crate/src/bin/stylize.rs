@@ -10,35 +10,29 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value, json};
 use style_transfer::native::{Backend, device, read_image, write_image};
-use style_transfer::{Init, Optimizer, StyleImage, StyleOptions, Stylizer, VggWeights};
+use style_transfer::{StyleImage, StyleOptions, Stylizer, VggWeights};
 
 /// The int8 VGG16 weights, built into the binary.
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BackendArg {
-    /// wgpu: Vulkan, Metal or DirectX.
+    /// A hardware GPU when there is one, else the CPU (never a software GPU driver).
+    Auto,
+    /// wgpu: Vulkan, Metal or DirectX, whatever adapter it finds (software ones too).
     Gpu,
     /// burn's CPU backend.
     Cpu,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OptimizerArg {
-    Lbfgs,
-    Adam,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum InitArg {
-    Content,
-    Noise,
-}
-
 /// Paint a photo in the style of one or more paintings (Gatys et al. 2016).
+///
+/// The engine options (size, weights, optimiser, ...) are the same object as the JavaScript
+/// API's: give them as flags, or as JSON with --options; flags win over the file.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, after_help = defaults_help())]
 struct Args {
     /// The photo whose content is kept.
     #[arg(long)]
@@ -46,54 +40,111 @@ struct Args {
     /// A painting whose style is taken; repeat to blend several.
     #[arg(long, required = true)]
     style: Vec<PathBuf>,
-    /// Blend weight of each --style, in the same order (default 1 each).
-    #[arg(long = "style-weight")]
-    style_weight: Vec<f32>,
+    /// Blend weight of each --style (its share of the style), in the same order; default 1
+    /// each. Not the style loss weight (--style-weight).
+    #[arg(long)]
+    blend: Vec<f32>,
     /// Where to write the result (PNG).
     #[arg(long)]
     output: PathBuf,
-    /// Longer side of the output in pixels.
-    #[arg(long, default_value_t = StyleOptions::default().size)]
-    size: u32,
-    /// Iterations over all scales together.
-    #[arg(long, default_value_t = StyleOptions::default().iterations)]
-    iterations: u32,
     /// Where to compute.
-    #[arg(long, value_enum, default_value = "gpu")]
+    #[arg(long, value_enum, default_value = "auto")]
     backend: BackendArg,
+    /// Also write the image every K iterations (next to --output, numbered).
+    #[arg(long, value_name = "K")]
+    save_every: Option<u32>,
+    /// Engine options as a JSON object with the JavaScript API's camelCase keys.
+    #[arg(long, value_name = "FILE.json")]
+    options: Option<PathBuf>,
+    /// Longer side of the output in pixels.
+    #[arg(long)]
+    size: Option<u32>,
+    /// Iterations over all scales together.
+    #[arg(long)]
+    iterations: Option<u32>,
     /// Keep the photo's colours.
     #[arg(long)]
     preserve_colors: bool,
     /// Seed of the noise start.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Also write the image every K iterations (next to --output, numbered).
-    #[arg(long, value_name = "K")]
-    save_every: Option<u32>,
+    #[arg(long)]
+    seed: Option<u64>,
     /// Weight of the content loss.
-    #[arg(long, default_value_t = StyleOptions::default().content_weight)]
-    content_weight: f32,
+    #[arg(long)]
+    content_weight: Option<f32>,
     /// Weight of the style loss.
-    #[arg(long, default_value_t = StyleOptions::default().style_weight)]
-    style_loss_weight: f32,
+    #[arg(long)]
+    style_weight: Option<f32>,
     /// Weight of the smoothness (total variation) loss.
-    #[arg(long, default_value_t = StyleOptions::default().tv_weight)]
-    tv_weight: f32,
+    #[arg(long)]
+    tv_weight: Option<f32>,
     /// Size of the style relative to the output.
-    #[arg(long, default_value_t = StyleOptions::default().style_scale)]
-    style_scale: f32,
+    #[arg(long)]
+    style_scale: Option<f32>,
     /// Smallest scale of the coarse-to-fine schedule.
-    #[arg(long, default_value_t = StyleOptions::default().min_scale)]
-    min_scale: u32,
-    /// Optimiser.
-    #[arg(long, value_enum, default_value = "lbfgs")]
-    optimizer: OptimizerArg,
+    #[arg(long)]
+    min_scale: Option<u32>,
+    /// Optimiser: lbfgs or adam.
+    #[arg(long)]
+    optimizer: Option<String>,
     /// Adam's step size.
-    #[arg(long, default_value_t = 0.02)]
-    learning_rate: f32,
-    /// Starting image.
-    #[arg(long, value_enum, default_value = "content")]
-    init: InitArg,
+    #[arg(long)]
+    learning_rate: Option<f32>,
+    /// Starting image: content or noise.
+    #[arg(long)]
+    init: Option<String>,
+}
+
+/// `--help`'s closing lines: the one defaults object, as JSON.
+fn defaults_help() -> String {
+    let defaults = serde_json::to_string_pretty(&StyleOptions::default()).expect("serializable");
+    format!(
+        "Defaults of the engine options (the same for --options and the JavaScript API):\n{defaults}"
+    )
+}
+
+impl Args {
+    /// The options object: the --options file, then every flag given, through the one serde
+    /// path (unknown keys, wrong types and out-of-range values are refused, named).
+    fn style_options(&self) -> Result<StyleOptions, String> {
+        let mut object = match &self.options {
+            None => Map::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                match serde_json::from_str(&text) {
+                    Ok(Value::Object(object)) => object,
+                    Ok(_) => {
+                        return Err(format!("{}: options must be a JSON object", path.display()));
+                    }
+                    Err(e) => return Err(format!("{}: {e}", path.display())),
+                }
+            }
+        };
+        let flags = [
+            ("size", self.size.map(|v| json!(v))),
+            ("iterations", self.iterations.map(|v| json!(v))),
+            ("seed", self.seed.map(|v| json!(v))),
+            ("contentWeight", self.content_weight.map(|v| json!(v))),
+            ("styleWeight", self.style_weight.map(|v| json!(v))),
+            ("tvWeight", self.tv_weight.map(|v| json!(v))),
+            ("styleScale", self.style_scale.map(|v| json!(v))),
+            ("minScale", self.min_scale.map(|v| json!(v))),
+            ("optimizer", self.optimizer.as_ref().map(|v| json!(v))),
+            ("learningRate", self.learning_rate.map(|v| json!(v))),
+            ("init", self.init.as_ref().map(|v| json!(v))),
+            ("previewEvery", self.save_every.map(|v| json!(v))),
+            (
+                "preserveColors",
+                self.preserve_colors.then_some(json!(true)),
+            ),
+        ];
+        for (key, value) in flags {
+            if let Some(value) = value {
+                object.insert(key.into(), value);
+            }
+        }
+        StyleOptions::deserialize_validated(Value::Object(object)).map_err(|e| e.to_string())
+    }
 }
 
 /// Exit code for unreadable input, as for a usage error.
@@ -119,10 +170,10 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
         .map(|p| read_image(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| bad_input(e.to_string()))?;
-    if !args.style_weight.is_empty() && args.style_weight.len() != paintings.len() {
+    if !args.blend.is_empty() && args.blend.len() != paintings.len() {
         return Err(bad_input(format!(
-            "{} --style-weight values for {} --style images",
-            args.style_weight.len(),
+            "{} --blend values for {} --style images",
+            args.blend.len(),
             paintings.len()
         )));
     }
@@ -131,41 +182,20 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
         .enumerate()
         .map(|(i, image)| StyleImage {
             image,
-            weight: args.style_weight.get(i).copied().unwrap_or(1.0),
+            blend: args.blend.get(i).copied().unwrap_or(1.0),
         })
         .collect();
-    let options = StyleOptions {
-        size: args.size,
-        iterations: args.iterations,
-        content_weight: args.content_weight,
-        style_weight: args.style_loss_weight,
-        tv_weight: args.tv_weight,
-        style_scale: args.style_scale,
-        min_scale: args.min_scale.min(args.size),
-        init: match args.init {
-            InitArg::Content => Init::Content,
-            InitArg::Noise => Init::Noise,
-        },
-        seed: args.seed,
-        optimizer: match args.optimizer {
-            OptimizerArg::Lbfgs => Optimizer::LBFGS,
-            OptimizerArg::Adam => Optimizer::Adam {
-                learning_rate: args.learning_rate,
-            },
-        },
-        preserve_colors: args.preserve_colors,
-        preview_every: args.save_every.unwrap_or(0),
-        ..Default::default()
-    };
-    options.validate().map_err(|e| bad_input(e.to_string()))?;
+    let options = args.style_options().map_err(bad_input)?;
 
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).map_err(|e| (1, e.to_string()))?;
     let backend = match args.backend {
+        BackendArg::Auto => Backend::Auto,
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Cpu => Backend::Cpu,
     };
-    let device = device(backend).map_err(|e| (1, e))?;
-    let stylizer = Stylizer::new(&weights, &device);
+    let chosen = device(backend).map_err(|e| (1, e))?;
+    eprintln!("backend: {}", chosen.description);
+    let stylizer = Stylizer::new(&weights, &chosen.device);
 
     let bar = ProgressBar::new(u64::from(options.iterations));
     bar.set_style(

@@ -1,0 +1,207 @@
+// The JS API (www/stylizer.js) itself, imported into a blank page of the site: every
+// sequence of starting, cancelling, disposing and crashing settles every promise with the
+// documented error and leaves no worker behind.
+
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { countWorkers, siteUnderTest } from './harness.mjs';
+
+/** A blank page of the site with the API as `window.api` and two small test images. */
+async function apiPage(browser) {
+  const page = await browser.context.newPage();
+  const workers = countWorkers(page);
+  await page.goto(browser.url + 'blank.html');
+  await page.evaluate(async () => {
+    window.api = await import('/stylizer.js');
+    const picture = (w, h, seed) => {
+      const data = new Uint8ClampedArray(w * h * 4);
+      for (let i = 0; i < data.length; i++) data[i] = (i % 4 === 3) ? 255 : (i * seed * 37 + (i >> 7) * 11) & 0xff;
+      return new ImageData(data, w, h);
+    };
+    window.photo = picture(40, 30, 1);
+    window.painting = picture(32, 32, 7);
+    /** Runs `promise` to its end: {ok, value} or {name, message}. */
+    window.settle = (promise) =>
+      promise.then((value) => ({ ok: true, value }), (e) => ({ ok: false, name: e.name, message: e.message }));
+    window.request = (extra = {}) => ({
+      content: window.photo,
+      styles: [{ image: window.painting }],
+      options: { size: 32, iterations: 2, ...extra.options },
+      ...extra,
+    });
+  });
+  return { page, workers };
+}
+
+const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>API test</title>');
+
+describe('stylizer.js on the CPU backend', () => {
+  const under = siteUnderTest(blank);
+
+  test('aborting before the start rejects at once and starts no worker', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const result = await page.evaluate(() => {
+      const controller = new AbortController();
+      controller.abort();
+      return settle(api.createStylizer({ backend: 'cpu', signal: controller.signal }));
+    });
+    assert.deepEqual([result.ok, result.name], [false, 'AbortError']);
+    assert.equal(workers.started, 0);
+    await page.close();
+  });
+
+  test('aborting while the engine starts rejects and ends the worker', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const result = await page.evaluate(() => {
+      const controller = new AbortController();
+      const onStatus = (s) => s.stage === 'starting' && setTimeout(() => controller.abort(), 0);
+      return settle(api.createStylizer({ backend: 'cpu', signal: controller.signal, onStatus }));
+    });
+    assert.deepEqual([result.ok, result.name], [false, 'AbortError']);
+    assert.equal(workers.started, 1);
+    assert.equal(await workers.settled(), 0);
+    await page.close();
+  });
+
+  test('a cancel mid-run, then a cancel while the next run restarts the engine, then a run', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const results = await page.evaluate(async () => {
+      const statuses = [];
+      window.stylizer = await api.createStylizer({ backend: 'cpu', onStatus: (s) => statuses.push(s.stage) });
+      const midRun = new AbortController();
+      const first = await settle(stylizer.stylize(request({
+        options: { size: 32, iterations: 400 },
+        signal: midRun.signal,
+        onProgress: (p) => p.iteration === 2 && midRun.abort(),
+      })));
+      // The worker is gone; the next call starts one, and is cancelled while it starts.
+      const duringStart = new AbortController();
+      const before = statuses.length;
+      const watch = setInterval(() => statuses.slice(before).includes('starting') && duringStart.abort(), 0);
+      const second = await settle(stylizer.stylize(request({ signal: duringStart.signal })));
+      clearInterval(watch);
+      const third = await settle(stylizer.stylize(request()));
+      return { first, second, third: [third.ok, third.value?.iterations], statuses };
+    });
+    assert.deepEqual([results.first.name, results.second.name], ['AbortError', 'AbortError']);
+    assert.deepEqual(results.third, [true, 2]);
+    // Three workers: the first, the one cancelled while starting, the one that ran.
+    assert.equal(workers.started, 3);
+    assert.equal(workers.alive(), 1);
+    assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
+  test('dispose() during a start and during a run rejects both, with no worker left', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const results = await page.evaluate(async () => {
+      const a = await api.createStylizer({ backend: 'cpu' });
+      const running = settle(a.stylize(request({
+        options: { size: 32, iterations: 400 },
+        onProgress: (p) => p.iteration === 2 && a.dispose(),
+      })));
+      const queued = settle(a.stylize(request()));
+      const duringRun = [await running, await queued];
+      const after = await settle(a.stylize(request()));
+      // During a start: a cancelled run leaves no worker, so the next call starts one.
+      const b = await api.createStylizer({
+        backend: 'cpu',
+        onStatus: (s) => s.stage === 'starting' && window.disposeB?.(),
+      });
+      const cancel = new AbortController();
+      await settle(b.stylize(request({ options: { iterations: 400 }, signal: cancel.signal, onProgress: () => cancel.abort() })));
+      window.disposeB = () => setTimeout(() => b.dispose(), 0);
+      const duringStart = await settle(b.stylize(request()));
+      return { duringRun, after, duringStart };
+    });
+    assert.deepEqual(results.duringRun.map((r) => r.name), ['AbortError', 'AbortError']);
+    assert.match(results.duringRun[0].message, /disposed/);
+    assert.deepEqual([results.after.name, results.duringStart.name], ['EngineError', 'AbortError']);
+    assert.equal(await workers.settled(), 0);
+    assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
+  test('two stylize() calls at once run one after the other, in call order', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const order = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'cpu' });
+      const events = [];
+      const call = (name) => stylizer.stylize(request({
+        options: { size: 32, iterations: 3 },
+        onProgress: (p) => events.push(`${name}${p.iteration}`),
+      })).then((r) => events.push(`${name} done ${r.iterations}`));
+      await Promise.all([call('a'), call('b')]);
+      return events;
+    });
+    assert.deepEqual(order, ['a1', 'a2', 'a3', 'a done 3', 'b1', 'b2', 'b3', 'b done 3']);
+    assert.equal(workers.started, 1);
+    await page.close();
+  });
+
+  test('an option typo is an OptionsError and the worker lives on', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const results = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'cpu' });
+      const typo = await settle(stylizer.stylize(request({ options: { size: 32, styleWieght: 5 } })));
+      const range = await settle(stylizer.stylize(request({ options: { size: 32, iterations: 0 } })));
+      const type = await settle(stylizer.stylize(request({ options: { size: 32, optimizer: 'sgd' } })));
+      const oldName = await settle(stylizer.stylize(request({ styles: [{ image: painting, weight: 1 }] })));
+      const good = await settle(stylizer.stylize(request()));
+      return { errors: [typo, range, type, oldName].map((r) => [r.name, r.message]), good: good.ok };
+    });
+    assert.deepEqual(results.errors.map(([name]) => name), ['OptionsError', 'OptionsError', 'OptionsError', 'ImageInputError']);
+    assert.match(results.errors[0][1], /styleWieght/);
+    assert.match(results.errors[1][1], /iterations/);
+    assert.match(results.errors[2][1], /sgd/);
+    assert.match(results.errors[3][1], /weight/);
+    assert.equal(results.good, true);
+    // One worker all along: nothing was torn down or compiled again.
+    assert.deepEqual([workers.started, workers.alive()], [1, 1]);
+    assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
+  test('a worker that crashes while idle is replaced by the next call', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    await page.evaluate(async () => (window.stylizer = await api.createStylizer({ backend: 'cpu' })));
+    await workers.workers[0].evaluate(() => setTimeout(() => {
+      throw new Error('simulated crash');
+    }, 0));
+    assert.equal(await workers.settled(), 0);
+    const result = await page.evaluate(() => settle(stylizer.stylize(request())));
+    assert.equal(result.ok, true, result.message);
+    assert.deepEqual([workers.started, workers.alive()], [2, 1]);
+    await page.close();
+  });
+});
+
+describe('stylize.js on WebGPU', () => {
+  const under = siteUnderTest(blank, { webgpu: true });
+
+  test('a worker that crashes mid-run rejects that run with EngineError, and the next run works', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    await page.evaluate(async () => {
+      window.stylizer = await api.createStylizer({ backend: 'webgpu' });
+      window.progressed = new Promise((resolve) => (window.onFirstProgress = resolve));
+      window.crashed = settle(stylizer.stylize(request({
+        options: { size: 32, iterations: 400 },
+        onProgress: () => onFirstProgress(),
+      })));
+      await progressed;
+    });
+    await workers.workers[0].evaluate(() => setTimeout(() => {
+      throw new Error('simulated crash');
+    }, 0));
+    const crashed = await page.evaluate(() => crashed);
+    assert.deepEqual([crashed.ok, crashed.name], [false, 'EngineError']);
+    assert.match(crashed.message, /simulated crash/);
+    assert.equal(await workers.settled(), 0);
+    const next = await page.evaluate(() => settle(stylizer.stylize(request())));
+    assert.equal(next.ok, true, next.message);
+    await page.close();
+  });
+});
