@@ -51,7 +51,7 @@ for (const r of rows) {
 }
 const pkg = join(root, 'www', 'pkg');
 const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
-for (const [what, file] of [['wasm', build.wasm.file], ['weights', build.weights.url]]) {
+for (const [what, file] of [['wasm', build.engine.wasm], ['weights', build.weights.url]]) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`${what}: ${(bytes.length / 1e6).toFixed(1)} MB raw, ${(gzipSync(bytes).length / 1e6).toFixed(1)} MB gzipped`);
 }

@@ -242,7 +242,8 @@ async function setUpOffline() {
     navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
     const installing = registration.installing ?? registration.waiting;
     installing?.addEventListener('statechange', () => installing.state === 'redundant' && resolve(false));
-    if (!installing && !registration.active) resolve(false);
+    // Nothing installing yet no controller (a hard reload): start from the network.
+    if (!installing) resolve(false);
   });
 }
 

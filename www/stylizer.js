@@ -71,7 +71,7 @@ export async function buildManifest() {
 export async function createStylizer(settings = {}) {
   const { signal } = settings;
   const onStatus = settings.onStatus ?? (() => {});
-  signal?.throwIfAborted();
+  if (signal?.aborted) throw reasonOf(signal);
   const manifest = await untilAborted(buildManifest(), signal);
   const weightsUrl = settings.weightsUrl ?? new URL(manifest.weights.url, BUILD).href;
   const sha256 = settings.sha256 ?? manifest.weights.sha256;
@@ -194,14 +194,15 @@ class Stylizer {
    */
   async start(signal) {
     const aborted = this.#combine(signal);
-    aborted.throwIfAborted();
+    if (aborted.aborted) throw reasonOf(aborted);
     if (!this.#bridge || this.#bridge.closed) {
       this.#settings.onStatus({ stage: 'starting' });
       const bridge = new Bridge(this.#settings.workerUrl);
       this.#bridge = bridge;
       const { weights, engine, backend } = this.#settings;
       // A copy: the weights stay here for the next worker.
-      this.#starting = bridge.request('init', { weights: weights.slice(0), engine, backend }).then((ready) => {
+      const copy = weights.slice(0);
+      this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer: [copy] }).then((ready) => {
         this.backend = ready.backend;
         this.#settings.onStatus({ stage: 'ready', backend: ready.backend });
       });

@@ -43,6 +43,7 @@ async function fetchVerified(url, sha256, onProgress) {
   if (hit) {
     const bytes = await hit.arrayBuffer();
     if ((await digest(bytes)) === sha256) {
+      await removeOtherVersions(cache, url);
       onProgress(bytes.byteLength, bytes.byteLength, true);
       return bytes;
     }

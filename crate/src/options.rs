@@ -455,7 +455,7 @@ mod tests {
         for (text, name, reason) in [
             (
                 r#"{"styleWieght": 5}"#,
-                "options",
+                "styleWieght",
                 "unknown field `styleWieght`",
             ),
             (r#"{"size": "big"}"#, "size", "invalid type"),
@@ -473,7 +473,7 @@ mod tests {
             ),
             (r#"{"size": 8}"#, "size", "between 16 and 4096"),
             (r#"{"scaleStep": 1}"#, "scaleStep", "(1.05, 4]"),
-            ("[1, 2]", "options", "invalid type"),
+            ("42", "options", "invalid type"),
         ] {
             let e = from_json(text).unwrap_err();
             assert_eq!(e.name, name, "{text}: {e}");

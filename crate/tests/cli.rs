@@ -13,6 +13,25 @@ fn stylize(args: &[&str]) -> std::process::Output {
         .expect("run stylize")
 }
 
+/// `stylize --content C --style S --output O` and `extra`.
+fn stylize_one(
+    content: &std::path::Path,
+    style: &std::path::Path,
+    output: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "--content",
+        content.to_str().unwrap(),
+        "--style",
+        style.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    stylize(&args)
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("stylize-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -97,18 +116,12 @@ fn invalid_options_exit_with_code_2() {
         &["--optimizer", "sgd"],
         &["--options", "/nonexistent/options.json"],
     ] {
-        let mut args = vec![
-            "--content",
-            photo.to_str().unwrap(),
-            "--style",
-            photo.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-            "--backend",
-            "cpu",
-        ];
-        args.extend_from_slice(extra);
-        let output = stylize(&args);
+        let output = stylize_one(
+            &photo,
+            &photo,
+            &out,
+            &[extra, &["--backend", "cpu"]].concat(),
+        );
         assert_eq!(
             output.status.code(),
             Some(2),
@@ -166,20 +179,8 @@ fn an_options_file_is_read_through_the_same_path_and_flags_win() {
     let options = temp("options.json");
     let run = |json: &str, extra: &[&str]| {
         std::fs::write(&options, json).unwrap();
-        let mut args = vec![
-            "--content",
-            photo.to_str().unwrap(),
-            "--style",
-            painting.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-            "--backend",
-            "cpu",
-            "--options",
-            options.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        stylize(&args)
+        let file = ["--backend", "cpu", "--options", options.to_str().unwrap()];
+        stylize_one(&photo, &painting, &out, &[&file, extra].concat())
     };
     // A typo is named and nothing runs.
     let typo = run(r#"{"size": 24, "iterations": 1, "styleWieght": 3}"#, &[]);
@@ -216,18 +217,7 @@ fn auto_backend_takes_a_hardware_gpu_or_the_cpu_and_says_which() {
 
     let photo = root().join("tests/fixtures/photo.jpg");
     let out = temp("auto.png");
-    let output = stylize(&[
-        "--content",
-        photo.to_str().unwrap(),
-        "--style",
-        photo.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--size",
-        "24",
-        "--iterations",
-        "1",
-    ]);
+    let output = stylize_one(&photo, &photo, &out, &["--size", "24", "--iterations", "1"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let line = stderr

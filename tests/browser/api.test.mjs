@@ -29,8 +29,8 @@ async function apiPage(browser) {
     window.request = (extra = {}) => ({
       content: window.photo,
       styles: [{ image: window.painting }],
-      options: { size: 32, iterations: 2, ...extra.options },
       ...extra,
+      options: { size: 32, iterations: 2, ...extra.options },
     });
   });
   return { page, workers };
