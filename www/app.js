@@ -1,6 +1,9 @@
 // The upload page: pick a photo and paintings, watch the picture form, download it.
 
-import { drawImage, offerDownload } from './result.js';
+import { closeCamera, openCamera, snapshot } from './camera.js';
+import { reportOffline, setUpOffline } from './offline.js';
+import { credit, paintingUrl, PAINTINGS } from './gallery.js';
+import { drawImage, offerDownload, toFile } from './result.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,40 +57,121 @@ async function readFile(file, what) {
 
 async function setContent(file) {
   const bitmap = await readFile(file, 'photo');
-  if (!bitmap) return;
+  if (bitmap) usePhoto(bitmap);
+}
+
+function usePhoto(bitmap) {
   showMessage('');
   state.content = bitmap;
   drawInto($('content-preview'), bitmap);
   updateButtons();
 }
 
+/** "Take a photo": the camera's live view in a dialog, Capture takes the frame. */
+async function takePhoto() {
+  const dialog = $('camera');
+  let stream = null;
+  try {
+    stream = await openCamera();
+  } catch (error) {
+    showMessage(error.message);
+    return;
+  }
+  const video = $('camera-view');
+  video.srcObject = stream;
+  const finish = () => {
+    closeCamera(stream);
+    video.srcObject = null;
+    if (dialog.open) dialog.close();
+  };
+  dialog.addEventListener('close', finish, { once: true });
+  $('camera-capture').onclick = async () => {
+    const bitmap = await snapshot(video);
+    finish();
+    usePhoto(bitmap);
+  };
+  $('camera-cancel').onclick = finish;
+  dialog.showModal();
+  video.play().catch(() => {});
+}
+
+/**
+ * Adds a painting to the blend, with a weight slider and a Remove button; `onRemove` runs
+ * when it leaves. Returns a function that removes it.
+ */
+function addStyle(bitmap, name, onRemove = () => {}) {
+  showMessage('');
+  const entry = { image: bitmap, blend: 1 };
+  state.styles.push(entry);
+  const item = document.createElement('li');
+  const thumb = document.createElement('canvas');
+  thumb.setAttribute('role', 'img');
+  thumb.setAttribute('aria-label', name);
+  drawInto(thumb, bitmap);
+  const weight = document.createElement('input');
+  Object.assign(weight, { type: 'range', min: '0', max: '1', step: '0.05', value: '1' });
+  weight.setAttribute('aria-label', `Weight of ${name}`);
+  weight.addEventListener('input', () => (entry.blend = Number(weight.value)));
+  const removeButton = document.createElement('button');
+  removeButton.type = 'button';
+  removeButton.textContent = 'Remove';
+  removeButton.setAttribute('aria-label', `Remove ${name}`);
+  const remove = () => {
+    state.styles.splice(state.styles.indexOf(entry), 1);
+    item.remove();
+    onRemove();
+    updateButtons();
+  };
+  removeButton.addEventListener('click', remove);
+  item.append(thumb, weight, removeButton);
+  $('style-list').append(item);
+  updateButtons();
+  return remove;
+}
+
 async function addStyles(files) {
   for (const file of files) {
     const bitmap = await readFile(file, 'painting');
-    if (!bitmap) continue;
-    showMessage('');
-    const entry = { image: bitmap, blend: 1 };
-    state.styles.push(entry);
-    const item = document.createElement('li');
-    const thumb = document.createElement('canvas');
-    drawInto(thumb, bitmap);
-    const weight = document.createElement('input');
-    Object.assign(weight, { type: 'range', min: '0', max: '1', step: '0.05', value: '1' });
-    weight.setAttribute('aria-label', `Weight of ${file.name || 'painting'}`);
-    weight.addEventListener('input', () => (entry.blend = Number(weight.value)));
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.textContent = 'Remove';
-    remove.setAttribute('aria-label', `Remove ${file.name || 'painting'}`);
-    remove.addEventListener('click', () => {
-      state.styles.splice(state.styles.indexOf(entry), 1);
-      item.remove();
-      updateButtons();
-    });
-    item.append(thumb, weight, remove);
-    $('style-list').append(item);
+    if (bitmap) addStyle(bitmap, file.name || 'painting');
   }
-  updateButtons();
+}
+
+/** The preset paintings as toggle buttons: pressed ones are in the blend. */
+function showGallery() {
+  for (const painting of PAINTINGS) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'painting';
+    button.dataset.painting = painting.id;
+    button.setAttribute('aria-pressed', 'false');
+    const image = Object.assign(document.createElement('img'), { src: paintingUrl(painting), alt: '' });
+    const title = Object.assign(document.createElement('span'), { className: 'title', textContent: painting.title });
+    const by = Object.assign(document.createElement('span'), { className: 'credit', textContent: credit(painting) });
+    button.append(image, title, by);
+    let remove = null;
+    button.addEventListener('click', async () => {
+      if (remove) return remove();
+      if (button.getAttribute('aria-busy') === 'true') return;
+      button.setAttribute('aria-busy', 'true');
+      try {
+        const response = await fetch(paintingUrl(painting));
+        if (!response.ok) throw new Error(`${painting.title} could not be loaded (${response.status}).`);
+        const bitmap = await decode(await response.blob(), 'painting');
+        button.setAttribute('aria-pressed', 'true');
+        remove = addStyle(bitmap, painting.title, () => {
+          remove = null;
+          button.setAttribute('aria-pressed', 'false');
+        });
+      } catch (error) {
+        showMessage(error.message);
+      } finally {
+        button.removeAttribute('aria-busy');
+      }
+    });
+    const item = document.createElement('li');
+    item.append(button);
+    $('gallery').append(item);
+  }
 }
 
 function images(items) {
@@ -148,6 +232,23 @@ function showFrame(image) {
   canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
 }
 
+/** Download links (PNG, and JPEG for a smaller file) and, where the browser can, Share. */
+function offerResult() {
+  const output = $('output');
+  offerDownload(output, $('download'), 'image/png');
+  offerDownload(output, $('download-jpeg'), 'image/jpeg');
+  const share = $('share');
+  share.hidden = true;
+  toFile(output, 'image/png').then((file) => {
+    if (!navigator.canShare?.({ files: [file] })) return;
+    share.hidden = false;
+    share.onclick = () =>
+      navigator.share({ files: [file], title: 'Stylized picture' }).catch((error) => {
+        if (error.name !== 'AbortError') showMessage(`Sharing failed: ${error.message}`);
+      });
+  });
+}
+
 function seconds(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
@@ -158,7 +259,7 @@ async function start() {
   const controller = new AbortController();
   state.running = controller;
   state.losses = [];
-  $('download').hidden = true;
+  for (const id of ['download', 'download-jpeg', 'share']) $(id).hidden = true;
   $('compare-control').hidden = true;
   $('compare-position').value = 100;
   $('before').style.clipPath = '';
@@ -188,7 +289,7 @@ async function start() {
     $('progress-text').textContent =
       `Done: ${result.iterations} steps on ${result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU'}, ` +
       `${Math.round(result.msPerIteration)} ms per step.`;
-    offerDownload($('output'), $('download'));
+    offerResult();
   } catch (error) {
     if (error instanceof AbortError) {
       $('progress-text').textContent = 'Cancelled.';
@@ -209,53 +310,6 @@ function applyPreset() {
   $('iterations').value = preset.iterations;
 }
 
-/**
- * Registers the service worker and offers updates. Resolves to true once it controls the
- * page (its install has cached the whole app, the engine included), false when there is
- * none or its install failed; the engine starts after that, so its files come once.
- */
-async function setUpOffline() {
-  if (!('serviceWorker' in navigator)) return false;
-  let reloading = false;
-  navigator.serviceWorker.addEventListener('controllerchange', () => {
-    if (reloading) location.reload();
-  });
-  const registration = await navigator.serviceWorker.register('sw.js');
-  registration.update().catch(() => {}); // offline: nothing to compare with
-  const offer = (worker) => {
-    $('update').hidden = false;
-    $('update-reload').onclick = () => {
-      reloading = true;
-      worker.postMessage({ type: 'skip-waiting' });
-    };
-  };
-  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
-  registration.addEventListener('updatefound', () => {
-    const worker = registration.installing;
-    worker?.addEventListener('statechange', () => {
-      if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
-    });
-  });
-  if (navigator.serviceWorker.controller) return true;
-  // First visit: wait for the install, or its failure.
-  return new Promise((resolve) => {
-    navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
-    const installing = registration.installing ?? registration.waiting;
-    installing?.addEventListener('statechange', () => installing.state === 'redundant' && resolve(false));
-    // Nothing installing yet no controller (a hard reload): start from the network.
-    if (!installing) resolve(false);
-  });
-}
-
-/** Says that the app works offline, once the service worker and the weights are in place. */
-async function reportOffline() {
-  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
-  $('offline-status').textContent = persisted
-    ? 'Ready to work offline.'
-    : 'Ready to work offline (the browser may clear the saved model when space runs low).';
-  document.body.dataset.offline = 'ready';
-}
-
 function showEngineStatus(status) {
   if (status.stage === 'weights') {
     const bar = $('weights-progress');
@@ -266,8 +320,16 @@ function showEngineStatus(status) {
       : `Downloading the model: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
   } else if (status.stage === 'starting') {
     $('engine-status').textContent = 'Starting the engine…';
+  } else if (status.stage === 'engine') {
+    const bar = $('engine-progress');
+    bar.hidden = false;
+    bar.max = status.total || 1;
+    bar.value = status.loaded;
+    $('engine-status').textContent =
+      `Loading the engine: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
   } else if (status.stage === 'ready') {
     $('weights-progress').hidden = true;
+    $('engine-progress').hidden = true;
     $('engine-status').textContent =
       status.backend === 'webgpu'
         ? 'Ready: running on your GPU (WebGPU).'
@@ -277,6 +339,7 @@ function showEngineStatus(status) {
 }
 
 async function boot() {
+  showGallery();
   $('content-input').addEventListener('change', (e) => e.target.files[0] && setContent(e.target.files[0]));
   $('style-input').addEventListener('change', (e) => addStyles(e.target.files));
   wireDropZone($('content-drop'), (files) => files[0] && setContent(files[0]));
@@ -288,12 +351,15 @@ async function boot() {
     if (!state.content || document.activeElement === $('content-drop')) setContent(files[0]);
     else addStyles(files);
   });
+  $('take-photo').addEventListener('click', takePhoto);
   $('preset').addEventListener('change', applyPreset);
   for (const id of ['size', 'iterations']) $(id).addEventListener('input', () => ($('preset').value = 'custom'));
   $('start').addEventListener('click', start);
   $('cancel').addEventListener('click', () => state.running?.abort());
   $('compare-position').addEventListener('input', (e) => {
-    $('before').style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
+    const value = Number(e.target.value);
+    $('before').style.clipPath = `inset(0 0 0 ${value}%)`;
+    e.target.setAttribute('aria-valuetext', `stylized on the left ${value}%, the photo on the right ${100 - value}%`);
   });
 
   const offline = setUpOffline().catch((error) => {

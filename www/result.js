@@ -7,11 +7,21 @@ export function drawImage(canvas, image) {
   canvas.getContext('2d', { willReadFrequently: true }).putImageData(image, 0, 0);
 }
 
-/** Points `link` at a PNG of `canvas` at its full size and shows it. */
-export function offerDownload(canvas, link) {
-  canvas.toBlob((blob) => {
-    if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
-    link.href = URL.createObjectURL(blob);
-    link.hidden = false;
-  }, 'image/png');
+/** The picture on `canvas` at its full size as a file: PNG, or JPEG at quality 0.92. */
+export function toFile(canvas, type = 'image/png', name = 'stylized') {
+  return new Promise((resolve, reject) =>
+    canvas.toBlob(
+      (blob) => (blob ? resolve(new File([blob], `${name}.${type === 'image/jpeg' ? 'jpg' : 'png'}`, { type })) : reject(new Error('The picture could not be encoded.'))),
+      type,
+      0.92,
+    ));
+}
+
+/** Points `link` at the picture on `canvas` at its full size (PNG or JPEG) and shows it. */
+export async function offerDownload(canvas, link, type = 'image/png') {
+  const file = await toFile(canvas, type);
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(file);
+  link.download = file.name;
+  link.hidden = false;
 }

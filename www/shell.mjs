@@ -33,7 +33,7 @@ export function nameEngineFiles(www) {
 
 /**
  * Writes www/pkg/shell.js, which the service worker imports: the files it caches at install
- * — the page's own files, the build manifest, and the engine's glue and wasm — each with
+ * — the page's own files, the gallery, the build manifest, and the engine's glue and wasm — each with
  * its SHA-256 as a subresource-integrity string, so the install fails rather than caching a
  * mix of two deploys; and a version that is a hash of all of them, so any change gives a
  * changed service worker and the update prompt.
@@ -43,9 +43,12 @@ export function writeShellManifest(www) {
   const own = readdirSync(www)
     .filter((f) => /\.(html|js|css|svg|png|webmanifest)$/.test(f) && f !== 'sw.js')
     .sort();
+  // The preset paintings: small, and needed to try the app at all.
+  const gallery = readdirSync(join(www, 'gallery')).filter((f) => f.endsWith('.jpg')).sort();
   const files = [
     ['./', 'index.html'],
     ...own.map((f) => [f, f]),
+    ...gallery.map((f) => [`gallery/${f}`, `gallery/${f}`]),
     ...['build.json', manifest.engine.glue, manifest.engine.wasm].map((f) => [`pkg/${f}`, `pkg/${f}`]),
   ];
   const version = createHash('sha256');

@@ -61,6 +61,9 @@ export async function buildManifest() {
 
 /**
  * Downloads (or takes from the cache) the weights, checks them, and starts the engine.
+ * `onStatus` gets {stage: 'weights', loaded, total, cached}, {stage: 'starting'},
+ * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles) and
+ * {stage: 'ready', backend}; 'starting' to 'ready' again whenever a cancel restarts the engine.
  * Rejects with AbortError if `signal` aborts first, leaving no worker behind.
  * `startAfter`: the engine's worker starts only once this promise settles (the page passes
  * its service worker's install, which downloads the engine's files, so they come once).
@@ -83,6 +86,7 @@ export async function createStylizer(settings = {}) {
   const engine = {
     glue: new URL(manifest.engine.glue, BUILD).href,
     wasm: new URL(manifest.engine.wasm, BUILD).href,
+    bytes: manifest.engine.bytes,
   };
   const stylizer = new Stylizer({
     weights,
@@ -202,7 +206,8 @@ class Stylizer {
       const { weights, engine, backend } = this.#settings;
       // A copy: the weights stay here for the next worker.
       const copy = weights.slice(0);
-      this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer: [copy] }).then((ready) => {
+      const onProgress = (p) => this.#settings.onStatus(p); // {stage: 'engine', loaded, total}
+      this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer: [copy], onProgress }).then((ready) => {
         this.backend = ready.backend;
         this.#settings.onStatus({ stage: 'ready', backend: ready.backend });
       });

@@ -3,7 +3,8 @@
 //   <script type="module" src="https://HOST/widget.js"></script>
 //   <style-transfer style-src="painting.jpg" size="384"></style-transfer>
 //
-// Attributes: style-src (a painting, relative to the host page), size, iterations,
+// Attributes: style-src (a painting, relative to the host page, or a preset name from
+// gallery.js such as "starry-night"), size, iterations,
 // preserve-colors, backend ('auto' | 'webgpu' | 'cpu'). Properties: content and styleImage
 // (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
@@ -12,6 +13,7 @@
 // any origin; removing the element cancels its start or run and frees its worker and wasm,
 // while moving it in the document keeps its engine.
 
+import { paintingUrl, preset } from './gallery.js';
 import { drawImage, offerDownload } from './result.js';
 import { AbortError, createStylizer, decode } from './stylizer.js';
 
@@ -49,7 +51,7 @@ const TEMPLATE = `
     <button type="button" class="run" part="run" disabled>Stylize</button>
     <a class="download" download="stylized.png" hidden>Download</a>
   </div>
-  <canvas part="canvas" aria-label="Stylized picture"></canvas>
+  <canvas part="canvas" role="img" aria-label="Stylized picture"></canvas>
   <p class="status" role="status" aria-live="polite">Loading…</p>
 </div>
 `;
@@ -170,7 +172,8 @@ class Widget {
     if (this.styleImage) return this.styleImage instanceof Blob ? decode(this.styleImage, 'painting') : this.styleImage;
     const src = this.#styleSrc();
     if (!src) throw new Error('Choose a painting first.');
-    const response = await fetch(new URL(src, document.baseURI));
+    const named = preset(src);
+    const response = await fetch(named ? paintingUrl(named) : new URL(src, document.baseURI));
     if (!response.ok) throw new Error(`Could not load the painting ${src} (${response.status}).`);
     return decode(await response.blob(), 'painting');
   }

@@ -1,8 +1,9 @@
 // The module Web Worker that owns the wasm engine; www/stylizer.js is its only caller.
 //
-// Messages in:  {id, type: 'init', weights, engine: {glue, wasm}, backend}
+// Messages in:  {id, type: 'init', weights, engine: {glue, wasm, bytes}, backend}
 //               {id, type: 'stylize', content, styles, options}
-// Messages out: {id, type: 'progress', progress}, {id, type: 'result', result},
+// Messages out: {id, type: 'progress', progress} (the engine's download for 'init', the
+//               optimisation for 'stylize'), {id, type: 'result', result},
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
@@ -37,13 +38,15 @@ if (navigator.gpu) {
 }
 
 const handlers = {
-  async init({ weights, engine: files, backend }) {
+  async init({ weights, engine: files, backend }, id) {
     const { default: init, Engine } = await import(files.glue);
     const response = await fetch(files.wasm);
     if (!response.ok) {
       throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
     }
-    await init({ module_or_path: response });
+    // Compiled while it streams in; the bytes are counted on the way for the page's progress bar.
+    const report = (loaded) => self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, total: files.bytes } });
+    await init({ module_or_path: counted(response, report) });
     engine = await Engine.create(new Uint8Array(weights), await chooseBackend(backend));
     return { backend: engine.backend };
   },
@@ -66,6 +69,19 @@ self.onmessage = async ({ data }) => {
     self.postMessage({ id, type: 'error', error: describe(error) });
   }
 };
+
+/** `response` with the same body, calling `report(bytes so far)` as it is read. */
+function counted(response, report) {
+  let loaded = 0;
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      report(loaded);
+      controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counter), { headers: { 'content-type': 'application/wasm' } });
+}
 
 /** Errors the engine names (OptionsError, ImageInputError) leave it usable; others do not. */
 const RECOVERABLE = new Set(['OptionsError', 'ImageInputError', 'AbortError']);

@@ -53,6 +53,23 @@ describe('stylizer.js on the CPU backend', () => {
     await page.close();
   });
 
+  test('the engine reports its download in bytes, then that it is ready', async () => {
+    const { page } = await apiPage(under.browser);
+    const statuses = await page.evaluate(async () => {
+      const statuses = [];
+      const stylizer = await api.createStylizer({ backend: 'cpu', onStatus: (s) => statuses.push(s) });
+      stylizer.dispose();
+      return statuses;
+    });
+    const stages = statuses.map((s) => s.stage).filter((s, i, all) => s !== all[i - 1]);
+    assert.deepEqual(stages, ['weights', 'starting', 'engine', 'ready']);
+    const engine = statuses.filter((s) => s.stage === 'engine');
+    const last = engine.at(-1);
+    assert.ok(last.total > 1e6 && last.loaded === last.total, JSON.stringify(last));
+    assert.ok(engine.every((s, i) => i === 0 || s.loaded >= engine[i - 1].loaded));
+    await page.close();
+  });
+
   test('aborting while the engine starts rejects and ends the worker', async () => {
     const { page, workers } = await apiPage(under.browser);
     const result = await page.evaluate(() => {

@@ -27,21 +27,26 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false) and a server of
- * `dir` (www/ by default); `served` lists the paths the server answered.
+ * Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false, a fake camera with
+ * `camera`) and a server of `dir` (www/ by default, the development server with `dev`);
+ * `served` lists the paths the server answered.
  */
-export async function start({ webgpu = true, dir, dev = false } = {}) {
+export async function start({ webgpu = true, dir, dev = false, camera = false, viewport } = {}) {
   const served = [];
   const { server, url } = await serve({ port: 0, dir, log: served, dev });
   const profile = mkdtempSync(join(tmpdir(), 'style-transfer-chromium-'));
   const args = [...CHROMIUM_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
+  // A fake camera (a test pattern) whose permission prompt is answered yes, or left to
+  // headless Chromium, which refuses it (`camera: 'denied'`).
+  if (camera) args.push('--use-fake-device-for-media-stream');
+  if (camera === true) args.push('--use-fake-ui-for-media-stream');
   // A fresh profile each time: nothing cached from an earlier run.
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args,
     ignoreDefaultArgs: ['--headless'],
-    viewport: { width: 1000, height: 900 },
+    viewport: viewport ?? { width: 1000, height: 900 },
   });
   const errors = [];
   const requests = [];

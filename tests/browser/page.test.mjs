@@ -137,6 +137,38 @@ describe('without WebGPU', () => {
   before(async () => (browser = await start({ webgpu: false })));
   after(() => browser.close());
 
+  test('the result downloads at full size as PNG and JPEG, and is shared where the browser can', async () => {
+    const page = await browser.context.newPage();
+    // This Chromium has no Web Share on Linux: stand in for it to see what the page hands over.
+    await page.addInitScript(() => {
+      navigator.canShare = (data) => data.files?.every((f) => f instanceof File);
+      navigator.share = async (data) => (window.shared = data.files.map((f) => [f.name, f.type, f.size > 0]));
+    });
+    await page.goto(browser.url);
+    await ready(page);
+    await choose(page);
+    await tiny(page, 48, 2);
+    assert.match(await run(page), /^Done: 2 steps/);
+    await page.waitForSelector('#share:not([hidden])');
+    const files = await page.evaluate(async () => {
+      const read = async (id) => {
+        const link = document.getElementById(id);
+        const blob = await (await fetch(link.href)).blob();
+        const bitmap = await createImageBitmap(blob);
+        return [link.download, blob.type, bitmap.width, bitmap.height];
+      };
+      return [await read('download'), await read('download-jpeg')];
+    });
+    const size = await page.evaluate(() => [document.getElementById('output').width, document.getElementById('output').height]);
+    assert.deepEqual(size, [48, 32]);
+    assert.deepEqual(files, [['stylized.png', 'image/png', 48, 32], ['stylized.jpg', 'image/jpeg', 48, 32]]);
+    await page.click('#share');
+    await page.waitForFunction(() => window.shared);
+    assert.deepEqual(await page.evaluate(() => window.shared), [['stylized.png', 'image/png', true]]);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test('the CPU backend in wasm stylizes the picture', async () => {
     const page = await browser.page();
     assert.equal(await ready(page), 'cpu');

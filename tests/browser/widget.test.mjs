@@ -47,15 +47,15 @@ describe('widget on another origin', () => {
     await page.waitForFunction(() => window.events.filter((e) => e.type === 'load').length === 2, null, { timeout: 120_000 });
     assert.equal(workers.length, 2);
 
-    for (const id of ['one', 'two']) {
-      await page.setInputFiles(`#${id} input.content`, fixture('photo.jpg'));
-      await page.setInputFiles(`#${id} input.style`, fixture('painting.png'));
-    }
+    for (const id of ['one', 'two']) await page.setInputFiles(`#${id} input.content`, fixture('photo.jpg'));
+    // `two` takes its painting from style-src="udnie", a preset of the gallery.
+    await page.setInputFiles('#one input.style', fixture('painting.png'));
     await page.click('#one button.run');
     await page.click('#two button.run');
     await page.waitForFunction(() => window.events.filter((e) => e.type === 'done').length === 2, null, { timeout: 120_000 });
     const done = await page.evaluate(() => window.events.filter((e) => e.type !== 'load'));
     assert.deepEqual(done.map((e) => [e.id, e.type, e.size]).sort(), [['one', 'done', [32, 21]], ['two', 'done', [32, 21]]]);
+    assert.ok(browser.served.includes('/gallery/udnie.jpg'), 'the preset painting was not loaded');
 
     // The host's CSS stays out of the widget, and the widget's stays in.
     const looks = await page.evaluate(() => {

@@ -1,0 +1,51 @@
+// The installed app: registers the service worker (www/sw.js), offers its updates, and says
+// when the app works offline.
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * Registers the service worker and offers updates. Resolves to true once it controls the
+ * page (its install has cached the whole app, the engine included), false when there is
+ * none or its install failed; the engine starts after that, so its files come once.
+ */
+export async function setUpOffline() {
+  if (!('serviceWorker' in navigator)) return false;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  const registration = await navigator.serviceWorker.register('sw.js');
+  registration.update().catch(() => {}); // offline: nothing to compare with
+  const offer = (worker) => {
+    $('update').hidden = false;
+    $('update-reload').onclick = () => {
+      reloading = true;
+      worker.postMessage({ type: 'skip-waiting' });
+    };
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  registration.addEventListener('updatefound', () => {
+    const worker = registration.installing;
+    worker?.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  if (navigator.serviceWorker.controller) return true;
+  // First visit: wait for the install, or its failure.
+  return new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
+    const installing = registration.installing ?? registration.waiting;
+    installing?.addEventListener('statechange', () => installing.state === 'redundant' && resolve(false));
+    // Nothing installing yet no controller (a hard reload): start from the network.
+    if (!installing) resolve(false);
+  });
+}
+
+/** Says that the app works offline, once the service worker and the weights are in place. */
+export async function reportOffline() {
+  const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
+  $('offline-status').textContent = persisted
+    ? 'Ready to work offline.'
+    : 'Ready to work offline (the browser may clear the saved model when space runs low).';
+  document.body.dataset.offline = 'ready';
+}
