@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Browser benchmark (not a test): per-iteration time of the WebGPU and the CPU path at 64 and
-// 128 px, time from page load to the first progress frame, and the download sizes. Prints a
-// Markdown table; README.md records it.
+// Browser benchmark (not a test): per-iteration time of the WebGPU and the CPU path, time from
+// page load to the first progress frame, and the download sizes. Prints a Markdown table;
+// README.md records it. `--site DIR` (repeatable) benchmarks built copies of www/ side by side
+// in one run (say, with and without wasm SIMD); `--paths cpu` skips WebGPU; `--sizes 64,128`.
 //
 //   node www/build.mjs && (cd tests && node bench-browser.mjs [--iterations 8] [--screenshot out.png])
 
@@ -15,41 +16,48 @@ const argument = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
+const all = (name) => process.argv.flatMap((a, i) => (a === name ? [process.argv[i + 1]] : []));
+const sites = all('--site').length ? all('--site') : [undefined];
+const paths = argument('--paths', 'webgpu,cpu').split(',');
+const sizes = argument('--sizes', '64,128').split(',').map(Number);
 const iterations = Number(argument('--iterations', 8));
 const screenshot = argument('--screenshot', null);
 const content = argument('--content', fixture('photo.jpg'));
 const style = argument('--style', fixture('painting.png'));
 
 const rows = [];
-for (const webgpu of [true, false]) {
-  const browser = await start({ webgpu });
-  for (const size of [64, 128]) {
-    const page = await browser.page();
-    const loaded = Date.now();
-    const backend = await ready(page);
-    await choose(page, { content, styles: [style] });
-    await tiny(page, size, iterations);
-    const clicked = Date.now();
-    await startRun(page, 600_000);
-    const firstFrame = Date.now();
-    await page.waitForFunction(() => /^(Done|Cancelled)/.test(document.getElementById('progress-text').textContent) ||
-      !document.getElementById('message').hidden, null, { timeout: 600_000 });
-    const text = await page.textContent('#progress-text');
-    const ms = Number(text.match(/(\d+) ms per step/)?.[1]);
-    rows.push({ backend, size, ms, ready: clicked - loaded, firstFrame: firstFrame - clicked, firstFromLoad: firstFrame - loaded, text });
-    if (screenshot && !webgpu && size === 128) await page.screenshot({ path: screenshot, fullPage: true });
-    await page.close();
+for (const dir of sites) {
+  for (const webgpu of [true, false].filter((w) => paths.includes(w ? 'webgpu' : 'cpu'))) {
+    const browser = await start({ webgpu, dir });
+    for (const size of sizes) {
+      const page = await browser.page();
+      const loaded = Date.now();
+      const backend = await ready(page);
+      await choose(page, { content, styles: [style] });
+      await tiny(page, size, iterations);
+      const clicked = Date.now();
+      await startRun(page, 600_000);
+      const firstFrame = Date.now();
+      await page.waitForFunction(() => /^(Done|Cancelled)/.test(document.getElementById('progress-text').textContent) ||
+        !document.getElementById('message').hidden, null, { timeout: 1_800_000 });
+      const text = await page.textContent('#progress-text');
+      const ms = Number(text.match(/(\d+) ms per step/)?.[1]);
+      const site = dir ? dir.split('/').pop() : 'www';
+      rows.push({ site, backend, size, ms, ready: clicked - loaded, firstFrame: firstFrame - clicked, text });
+      if (screenshot && !webgpu && size === 128) await page.screenshot({ path: screenshot, fullPage: true });
+      await page.close();
+    }
+    if (browser.errors.length) console.error(browser.errors);
+    await browser.close();
   }
-  if (browser.errors.length) console.error(browser.errors);
-  await browser.close();
 }
 
-console.log(`| path | size | ms per iteration (after the first) | page load → engine ready | Start → first progress frame |`);
-console.log(`| --- | --- | --- | --- | --- |`);
+console.log(`| site | path | size | ms per iteration (after the first) | page load → engine ready | Start → first progress frame |`);
+console.log(`| --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) {
-  console.log(`| ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`);
+  console.log(`| ${r.site} | ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`);
 }
-const pkg = join(root, 'www', 'pkg');
+const pkg = join(sites[0] ?? join(root, 'www'), 'pkg');
 const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
 for (const [what, file] of [['wasm', build.engine.wasm], ['weights', build.weights.url]]) {
   const bytes = readFileSync(join(pkg, file));

@@ -190,7 +190,8 @@ function wireDropZone(zone, onFiles) {
     onFiles(images(e.dataTransfer.files));
   });
   zone.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
+    // Only the zone itself: Enter on a control inside it (a gallery painting) is that control's.
+    if (e.target === zone && (e.key === 'Enter' || e.key === ' ')) {
       e.preventDefault();
       zone.querySelector('input[type=file]').click();
     }

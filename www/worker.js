@@ -11,6 +11,11 @@
 
 let engine = null;
 
+/** A tiny module that only validates where WebAssembly SIMD is supported (v128 result, i8x16 ops). */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
 // Keep hold of the GPU device that the engine asks for, so that when the browser loses it
 // (a driver reset, a GPU unplugged, or `gpuDevice.destroy()`) the run stops with a clear
 // message instead of hanging; the page then starts a fresh worker for the next run.
@@ -39,6 +44,13 @@ if (navigator.gpu) {
 
 const handlers = {
   async init({ weights, engine: files, backend }, id) {
+    if (!WebAssembly.validate(SIMD_PROBE)) {
+      throw named(
+        'EngineError',
+        'This browser does not run WebAssembly SIMD, which the engine needs (Chrome and Edge 91, Firefox 89 and Safari 16.4 onwards do): please update it.',
+        true,
+      );
+    }
     const { default: init, Engine } = await import(files.glue);
     const response = await fetch(files.wasm);
     if (!response.ok) {

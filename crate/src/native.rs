@@ -78,43 +78,41 @@ pub fn device(backend: Backend) -> Result<Chosen, String> {
         cpu: true,
         description,
     };
+    let on_gpu = |device: Device, adapter: String| Chosen {
+        device,
+        cpu: false,
+        description: format!("GPU: {adapter}"),
+    };
     match backend {
         Backend::Cpu => Ok(cpu("CPU (burn's CPU backend)".into())),
         Backend::Gpu => gpu()
-            .map(|(chosen, _)| chosen)
+            .map(|(device, adapter, _)| on_gpu(device, adapter))
             .map_err(|e| format!("no usable GPU ({e}); try --backend cpu")),
         Backend::Auto => Ok(match gpu() {
-            Ok((chosen, false)) => chosen,
-            Ok((software, true)) => cpu(format!(
-                "CPU (burn's CPU backend): the only GPU adapter, {}, is a software renderer, \
-                 far slower than the CPU backend (--backend gpu takes it anyway)",
-                software.description
+            Ok((device, adapter, false)) => on_gpu(device, adapter),
+            Ok((_, adapter, true)) => cpu(format!(
+                "CPU (burn's CPU backend): the only GPU adapter, {adapter}, is a software \
+                 renderer, far slower than the CPU backend (--backend gpu takes it anyway)"
             )),
             Err(e) => cpu(format!("CPU (burn's CPU backend): no GPU adapter ({e})")),
         }),
     }
 }
 
-/// wgpu's preferred adapter (high performance first), and whether it is a software renderer.
+/// wgpu's preferred adapter (high performance first): the device, the adapter in words, and
+/// whether it is a software renderer.
 #[cfg(feature = "gpu")]
-fn gpu() -> Result<(Chosen, bool), String> {
+fn gpu() -> Result<(Device, String, bool), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup()
         .map_err(|e| e.to_string())?;
     let info = setup.adapter.get_info();
-    let chosen = Chosen {
-        device,
-        cpu: false,
-        description: format!(
-            "GPU: {} ({:?}, {:?})",
-            info.name, info.backend, info.device_type
-        ),
-    };
-    Ok((chosen, is_software(info.device_type)))
+    let adapter = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
+    Ok((device, adapter, is_software(info.device_type)))
 }
 
 #[cfg(not(feature = "gpu"))]
-fn gpu() -> Result<(Chosen, bool), String> {
+fn gpu() -> Result<(Device, String, bool), String> {
     Err("this build has no GPU backend (cargo feature `gpu`)".into())
 }
 

@@ -105,14 +105,24 @@ impl Engine {
     }
 }
 
-/// Reads the options through the one serde path ([`StyleOptions::deserialize_validated`]).
+/// Reads the options through the one serde path ([`StyleOptions::deserialize_validated`]), as
+/// JSON: the same text the CLI's `--options` file holds.
 fn options_from_js(value: JsValue) -> Result<StyleOptions, JsValue> {
-    let value = if value.is_undefined() || value.is_null() {
-        Object::new().into()
-    } else {
-        value
+    let bad = |reason: &str| {
+        named_error(
+            "OptionsError",
+            &format!("invalid option `options`: {reason}"),
+        )
     };
-    StyleOptions::deserialize_validated(serde_wasm_bindgen::Deserializer::from(value))
+    let text = if value.is_undefined() || value.is_null() {
+        "{}".to_string()
+    } else {
+        js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|text| text.as_string())
+            .ok_or_else(|| bad("must be a plain object"))?
+    };
+    StyleOptions::deserialize_validated(&mut serde_json::Deserializer::from_str(&text))
         .map_err(|e| named_error("OptionsError", &e.to_string()))
 }
 

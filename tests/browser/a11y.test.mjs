@@ -96,6 +96,8 @@ describe('on a phone-sized screen', () => {
     await ready(page);
     await page.click('[data-painting="starry-night"]');
     await page.setInputFiles('#content-input', fixture('photo.jpg'));
+    // Nothing to download or share before there is a result.
+    for (const id of ['#download', '#download-jpeg', '#share']) assert.equal(await page.isVisible(id), false, id);
     const layout = await page.evaluate(() => {
       const controls = [...document.querySelectorAll('button:not([hidden]), input, select, a[href]:not([hidden])')]
         .filter((e) => e.offsetParent !== null && !e.closest('dialog'));

@@ -12,7 +12,7 @@ import { countWorkers, siteUnderTest } from './harness.mjs';
 /** A blank page of the site with the API as `window.api` and two small test images. */
 async function apiPage(browser) {
   const page = await browser.context.newPage();
-  const workers = countWorkers(page);
+  const workers = await countWorkers(page);
   await page.goto(browser.url + 'blank.html');
   await page.evaluate(async () => {
     window.api = await import('/stylizer.js');
@@ -36,7 +36,7 @@ async function apiPage(browser) {
   return { page, workers };
 }
 
-const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>API test</title>');
+const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>API test</title><link rel="icon" href="data:,">');
 
 describe('stylizer.js on the CPU backend', () => {
   const under = siteUnderTest(blank);
@@ -49,7 +49,7 @@ describe('stylizer.js on the CPU backend', () => {
       return settle(api.createStylizer({ backend: 'cpu', signal: controller.signal }));
     });
     assert.deepEqual([result.ok, result.name], [false, 'AbortError']);
-    assert.equal(workers.started, 0);
+    assert.equal(await workers.started(), 0);
     await page.close();
   });
 
@@ -78,7 +78,7 @@ describe('stylizer.js on the CPU backend', () => {
       return settle(api.createStylizer({ backend: 'cpu', signal: controller.signal, onStatus }));
     });
     assert.deepEqual([result.ok, result.name], [false, 'AbortError']);
-    assert.equal(workers.started, 1);
+    assert.equal(await workers.started(), 1);
     assert.equal(await workers.settled(), 0);
     await page.close();
   });
@@ -106,8 +106,8 @@ describe('stylizer.js on the CPU backend', () => {
     assert.deepEqual([results.first.name, results.second.name], ['AbortError', 'AbortError']);
     assert.deepEqual(results.third, [true, 2]);
     // Three workers: the first, the one cancelled while starting, the one that ran.
-    assert.equal(workers.started, 3);
-    assert.equal(workers.alive(), 1);
+    assert.equal(await workers.started(), 3);
+    assert.equal(await workers.alive(), 1);
     assert.deepEqual(under.browser.errors, []);
     await page.close();
   });
@@ -155,7 +155,7 @@ describe('stylizer.js on the CPU backend', () => {
       return events;
     });
     assert.deepEqual(order, ['a1', 'a2', 'a3', 'a done 3', 'b1', 'b2', 'b3', 'b done 3']);
-    assert.equal(workers.started, 1);
+    assert.equal(await workers.started(), 1);
     await page.close();
   });
 
@@ -177,7 +177,7 @@ describe('stylizer.js on the CPU backend', () => {
     assert.match(results.errors[3][1], /weight/);
     assert.equal(results.good, true);
     // One worker all along: nothing was torn down or compiled again.
-    assert.deepEqual([workers.started, workers.alive()], [1, 1]);
+    assert.deepEqual([await workers.started(), await workers.alive()], [1, 1]);
     assert.deepEqual(under.browser.errors, []);
     await page.close();
   });
@@ -191,7 +191,7 @@ describe('stylizer.js on the CPU backend', () => {
     assert.equal(await workers.settled(), 0);
     const result = await page.evaluate(() => settle(stylizer.stylize(request())));
     assert.equal(result.ok, true, result.message);
-    assert.deepEqual([workers.started, workers.alive()], [2, 1]);
+    assert.deepEqual([await workers.started(), await workers.alive()], [2, 1]);
     await page.close();
   });
 });

@@ -166,21 +166,50 @@ export function siteUnderTest(prepare = () => {}, { webgpu = false, dev = false 
 }
 
 /**
- * Counts the page's Web Workers as they start and end: `alive()` is how many run now,
- * `started` how many ever did, `settled()` waits until none runs.
+ * Counts the page's Web Workers, from inside the page (a worker ended within milliseconds of
+ * its start never reaches Playwright's events): `alive()` is how many run now, `started`
+ * how many ever did, `settled()` waits until none runs. Call before the page loads.
+ * `workers` lists the ones Playwright saw, for evaluating code in them.
  */
-export function countWorkers(page) {
-  const count = { started: 0, closed: 0, workers: [] };
-  page.on('worker', (worker) => {
-    count.started++;
-    count.workers.push(worker);
-    worker.once('close', () => count.closed++);
+export async function countWorkers(page) {
+  await page.addInitScript(() => {
+    const counts = (window.__workerCounts = { started: 0, ended: 0 });
+    const Native = window.Worker;
+    window.Worker = class extends Native {
+      constructor(...args) {
+        super(...args);
+        counts.started++;
+        const end = () => {
+          if (this.__ended) return;
+          this.__ended = true;
+          counts.ended++;
+        };
+        this.__end = end;
+      }
+      terminate() {
+        this.__end();
+        super.terminate();
+      }
+    };
   });
-  count.alive = () => count.started - count.closed;
-  count.settled = async (timeout = 10_000) => {
-    const end = Date.now() + timeout;
-    while (count.alive() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    return count.alive();
+  const workers = [];
+  page.on('worker', (worker) => workers.push(worker));
+  const counts = () => page.evaluate(() => window.__workerCounts ?? { started: 0, ended: 0 });
+  return {
+    workers,
+    started: async () => (await counts()).started,
+    alive: async () => {
+      const { started, ended } = await counts();
+      return started - ended;
+    },
+    async settled(timeout = 10_000) {
+      const end = Date.now() + timeout;
+      let alive = await this.alive();
+      while (alive > 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+        alive = await this.alive();
+      }
+      return alive;
+    },
   };
-  return count;
 }

@@ -91,7 +91,7 @@ describe('installed app', () => {
 });
 
 describe('a deploy between the install and the first engine start', () => {
-  const under = siteUnderTest((site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>blank</title>'));
+  const under = siteUnderTest((site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>blank</title><link rel="icon" href="data:,">'));
 
   test('the engine starts from the glue and wasm of the installed build, then the update is offered', async () => {
     const { browser, site } = under;

@@ -86,7 +86,7 @@ describe('widget on another origin', () => {
   /** The empty host page with the widget's script loaded and element helpers. */
   async function emptyHost() {
     const page = await browser.context.newPage();
-    const workers = countWorkers(page);
+    const workers = await countWorkers(page);
     await page.goto(host.url + 'empty');
     await page.waitForFunction(() => customElements.get('style-transfer'));
     await page.evaluate(() => {
@@ -118,7 +118,7 @@ describe('widget on another origin', () => {
     await page.setInputFiles('#moved input.style', fixture('painting.png'));
     await page.click('#moved button.run');
     await page.waitForFunction(() => events.some((e) => e.type === 'done'), null, { timeout: 120_000 });
-    assert.deepEqual([workers.started, workers.alive()], [1, 1]);
+    assert.deepEqual([await workers.started(), await workers.alive()], [1, 1]);
     assert.deepEqual(await page.evaluate(() => events.map((e) => e.type)), ['load', 'done']);
     assert.deepEqual(browser.errors, []);
     await page.close();
@@ -159,7 +159,7 @@ describe('widget on another origin', () => {
     });
     assert.deepEqual(results, { second: ['BusyError'], cancelled: ['AbortError'], status: 'Cancelled.', again: ['ok', 32] });
     // The cancelled run's worker ended; the next run started one.
-    assert.deepEqual([workers.started, workers.alive()], [2, 1]);
+    assert.deepEqual([await workers.started(), await workers.alive()], [2, 1]);
     assert.deepEqual(browser.errors, []);
     await page.close();
   });
