@@ -57,6 +57,55 @@ console.log(`| --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) {
   console.log(`| ${r.site} | ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`);
 }
+// The CPU path's per-phase profile, through the JS API on the page: mean milliseconds per
+// iteration (the first left out) in each phase, with previews every 2 steps (the page's rate)
+// and without, so the preview's share of a step shows.
+const profiles = [];
+if (paths.includes('cpu')) {
+  for (const dir of sites) {
+    const browser = await start({ webgpu: false, dir });
+    const page = await browser.page();
+    await ready(page);
+    for (const size of sizes) {
+      for (const previewEvery of [2, 0]) {
+        const result = await page.evaluate(async ({ size, iterations, previewEvery }) => {
+          const api = await import('/stylizer.js');
+          const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+          const stylizer = await api.createStylizer({ backend: 'cpu' });
+          const phases = [];
+          const started = performance.now();
+          const run = await stylizer.stylize({
+            content: await image('/gallery/the_scream.jpg'),
+            styles: [{ image: await image('/gallery/starry_night.jpg') }],
+            options: { size, iterations, minScale: size, previewEvery },
+            onProgress: (p) => phases.push({ ...p.phases, at: performance.now() - started }),
+          });
+          stylizer.dispose();
+          const later = phases.slice(1);
+          const mean = (key) => later.reduce((sum, p) => sum + p[key], 0) / later.length;
+          return {
+            msPerIteration: run.msPerIteration,
+            network: mean('network'), read: mean('read'), optimizer: mean('optimizer'), preview: mean('preview'),
+          };
+        }, { size, iterations, previewEvery });
+        profiles.push({ site: dir ? dir.split('/').pop() : 'www', size, previewEvery, ...result });
+      }
+    }
+    if (browser.errors.length) console.error(browser.errors);
+    await browser.close();
+  }
+  console.log('\n| site | size | previews | ms per iteration | network | read | optimiser | preview | outside the network |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const p of profiles) {
+    const outside = p.msPerIteration - p.network;
+    console.log(
+      `| ${p.site} | ${p.size} px | ${p.previewEvery ? `every ${p.previewEvery}` : 'none'} | ${p.msPerIteration.toFixed(0)} | ` +
+        `${p.network.toFixed(1)} | ${p.read.toFixed(2)} | ${p.optimizer.toFixed(2)} | ${p.preview.toFixed(2)} | ` +
+        `${outside.toFixed(1)} (${((100 * outside) / p.msPerIteration).toFixed(1)} %) |`,
+    );
+  }
+}
+
 const pkg = join(sites[0] ?? join(root, 'www'), 'pkg');
 const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
 for (const [what, file] of [['wasm', build.engine.wasm], ['weights', build.weights.url]]) {

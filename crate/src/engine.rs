@@ -12,6 +12,7 @@ use crate::image::Image;
 use crate::loss::{content_loss, gram, style_loss, tv_loss};
 use crate::optim::PixelOptimizer;
 use crate::options::{Init, OptionsError, StyleOptions};
+use crate::profile::{Phases, Stopwatch};
 use crate::vgg::{Vgg16, VggLayer};
 use crate::weights::VggWeights;
 
@@ -57,6 +58,8 @@ pub struct Progress {
     pub losses: Losses,
     /// The current image, every [`StyleOptions::preview_every`] iterations.
     pub image: Option<Image>,
+    /// Where this iteration's time went.
+    pub phases: Phases,
 }
 
 /// The result of a run.
@@ -189,6 +192,7 @@ impl Stylizer {
             let mut optimizer = PixelOptimizer::new(options);
             for _ in 0..count {
                 done += 1;
+                let mut clock = Stopwatch::start();
                 let leaf = image.clone().autodiff().require_grad();
                 let objective = self.objective(leaf.clone(), &targets, options, &layers);
                 let sum =
@@ -197,6 +201,7 @@ impl Stylizer {
                 let gradient = leaf
                     .grad(&gradients)
                     .expect("the image leaf requires a gradient");
+                let network = clock.lap();
                 let mut scalars = vec![
                     objective.content.inner(),
                     objective.style.inner(),
@@ -208,6 +213,7 @@ impl Stylizer {
                     .await?
                     .try_into_vec::<f32>()
                     .expect("losses are f32");
+                let read = clock.lap();
                 losses = Losses {
                     content: values[0],
                     style: values[1],
@@ -218,11 +224,18 @@ impl Stylizer {
                     return Err(StylizeError::Diverged(done));
                 }
                 image = optimizer.step(image, gradient, losses.total, &values[3..]);
+                let stepped = clock.lap();
                 let preview = options.preview_every > 0
                     && (done % options.preview_every == 0 || done == total);
                 let preview = match preview {
                     true => Some(self.render(image.clone(), &content_here, options).await?),
                     false => None,
+                };
+                let phases = Phases {
+                    network,
+                    read,
+                    optimizer: stepped,
+                    preview: clock.lap(),
                 };
                 let progress = Progress {
                     iteration: done,
@@ -233,6 +246,7 @@ impl Stylizer {
                     height,
                     losses,
                     image: preview,
+                    phases,
                 };
                 if on_progress(progress).is_break() {
                     return Err(StylizeError::Cancelled);

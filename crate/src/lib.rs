@@ -32,6 +32,7 @@ pub mod native;
 pub mod onnx;
 pub mod optim;
 pub mod options;
+pub mod profile;
 pub mod vgg;
 pub mod weights;
 

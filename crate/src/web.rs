@@ -63,7 +63,7 @@ impl Engine {
     /// `options` is the engine's options object with camelCase keys (see
     /// [`StyleOptions`]); keys left out keep their defaults, an unknown key or a bad value
     /// rejects with an `OptionsError` before any work starts. `onProgress` gets
-    /// `{iteration, total, scale, scales, width, height, losses, image?}` after every
+    /// `{iteration, total, scale, scales, width, height, losses, phases, image?}` after every
     /// iteration and may return `false` to stop.
     ///
     /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or
@@ -279,6 +279,12 @@ fn report(on_progress: &Function, p: Progress) -> ControlFlow<()> {
     set(&out, "width", p.width.into());
     set(&out, "height", p.height.into());
     set(&out, "losses", losses_to_js(&p.losses));
+    let phases = Object::new();
+    set(&phases, "network", p.phases.network.into());
+    set(&phases, "read", p.phases.read.into());
+    set(&phases, "optimizer", p.phases.optimizer.into());
+    set(&phases, "preview", p.phases.preview.into());
+    set(&out, "phases", phases.into());
     if let Some(image) = &p.image {
         set(&out, "image", image_to_js(image).into());
     }
