@@ -196,7 +196,7 @@ describe('stylizer.js on the CPU backend', () => {
   });
 });
 
-describe('stylize.js on WebGPU', () => {
+describe('stylizer.js on WebGPU', () => {
   const under = siteUnderTest(blank, { webgpu: true });
 
   test('a worker that crashes mid-run rejects that run with EngineError, and the next run works', async () => {
