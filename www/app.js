@@ -4,6 +4,7 @@ import { closeCamera, openCamera, snapshot } from './camera.js';
 import { reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
 import { drawImage, offerDownload, toFile } from './result.js';
+import { fetchImage } from './images.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -154,9 +155,7 @@ function showGallery() {
       if (button.getAttribute('aria-busy') === 'true') return;
       button.setAttribute('aria-busy', 'true');
       try {
-        const response = await fetch(paintingUrl(painting));
-        if (!response.ok) throw new Error(`${painting.title} could not be loaded (${response.status}).`);
-        const bitmap = await decode(await response.blob(), 'painting');
+        const bitmap = await fetchImage(paintingUrl(painting), 'painting', painting.title);
         button.setAttribute('aria-pressed', 'true');
         remove = addStyle(bitmap, painting.title, () => {
           remove = null;
@@ -311,23 +310,22 @@ function applyPreset() {
   $('iterations').value = preset.iterations;
 }
 
+/** A download's progress bar and status line: "Downloading the model: 1.2 of 10.0 MB…". */
+function showDownload(bar, text, { loaded, total }) {
+  bar.hidden = false;
+  bar.max = total || 1;
+  bar.value = loaded;
+  $('engine-status').textContent = `${text}: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`;
+}
+
 function showEngineStatus(status) {
   if (status.stage === 'weights') {
-    const bar = $('weights-progress');
-    bar.max = status.total || 1;
-    bar.value = status.loaded;
-    $('engine-status').textContent = status.cached
-      ? 'Model loaded from this device.'
-      : `Downloading the model: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
+    showDownload($('weights-progress'), 'Downloading the model', status);
+    if (status.cached) $('engine-status').textContent = 'Model loaded from this device.';
   } else if (status.stage === 'starting') {
     $('engine-status').textContent = 'Starting the engine…';
   } else if (status.stage === 'engine') {
-    const bar = $('engine-progress');
-    bar.hidden = false;
-    bar.max = status.total || 1;
-    bar.value = status.loaded;
-    $('engine-status').textContent =
-      `Loading the engine: ${(status.loaded / 1e6).toFixed(1)} of ${(status.total / 1e6).toFixed(1)} MB…`;
+    showDownload($('engine-progress'), 'Loading the engine', status);
   } else if (status.stage === 'ready') {
     $('weights-progress').hidden = true;
     $('engine-progress').hidden = true;

@@ -41,6 +41,13 @@ export async function toPixels(source, what, maxSide) {
   return { width: w, height: h, data: pixels.data };
 }
 
+/** Fetches and decodes the picture at `url`; `label` names it in the error. */
+export async function fetchImage(url, what, label) {
+  const response = await fetch(url);
+  if (!response.ok) throw new ImageInputError(`Could not load the ${what} ${label} (${response.status}).`);
+  return decode(await response.blob(), what);
+}
+
 /**
  * Decodes a file with the browser (EXIF orientation respected; an animation's first frame).
  * A picture over MAX_PIXELS is refused from its header, before the browser decodes it.

@@ -21,12 +21,13 @@ export function nameEngineFiles(www) {
   const pkg = join(www, 'pkg');
   const manifest = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
   const { name, glue, wasm } = manifest.engine;
-  const hash = sha256(readFileSync(join(pkg, glue)), readFileSync(join(pkg, wasm))).digest('hex').slice(0, 16);
+  const wasmBytes = readFileSync(join(pkg, wasm));
+  const hash = sha256(readFileSync(join(pkg, glue)), wasmBytes).digest('hex').slice(0, 16);
   const named = { glue: `${name}.${hash}.js`, wasm: `${name}_bg.${hash}.wasm` };
   for (const kind of ['glue', 'wasm']) {
     if (manifest.engine[kind] !== named[kind]) renameSync(join(pkg, manifest.engine[kind]), join(pkg, named[kind]));
   }
-  manifest.engine = { ...manifest.engine, ...named, bytes: readFileSync(join(pkg, named.wasm)).length };
+  manifest.engine = { ...manifest.engine, ...named, bytes: wasmBytes.length };
   writeFileSync(join(pkg, 'build.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }

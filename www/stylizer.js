@@ -151,12 +151,14 @@ class Bridge {
       return;
     }
     this.#pending.delete(data.id);
-    if (data.type === 'result') request.resolve(data.result);
-    else {
-      request.reject(errorFrom(data.error));
-      // After a device loss or a panic the wasm instance cannot be trusted: start afresh.
-      if (data.error.fatal) this.close(errorFrom(data.error));
+    if (data.type === 'result') {
+      request.resolve(data.result);
+      return;
     }
+    const error = errorFrom(data.error);
+    request.reject(error);
+    // After a device loss or a panic the wasm instance cannot be trusted: start afresh.
+    if (data.error.fatal) this.close(error);
   }
 
   /** Terminates the worker and rejects every pending request with `error`. */
@@ -291,8 +293,9 @@ class Stylizer {
 
   /** Ends the worker and frees the engine's memory; every pending call rejects with AbortError. */
   dispose() {
-    this.#life.abort(new AbortError('The stylizer was disposed.'));
-    this.#bridge?.close(new AbortError('The stylizer was disposed.'));
+    const disposed = new AbortError('The stylizer was disposed.');
+    this.#life.abort(disposed);
+    this.#bridge?.close(disposed);
   }
 }
 

@@ -15,6 +15,7 @@
 
 import { paintingUrl, preset } from './gallery.js';
 import { drawImage, offerDownload } from './result.js';
+import { fetchImage } from './images.js';
 import { AbortError, createStylizer, decode } from './stylizer.js';
 
 const TAG = 'style-transfer';
@@ -173,9 +174,7 @@ class Widget {
     const src = this.#styleSrc();
     if (!src) throw new Error('Choose a painting first.');
     const named = preset(src);
-    const response = await fetch(named ? paintingUrl(named) : new URL(src, document.baseURI));
-    if (!response.ok) throw new Error(`Could not load the painting ${src} (${response.status}).`);
-    return decode(await response.blob(), 'painting');
+    return fetchImage(named ? paintingUrl(named) : new URL(src, document.baseURI), 'painting', src);
   }
 
   /** Runs one stylization; resolves to the result's ImageData. Rejects with BusyError while one runs. */

@@ -67,16 +67,16 @@ const handlers = {
     const result = await engine.stylize(content, styles, options, (progress) => {
       self.postMessage({ id, type: 'progress', progress }, progress.image ? [progress.image.data.buffer] : []);
     });
-    return [result, [result.data.buffer]];
+    return result;
   },
 };
 
 self.onmessage = async ({ data }) => {
   const { id, type } = data;
   try {
-    const reply = await handlers[type](data, id);
-    const [result, transfer] = Array.isArray(reply) ? reply : [reply, []];
-    self.postMessage({ id, type: 'result', result }, transfer);
+    const result = await handlers[type](data, id);
+    // An image result's pixels move to the page rather than being copied.
+    self.postMessage({ id, type: 'result', result }, result.data ? [result.data.buffer] : []);
   } catch (error) {
     self.postMessage({ id, type: 'error', error: describe(error) });
   }
