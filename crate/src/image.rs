@@ -148,6 +148,22 @@ impl Image {
         (side(self.width), side(self.height))
     }
 
+    /// The centred square whose side is the shorter side.
+    pub fn center_square(&self) -> Image {
+        let side = self.width.min(self.height) as usize;
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (x0, y0) = ((w - side) / 2, (h - side) / 2);
+        let data = (0..3)
+            .flat_map(|c| (y0..y0 + side).map(move |y| (c * h + y) * w + x0))
+            .flat_map(|start| self.data[start..start + side].iter().copied())
+            .collect();
+        Image {
+            width: side as u32,
+            height: side as u32,
+            data,
+        }
+    }
+
     /// Resamples to `width × height` with a triangle filter widened when shrinking, so that
     /// downscaling averages instead of aliasing.
     pub fn resize(&self, width: u32, height: u32) -> Image {

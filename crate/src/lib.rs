@@ -24,6 +24,7 @@
 
 pub mod color;
 mod engine;
+pub mod fast;
 pub mod image;
 pub mod loss;
 #[cfg(not(target_family = "wasm"))]
@@ -44,6 +45,7 @@ mod test_util;
 
 pub use burn;
 pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer};
+pub use fast::{FastNetwork, FastWeights};
 pub use image::{Image, ImageError};
 pub use options::{Init, Optimizer, OptionsError, StyleOptions};
 pub use vgg::{Vgg16, VggLayer};

@@ -1,12 +1,15 @@
-//! Reads the float VGG16 convolutions out of an ONNX file (native only).
+//! Reads convolution weights out of ONNX files (native only): the float VGG16 convolutions,
+//! and the int8 convolutions of a quantized (QDQ) graph such as the feed-forward network's.
 //!
-//! Only the few protobuf fields needed are declared. The first eleven `Conv` nodes of the
-//! graph, in order, are `conv1_1` … `conv5_1`; their kernels must be `[out, in, 3, 3]` as
-//! ONNX stores them.
+//! Only the few protobuf fields needed are declared. For VGG16, the first eleven `Conv` nodes
+//! of the graph, in order, are `conv1_1` … `conv5_1`; their kernels must be `[out, in, 3, 3]`
+//! as ONNX stores them.
+
+use std::collections::HashMap;
 
 use prost::Message;
 
-use crate::weights::{CONV_CHANNELS, CONV_LAYERS, ConvWeights, VggWeights};
+use crate::weights::{CONV_CHANNELS, CONV_LAYERS, ConvWeights, QuantizedConv, VggWeights};
 
 #[derive(Clone, PartialEq, Message)]
 struct ModelProto {
@@ -26,6 +29,8 @@ struct GraphProto {
 struct NodeProto {
     #[prost(string, repeated, tag = "1")]
     input: Vec<String>,
+    #[prost(string, repeated, tag = "2")]
+    output: Vec<String>,
     #[prost(string, tag = "4")]
     op_type: String,
 }
@@ -38,6 +43,9 @@ struct TensorProto {
     data_type: i32,
     #[prost(float, repeated, tag = "4")]
     float_data: Vec<f32>,
+    /// int32 values, and the int8 / uint8 ones widened, when not in `raw_data`.
+    #[prost(int32, repeated, tag = "5")]
+    int32_data: Vec<i32>,
     #[prost(string, tag = "8")]
     name: String,
     #[prost(bytes = "vec", tag = "9")]
@@ -46,13 +54,54 @@ struct TensorProto {
 
 /// ONNX's code for `float32`.
 const ONNX_FLOAT: i32 = 1;
+/// ONNX's code for `int8`.
+const ONNX_INT8: i32 = 3;
+/// ONNX's code for `int32`.
+const ONNX_INT32: i32 = 6;
 
-/// Why an ONNX file could not give VGG16's convolutions.
+/// Why an ONNX file could not give the convolutions asked for.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct OnnxError(String);
 
+fn decode_graph(bytes: &[u8]) -> Result<GraphProto, OnnxError> {
+    ModelProto::decode(bytes)
+        .map_err(|e| OnnxError(format!("not an ONNX model: {e}")))?
+        .graph
+        .ok_or_else(|| OnnxError("the ONNX model has no graph".into()))
+}
+
 impl TensorProto {
+    fn expect_type(&self, data_type: i32, what: &str) -> Result<(), OnnxError> {
+        match self.data_type == data_type {
+            true => Ok(()),
+            false => Err(OnnxError(format!(
+                "initializer `{}` is not {what} (type {})",
+                self.name, self.data_type
+            ))),
+        }
+    }
+
+    fn int8s(&self) -> Result<Vec<i8>, OnnxError> {
+        self.expect_type(ONNX_INT8, "int8")?;
+        Ok(match self.raw_data.is_empty() {
+            false => self.raw_data.iter().map(|&b| b as i8).collect(),
+            true => self.int32_data.iter().map(|&v| v as i8).collect(),
+        })
+    }
+
+    fn int32s(&self) -> Result<Vec<i32>, OnnxError> {
+        self.expect_type(ONNX_INT32, "int32")?;
+        Ok(match self.raw_data.is_empty() {
+            false => self
+                .raw_data
+                .chunks_exact(4)
+                .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            true => self.int32_data.clone(),
+        })
+    }
+
     fn floats(&self) -> Result<Vec<f32>, OnnxError> {
         if self.data_type != ONNX_FLOAT {
             return Err(OnnxError(format!(
@@ -75,11 +124,7 @@ impl TensorProto {
 impl VggWeights {
     /// The float weights of VGG16's first eleven convolutions in an ONNX model.
     pub fn from_onnx(bytes: &[u8]) -> Result<Self, OnnxError> {
-        let model =
-            ModelProto::decode(bytes).map_err(|e| OnnxError(format!("not an ONNX model: {e}")))?;
-        let graph = model
-            .graph
-            .ok_or_else(|| OnnxError("the ONNX model has no graph".into()))?;
+        let graph = decode_graph(bytes)?;
         let initializer = |name: &str| {
             graph
                 .initializer
@@ -122,6 +167,101 @@ impl VggWeights {
     }
 }
 
+/// The int8 convolutions of a quantized (QDQ) ONNX graph, in graph order, each named by its
+/// kernel's scope (the initializer's name without `/weights` or `/depthwise_weights`).
+///
+/// The kernels and their per-channel scales are taken as stored, never re-quantized; the
+/// int32 bias is dequantized as `DequantizeLinear` does, `int32 × scale` in `f32`. A `Conv`
+/// without a bias gets zeros. Zero points must be 0 (symmetric quantization).
+pub fn quantized_convs(bytes: &[u8]) -> Result<Vec<(String, QuantizedConv)>, OnnxError> {
+    let graph = decode_graph(bytes)?;
+    let initializers: HashMap<&str, &TensorProto> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let producers: HashMap<&str, &NodeProto> = graph
+        .node
+        .iter()
+        .flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n)))
+        .collect();
+    // The (value, scale) initializers behind a DequantizeLinear of a constant.
+    let dequantized = |name: &str| -> Result<(&TensorProto, Vec<f32>), OnnxError> {
+        let node = producers
+            .get(name)
+            .filter(|n| n.op_type == "DequantizeLinear")
+            .ok_or_else(|| OnnxError(format!("`{name}` is not a DequantizeLinear output")))?;
+        let input = |i: usize| {
+            node.input
+                .get(i)
+                .and_then(|n| initializers.get(n.as_str()).copied())
+                .ok_or_else(|| OnnxError(format!("`{name}`: input {i} is not a constant")))
+        };
+        let (value, scale) = (input(0)?, input(1)?.floats()?);
+        if let Ok(zero) = input(2) {
+            let zero_is_0 = match zero.data_type {
+                ONNX_INT8 => zero.int8s()?.iter().all(|&z| z == 0),
+                _ => zero.int32s()?.iter().all(|&z| z == 0),
+            };
+            if !zero_is_0 {
+                return Err(OnnxError(format!("`{name}`: zero point is not 0")));
+            }
+        }
+        Ok((value, scale))
+    };
+    let mut convs: Vec<(String, QuantizedConv)> = Vec::new();
+    for node in graph.node.iter().filter(|n| n.op_type == "Conv") {
+        let kernel_input = node.input.get(1).map(String::as_str).unwrap_or_default();
+        let (kernel, scale) = dequantized(kernel_input)?;
+        let name = kernel
+            .name
+            .trim_end_matches("/depthwise_weights")
+            .trim_end_matches("/weights")
+            .to_string();
+        let &[out, cin, k, k2] = kernel.dims.as_slice() else {
+            return Err(OnnxError(format!(
+                "{name}: kernel {:?} is not 4-d",
+                kernel.dims
+            )));
+        };
+        let out = out as usize;
+        if k != k2 || scale.len() != out {
+            return Err(OnnxError(format!(
+                "{name}: kernel {:?} with {} scales",
+                kernel.dims,
+                scale.len()
+            )));
+        }
+        let bias = match node.input.get(2) {
+            None => vec![0.0; out],
+            Some(b) => {
+                let (bias, bias_scale) = dequantized(b)?;
+                let bias = bias.int32s()?;
+                if bias.len() != out || bias_scale.len() != out {
+                    return Err(OnnxError(format!("{name}: bias is not [{out}]")));
+                }
+                bias.iter()
+                    .zip(&bias_scale)
+                    .map(|(&b, &s)| b as f32 * s)
+                    .collect()
+            }
+        };
+        if convs.iter().any(|(n, _)| *n == name) {
+            return Err(OnnxError(format!("two convolutions are named `{name}`")));
+        }
+        let conv = QuantizedConv {
+            weight: kernel.int8s()?,
+            scale,
+            bias,
+            in_channels: cin as usize,
+            out_channels: out,
+            kernel_size: k as usize,
+        };
+        convs.push((name, conv));
+    }
+    Ok(convs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +295,7 @@ mod tests {
             node.push(NodeProto {
                 input: vec!["x".into(), format!("{layer}/w"), format!("{layer}/b")],
                 op_type: "Conv".into(),
+                ..Default::default()
             });
         }
         let model = ModelProto {

@@ -90,23 +90,18 @@ impl VggWeights {
             .iter()
             .zip(CONV_CHANNELS)
             .map(|(name, (cin, cout))| {
-                let q = read(
-                    &file,
-                    &format!("{name}.weight"),
-                    Dtype::I8,
-                    &[cout, cin, 3, 3],
-                )?;
-                let scale = read_f32(&file, &format!("{name}.weight_scale"), cout)?;
-                let bias = read_f32(&file, &format!("{name}.bias"), cout)?;
-                let per_out = cin * 9;
-                let weight = q
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &b)| f32::from(b as i8) * scale[i / per_out])
-                    .collect();
+                let q = QuantizedConv::read(&file, name)?;
+                if q.shape() != [cout, cin, 3, 3] {
+                    let view = file.tensor(&format!("{name}.weight")).expect("just read");
+                    return Err(mismatch(
+                        &format!("{name}.weight"),
+                        &format!("I8 {:?}", [cout, cin, 3, 3]),
+                        &view,
+                    ));
+                }
                 Ok(ConvWeights {
-                    weight,
-                    bias,
+                    weight: q.dequantized(),
+                    bias: q.bias,
                     in_channels: cin,
                     out_channels: cout,
                 })
@@ -129,23 +124,79 @@ impl VggWeights {
     }
 }
 
-/// A layer quantized to int8 with one scale per output channel.
+/// A convolution quantized to int8 with one scale per output channel (VGG16's, and the
+/// feed-forward network's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantizedConv {
-    /// Quantized kernel, `[out, in, 3, 3]`, values in `-127..=127`.
+    /// Quantized kernel, `[out, in, k, k]`, values in `-127..=127`.
     pub weight: Vec<i8>,
     /// Scale per output channel: `float = int8 * scale`.
     pub scale: Vec<f32>,
     /// Bias, kept in `f32`.
     pub bias: Vec<f32>,
-    /// Input channels.
+    /// Input channels (per group, for a grouped convolution).
     pub in_channels: usize,
     /// Output channels.
     pub out_channels: usize,
+    /// Side of the square kernel.
+    pub kernel_size: usize,
 }
 
 impl QuantizedConv {
-    /// Quantizes one layer. A channel whose weights are all zero gets scale 1.
+    /// The kernel's shape, `[out, in, k, k]`.
+    pub fn shape(&self) -> [usize; 4] {
+        let k = self.kernel_size;
+        [self.out_channels, self.in_channels, k, k]
+    }
+
+    /// The kernel in `f32`: `int8 × scale[out]`.
+    pub fn dequantized(&self) -> Vec<f32> {
+        let per_out = self.weight.len() / self.out_channels.max(1);
+        self.weight
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| f32::from(q) * self.scale[i / per_out])
+            .collect()
+    }
+
+    /// Reads `<name>.weight`, `<name>.weight_scale` and `<name>.bias`, whatever the kernel's
+    /// shape, as long as it is `[out, in, k, k]`.
+    pub(crate) fn read(file: &SafeTensors<'_>, name: &str) -> Result<Self, WeightsError> {
+        let weight_name = format!("{name}.weight");
+        let view = file
+            .tensor(&weight_name)
+            .map_err(|_| WeightsError::Missing(weight_name.clone()))?;
+        let &[out_channels, in_channels, k, k2] = view.shape() else {
+            return Err(mismatch(&weight_name, "I8 [out, in, k, k]", &view));
+        };
+        if view.dtype() != Dtype::I8 || k != k2 {
+            return Err(mismatch(&weight_name, "I8 [out, in, k, k]", &view));
+        }
+        Ok(Self {
+            weight: view.data().iter().map(|&b| b as i8).collect(),
+            scale: read_f32(file, &format!("{name}.weight_scale"), out_channels)?,
+            bias: read_f32(file, &format!("{name}.bias"), out_channels)?,
+            in_channels,
+            out_channels,
+            kernel_size: k,
+        })
+    }
+}
+
+fn mismatch(
+    name: &str,
+    expected: &str,
+    view: &safetensors::tensor::TensorView<'_>,
+) -> WeightsError {
+    WeightsError::Mismatch {
+        name: name.to_string(),
+        expected: expected.to_string(),
+        found: format!("{:?} {:?}", view.dtype(), view.shape()),
+    }
+}
+
+impl QuantizedConv {
+    /// Quantizes one VGG16 layer. A channel whose weights are all zero gets scale 1.
     pub fn new(layer: &ConvWeights) -> Self {
         let per_out = layer.in_channels * 9;
         let scale: Vec<f32> = layer
@@ -168,31 +219,20 @@ impl QuantizedConv {
             bias: layer.bias.clone(),
             in_channels: layer.in_channels,
             out_channels: layer.out_channels,
+            kernel_size: 3,
         }
     }
 }
 
-fn read<'a>(
-    file: &SafeTensors<'a>,
-    name: &str,
-    dtype: Dtype,
-    shape: &[usize],
-) -> Result<&'a [u8], WeightsError> {
+fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, WeightsError> {
     let view = file
         .tensor(name)
         .map_err(|_| WeightsError::Missing(name.to_string()))?;
-    if view.dtype() != dtype || view.shape() != shape {
-        return Err(WeightsError::Mismatch {
-            name: name.to_string(),
-            expected: format!("{dtype:?} {shape:?}"),
-            found: format!("{:?} {:?}", view.dtype(), view.shape()),
-        });
+    if view.dtype() != Dtype::F32 || view.shape() != [len] {
+        return Err(mismatch(name, &format!("F32 [{len}]"), &view));
     }
-    Ok(view.data())
-}
-
-fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, WeightsError> {
-    let values: Vec<f32> = read(file, name, Dtype::F32, &[len])?
+    let values: Vec<f32> = view
+        .data()
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
@@ -203,19 +243,26 @@ fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, 
     }
 }
 
-/// Writes the int8 weight file in a byte-for-byte reproducible form (sorted header keys).
+/// Writes an int8 weight file in a byte-for-byte reproducible form (sorted header keys):
+/// `<name>.weight`, `<name>.weight_scale` and `<name>.bias` for each named layer.
 ///
 /// `metadata` lands in the safetensors `__metadata__` table.
-pub fn write_int8_safetensors(layers: &[QuantizedConv], metadata: &[(&str, &str)]) -> Vec<u8> {
+pub fn write_int8_safetensors<'a>(
+    layers: impl IntoIterator<Item = (&'a str, &'a QuantizedConv)>,
+    metadata: &[(&str, &str)],
+) -> Vec<u8> {
     use std::collections::BTreeMap;
     use std::fmt::Write;
 
     // Tensors in name order; offsets follow that order.
     let mut tensors: BTreeMap<String, (&str, Vec<usize>, Vec<u8>)> = BTreeMap::new();
-    for (name, layer) in CONV_LAYERS.iter().zip(layers) {
-        let (o, i) = (layer.out_channels, layer.in_channels);
+    for (name, layer) in layers {
         let weight = layer.weight.iter().map(|&v| v as u8).collect();
-        tensors.insert(format!("{name}.weight"), ("I8", vec![o, i, 3, 3], weight));
+        tensors.insert(
+            format!("{name}.weight"),
+            ("I8", layer.shape().to_vec(), weight),
+        );
+        let o = layer.out_channels;
         tensors.insert(
             format!("{name}.weight_scale"),
             ("F32", vec![o], le_bytes(&layer.scale)),
@@ -290,7 +337,7 @@ mod tests {
     fn quantize_write_read_round_trip_is_within_half_a_step() {
         let float = synthetic();
         let q = float.quantize();
-        let bytes = write_int8_safetensors(&q, &[("source", "test")]);
+        let bytes = write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &[("source", "test")]);
         let back = VggWeights::from_int8_safetensors(&bytes).unwrap();
         for ((f, b), q) in float.layers.iter().zip(&back.layers).zip(&q) {
             assert_eq!(f.bias, b.bias);
@@ -309,14 +356,15 @@ mod tests {
         let q = synthetic().quantize();
         let meta = [("b", "2"), ("a", "1")];
         assert_eq!(
-            write_int8_safetensors(&q, &meta),
-            write_int8_safetensors(&q, &meta)
+            write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &meta),
+            write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &meta)
         );
     }
 
     #[test]
     fn truncated_or_foreign_files_are_errors() {
-        let bytes = write_int8_safetensors(&synthetic().quantize(), &[]);
+        let bytes =
+            write_int8_safetensors(CONV_LAYERS.into_iter().zip(&synthetic().quantize()), &[]);
         for cut in [0, 4, 100, bytes.len() / 2, bytes.len() - 1] {
             assert!(matches!(
                 VggWeights::from_int8_safetensors(&bytes[..cut]),
@@ -330,7 +378,7 @@ mod tests {
     fn a_missing_or_misshapen_tensor_is_named() {
         let mut q = synthetic().quantize();
         q.truncate(10);
-        let bytes = write_int8_safetensors(&q, &[]);
+        let bytes = write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &[]);
         assert_eq!(
             VggWeights::from_int8_safetensors(&bytes),
             Err(WeightsError::Missing("conv5_1.weight".into()))

@@ -55,7 +55,10 @@ fn main() -> ExitCode {
         }
     };
     let quantized = float.quantize();
-    let file = write_int8_safetensors(&quantized, &METADATA);
+    let layers = style_transfer::weights::CONV_LAYERS
+        .into_iter()
+        .zip(&quantized);
+    let file = write_int8_safetensors(layers, &METADATA);
     if let Err(e) = std::fs::write(output, &file) {
         eprintln!("error: cannot write {output}: {e}");
         return ExitCode::FAILURE;

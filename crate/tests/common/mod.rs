@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use style_transfer::burn::tensor::{Device, Tensor};
 use style_transfer::native::read_image;
-use style_transfer::{Image, VggWeights};
+use style_transfer::{FastWeights, Image, VggWeights};
 
 /// The repository root, read at run time: a path compiled in would follow the shared build
 /// cache to whichever clone built it last.
@@ -25,18 +25,28 @@ pub fn int8_weights() -> VggWeights {
     VggWeights::from_int8_safetensors(&bytes).expect("valid weights")
 }
 
-/// The float ONNX network, downloaded by `tests/fetch-fixtures.sh`.
-pub fn onnx_path() -> PathBuf {
-    let path = std::env::var_os("VGG16_ONNX").map(PathBuf::from).expect(
-        "VGG16_ONNX is not set: run the tests through tests/run.sh, or run \
-         tests/fetch-fixtures.sh and point VGG16_ONNX at the file it prints",
-    );
-    assert!(
-        path.is_file(),
-        "VGG16_ONNX={} is not a file",
-        path.display()
-    );
+/// A file that `tests/fetch-fixtures.sh` downloaded and named in the environment variable
+/// `var`.
+pub fn downloaded(var: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        panic!(
+            "{var} is not set: run the tests through tests/run.sh, or run \
+             tests/fetch-fixtures.sh and export the paths it prints"
+        )
+    });
+    assert!(path.is_file(), "{var}={} is not a file", path.display());
     path
+}
+
+/// The float ONNX network.
+pub fn onnx_path() -> PathBuf {
+    downloaded("VGG16_ONNX")
+}
+
+/// The committed feed-forward network.
+pub fn fast_weights() -> FastWeights {
+    let bytes = std::fs::read(root().join("models/fast-int8.safetensors")).expect("weights");
+    FastWeights::from_int8_safetensors(&bytes).expect("valid weights")
 }
 
 /// The Python with numpy, onnx and onnxruntime that `tests/fetch-fixtures.sh` prepared.
