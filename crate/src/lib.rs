@@ -29,11 +29,14 @@ pub mod image;
 pub mod loss;
 #[cfg(not(target_family = "wasm"))]
 pub mod native;
+mod objective;
 #[cfg(not(target_family = "wasm"))]
 pub mod onnx;
 pub mod optim;
 pub mod options;
 pub mod profile;
+mod schedule;
+mod start;
 pub mod vgg;
 pub mod weights;
 

@@ -24,6 +24,9 @@ pub enum Init {
     Content,
     /// From seeded noise (jcjohnson/neural-style's default).
     Noise,
+    /// From the feed-forward network's painting of the photo (Ghiasi et al. 2017), made at
+    /// the first scale: a stylized picture at once, which the optimisation then refines.
+    Fast,
 }
 
 /// Which optimiser updates the pixels.
@@ -52,7 +55,8 @@ pub enum Optimizer {
 pub struct StyleOptions {
     /// Longer side of the output, in pixels. Default 512.
     pub size: u32,
-    /// Iterations over all scales together. Default 500.
+    /// Iterations over all scales together. Default 500. With 0 the result is the starting
+    /// image at `size`: with [`Init::Fast`], the feed-forward picture alone (Quick mode).
     pub iterations: u32,
     /// Weight of the content loss. Default 20.
     pub content_weight: f32,
@@ -69,6 +73,10 @@ pub struct StyleOptions {
     pub scale_step: f32,
     /// Starting image. Default [`Init::Content`].
     pub init: Init,
+    /// How much of the paintings' style the feed-forward picture takes, from 0 (the photo's
+    /// own style vector) to 1 (the paintings'): the two style vectors are interpolated, as
+    /// Ghiasi et al. do. Default 1.
+    pub fast_strength: f32,
     /// Seed of the noise start; the same seed gives the same run. Default 0.
     pub seed: u64,
     /// Optimiser. Default [`Optimizer::Lbfgs`].
@@ -100,6 +108,7 @@ impl Default for StyleOptions {
             min_scale: 128,
             scale_step: std::f32::consts::SQRT_2,
             init: Init::Content,
+            fast_strength: 1.0,
             seed: 0,
             optimizer: Optimizer::Lbfgs,
             lbfgs_history: 10,
@@ -178,13 +187,20 @@ impl StyleOptions {
                 ),
             ));
         }
-        if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
+        if self.iterations > MAX_ITERATIONS {
             return Err(invalid(
                 "iterations",
                 format!(
-                    "must be between 1 and {MAX_ITERATIONS}, got {}",
+                    "must be between 0 and {MAX_ITERATIONS}, got {}",
                     self.iterations
                 ),
+            ));
+        }
+        let strength = self.fast_strength;
+        if !(strength.is_finite() && (0.0..=1.0).contains(&strength)) {
+            return Err(invalid(
+                "fastStrength",
+                format!("must be between 0 and 1, got {strength}"),
             ));
         }
         non_negative("contentWeight", self.content_weight)?;
@@ -257,6 +273,9 @@ impl StyleOptions {
     /// going to the finest scale.
     pub fn iterations_per_scale(&self) -> Vec<u32> {
         let n = self.scales().len() as u32;
+        if n == 0 {
+            return Vec::new();
+        }
         let mut split = vec![self.iterations / n; n as usize];
         *split.last_mut().expect("at least one scale") += self.iterations % n;
         split
@@ -318,7 +337,14 @@ mod tests {
             (
                 "iterations",
                 StyleOptions {
-                    iterations: 0,
+                    iterations: MAX_ITERATIONS + 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "fastStrength",
+                StyleOptions {
+                    fast_strength: 1.5,
                     ..Default::default()
                 },
             ),

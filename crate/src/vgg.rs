@@ -98,6 +98,11 @@ impl Vgg16 {
         Self { convs, mean }
     }
 
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.mean.device()
+    }
+
     /// Converts RGB in `[0, 1]` to the network's input: BGR, 0–255, minus [`MEAN_BGR`].
     ///
     /// # Shapes

@@ -9,7 +9,8 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    Image, Losses, Progress, StyleImage, StyleOptions, StylizeError, Stylizer, VggWeights,
+    FastWeights, Image, Losses, Progress, StyleImage, StyleOptions, StylizeError, Stylizer,
+    VggWeights,
 };
 
 /// Sends Rust panics to the browser console with their message.
@@ -18,7 +19,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// The style-transfer engine with VGG16 loaded on one device.
+/// The style-transfer engine with VGG16, and the feed-forward network, loaded on one device.
 #[wasm_bindgen]
 pub struct Engine {
     stylizer: Rc<Stylizer>,
@@ -27,10 +28,19 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads the int8 weight file's bytes onto `backend`: `"webgpu"`, `"cpu"` (burn's CPU
-    /// backend compiled to wasm) or `"auto"` (WebGPU when the browser has it, else the CPU).
-    pub async fn create(weights: Uint8Array, backend: String) -> Result<Engine, JsError> {
+    /// Loads the int8 weight files' bytes (VGG16's, and the feed-forward network's, which
+    /// `init: "fast"` and 0-iteration runs need; `undefined` to leave it out) onto
+    /// `backend`: `"webgpu"`, `"cpu"` (burn's CPU backend compiled to wasm) or `"auto"`
+    /// (WebGPU when the browser has it, else the CPU).
+    pub async fn create(
+        weights: Uint8Array,
+        fast: Option<Uint8Array>,
+        backend: String,
+    ) -> Result<Engine, JsError> {
         let weights = VggWeights::from_int8_safetensors(&weights.to_vec())?;
+        let fast = fast
+            .map(|bytes| FastWeights::from_int8_safetensors(&bytes.to_vec()))
+            .transpose()?;
         let (device, backend) = match backend.as_str() {
             "cpu" => (cpu()?, "cpu"),
             "webgpu" => (webgpu().await?, "webgpu"),
@@ -44,8 +54,12 @@ impl Engine {
                 )));
             }
         };
+        let mut stylizer = Stylizer::new(&weights, &device);
+        if let Some(fast) = &fast {
+            stylizer = stylizer.with_fast(fast)?;
+        }
         Ok(Engine {
-            stylizer: Rc::new(Stylizer::new(&weights, &device)),
+            stylizer: Rc::new(stylizer),
             backend,
         })
     }
@@ -58,13 +72,15 @@ impl Engine {
 
     /// Stylizes `content` (`{width, height, data}` with RGBA bytes, like `ImageData`) with
     /// `styles` (an array of `{image, blend}`; `blend` is the painting's share, default 1),
-    /// resolving to `{width, height, data, iterations, losses}`.
+    /// resolving to `{width, height, data, iterations, losses}` (`losses` is `null` after 0
+    /// iterations).
     ///
     /// `options` is the engine's options object with camelCase keys (see
     /// [`StyleOptions`]); keys left out keep their defaults, an unknown key or a bad value
     /// rejects with an `OptionsError` before any work starts. `onProgress` gets
     /// `{iteration, total, scale, scales, width, height, losses, phases, image?}` after every
-    /// iteration and may return `false` to stop.
+    /// iteration, and first `{iteration: 0, losses: null, image}` with the fast start's
+    /// picture; it may return `false` to stop.
     ///
     /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or
     /// `EngineError`; an `EngineError` whose `fatal` is true (the device failed) leaves the
@@ -260,7 +276,10 @@ fn image_to_js(image: &Image) -> Object {
     out
 }
 
-fn losses_to_js(losses: &Losses) -> JsValue {
+fn losses_to_js(losses: &Option<Losses>) -> JsValue {
+    let Some(losses) = losses else {
+        return JsValue::NULL;
+    };
     let out = Object::new();
     set(&out, "content", losses.content.into());
     set(&out, "style", losses.style.into());

@@ -5,9 +5,11 @@ mod common;
 use std::ops::ControlFlow;
 
 use common::*;
+use style_transfer::burn::tensor::Tensor;
 use style_transfer::color::luminance;
 use style_transfer::{
-    Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError, Stylized, Stylizer,
+    FastNetwork, Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError,
+    Stylized, Stylizer,
 };
 
 fn run(
@@ -43,7 +45,9 @@ fn sized(size: u32, iterations: u32) -> StyleOptions {
 
 fn setup() -> (Stylizer, Image, Image) {
     (
-        Stylizer::new(&int8_weights(), &cpu()),
+        Stylizer::new(&int8_weights(), &cpu())
+            .with_fast(&fast_weights())
+            .unwrap(),
         fixture("photo.jpg"),
         fixture("painting.png"),
     )
@@ -65,8 +69,8 @@ fn a_short_run_cuts_the_style_loss_and_keeps_the_content() {
     let (result, reports) = run(&stylizer, &photo, &styles, &options);
     let result = result.unwrap();
     assert_eq!(reports.len(), 30);
-    let first = reports[0].losses.style;
-    let last = result.losses.style;
+    let first = reports[0].losses.unwrap().style;
+    let last = result.losses.unwrap().style;
     println!(
         "style loss {first:.4e} -> {last:.4e} ({:.1}x)",
         first / last
@@ -102,11 +106,11 @@ fn adam_also_reduces_the_objective() {
         ..Default::default()
     };
     let (result, reports) = run(&stylizer, &photo, &only(&painting), &options);
-    let last = result.unwrap().losses.total;
+    let last = result.unwrap().losses.unwrap().total;
     assert!(
-        reports[0].losses.total > 2.0 * last,
+        reports[0].losses.unwrap().total > 2.0 * last,
         "{} -> {last}",
-        reports[0].losses.total
+        reports[0].losses.unwrap().total
     );
 }
 
@@ -136,11 +140,11 @@ fn coarse_to_fine_grows_the_image_and_carries_the_result_over() {
     assert_eq!(result.image.width(), 64);
     // Only the first scale starts from the photo (content loss exactly 0 there); the later
     // ones start from the upsampled result of the scale before.
-    assert_eq!(reports[0].losses.content, 0.0);
+    assert_eq!(reports[0].losses.unwrap().content, 0.0);
     for start in [6, 12] {
         let carried = reports[start].losses;
         assert!(
-            carried.content > 0.0,
+            carried.unwrap().content > 0.0,
             "scale starting at {start} restarted from the photo"
         );
     }
@@ -218,7 +222,7 @@ fn blend_weights_mix_the_style_targets() {
         ],
         &options,
     );
-    let style = |r: &(Result<Stylized, StylizeError>, Vec<Progress>)| r.1[0].losses.style;
+    let style = |r: &(Result<Stylized, StylizeError>, Vec<Progress>)| r.1[0].losses.unwrap().style;
     let (a, b, c) = (style(&solo), style(&with_zero), style(&half));
     assert!(
         (a - b).abs() <= 1e-4 * a,
@@ -332,4 +336,105 @@ fn bad_requests_are_errors_not_panics() {
         blend: 1.0,
     }];
     run(&stylizer, &photo, &tiny, &small).0.unwrap();
+}
+
+fn mean_abs_difference(a: &Image, b: &Image) -> f32 {
+    let (a, b) = (a.planar(), b.planar());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
+}
+
+#[test]
+fn fast_start_reports_a_painted_picture_first_then_refines_it() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        init: Init::Fast,
+        preview_every: 2,
+        ..sized(64, 4)
+    };
+    let (result, reports) = run(&stylizer, &photo, &only(&painting), &options);
+    let result = result.unwrap();
+    let first = &reports[0];
+    assert_eq!((first.iteration, first.losses), (0, None));
+    let picture = first
+        .image
+        .as_ref()
+        .expect("the first report carries the picture");
+    let photo_here = photo.resize(picture.width(), picture.height());
+    let changed = mean_abs_difference(picture, &photo_here);
+    assert!(
+        changed > 0.08,
+        "the first picture is nearly the photo: {changed}"
+    );
+    let iterations: Vec<u32> = reports.iter().map(|r| r.iteration).collect();
+    assert_eq!(iterations, [0, 1, 2, 3, 4]);
+    assert!(reports[1..].iter().all(|r| r.losses.is_some()));
+    // Gatys lowers the objective from there.
+    let start = reports[1].losses.unwrap().total;
+    assert!(result.losses.unwrap().total < start);
+}
+
+#[test]
+fn quick_mode_is_the_network_picture_at_full_size() {
+    let (stylizer, photo, painting) = setup();
+    let second = fixture("photo.jpg");
+    let options = StyleOptions {
+        init: Init::Fast,
+        ..sized(200, 0)
+    };
+    // Two paintings blend by the weighted average of their style vectors.
+    let styles = [
+        StyleImage {
+            image: &painting,
+            blend: 3.0,
+        },
+        StyleImage {
+            image: &second,
+            blend: 1.0,
+        },
+    ];
+    let (result, reports) = run(&stylizer, &photo, &styles, &options);
+    let result = result.unwrap();
+    assert_eq!((result.iterations, result.losses), (0, None));
+    assert_eq!(reports.len(), 1);
+    let (w, h) = photo.size_for_long_side(200);
+    assert_eq!((result.image.width(), result.image.height()), (w, h));
+
+    let network = FastNetwork::new(&fast_weights(), &cpu()).unwrap();
+    let style: Tensor<2> = network.style_vector(&painting).mul_scalar(0.75)
+        + network.style_vector(&second).mul_scalar(0.25);
+    let expected = network.paint(photo.resize(w, h).to_tensor(&cpu()), style);
+    let expected = pollster::block_on(Image::from_tensor(expected)).unwrap();
+    let difference = mean_abs_difference(&result.image, &expected);
+    assert!(difference < 1e-5, "{difference}");
+}
+
+#[test]
+fn fast_strength_moves_the_picture_towards_the_photo() {
+    let (stylizer, photo, painting) = setup();
+    let quick = |fast_strength| StyleOptions {
+        init: Init::Fast,
+        fast_strength,
+        ..sized(96, 0)
+    };
+    let distance = |strength| {
+        let (result, _) = run(&stylizer, &photo, &only(&painting), &quick(strength));
+        let image = result.unwrap().image;
+        mean_abs_difference(&image, &photo.resize(image.width(), image.height()))
+    };
+    let (none, half, full) = (distance(0.0), distance(0.5), distance(1.0));
+    println!("distance to the photo at strength 0, 0.5, 1: {none:.3} {half:.3} {full:.3}");
+    assert!(none < half && half < full, "{none} {half} {full}");
+}
+
+#[test]
+fn fast_start_without_the_network_is_a_clear_error() {
+    let stylizer = Stylizer::new(&int8_weights(), &cpu());
+    let (photo, painting) = (fixture("photo.jpg"), fixture("painting.png"));
+    let options = StyleOptions {
+        init: Init::Fast,
+        ..sized(64, 2)
+    };
+    let (result, reports) = run(&stylizer, &photo, &only(&painting), &options);
+    assert_eq!(result.unwrap_err(), StylizeError::NoFastNetwork);
+    assert!(reports.is_empty());
 }

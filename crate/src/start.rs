@@ -1,0 +1,91 @@
+//! Where the optimisation starts: the photo, seeded noise, or the feed-forward network's
+//! painting of the photo with the blended paintings' style.
+
+use burn::tensor::{Device, Tensor};
+
+use crate::engine::StyleImage;
+use crate::fast::FastNetwork;
+use crate::image::Image;
+use crate::options::{Init, StyleOptions};
+
+/// The style vector of the fast start: the paintings' vectors averaged by their blend
+/// weights, then interpolated towards the photo's own vector by
+/// [`StyleOptions::fast_strength`] (Ghiasi et al.'s style strength).
+///
+/// # Shapes
+/// → `[1, 100]`
+pub(crate) fn fast_style(
+    network: &FastNetwork,
+    content: &Image,
+    styles: &[StyleImage<'_>],
+    options: &StyleOptions,
+) -> Tensor<2> {
+    let total: f32 = styles.iter().map(|s| s.blend).sum();
+    let blended = styles
+        .iter()
+        .filter(|s| s.blend > 0.0)
+        .map(|s| network.style_vector(s.image).mul_scalar(s.blend / total))
+        .reduce(|a, b| a + b)
+        .expect("at least one style has a positive weight");
+    let strength = options.fast_strength;
+    match strength < 1.0 {
+        true => {
+            let own = network.style_vector(content);
+            blended.mul_scalar(strength) + own.mul_scalar(1.0 - strength)
+        }
+        false => blended,
+    }
+}
+
+/// The starting image at `content`'s size. `fast` holds the network and the style vector
+/// from [`fast_style`] when `options.init` is [`Init::Fast`].
+///
+/// # Shapes
+/// → `[1, 3, content height, content width]`
+pub(crate) fn start_image(
+    content: &Image,
+    options: &StyleOptions,
+    fast: Option<(&FastNetwork, Tensor<2>)>,
+    device: &Device,
+) -> Tensor<4> {
+    match (options.init, fast) {
+        (Init::Fast, Some((network, style))) => network.paint(content.to_tensor(device), style),
+        (Init::Noise, _) => {
+            noise(content.width(), content.height(), options.seed).to_tensor(device)
+        }
+        _ => content.to_tensor(device),
+    }
+}
+
+/// Seeded Gaussian noise around mid-grey.
+pub(crate) fn noise(width: u32, height: u32, seed: u64) -> Image {
+    let mut rng = SplitMix64(seed);
+    let values = (0..3 * width as usize * height as usize)
+        .map(|_| (0.5 + 0.15 * rng.gaussian()).clamp(0.0, 1.0))
+        .collect();
+    Image::from_planar(width, height, values).expect("three planes of width × height")
+}
+
+/// A small, portable PRNG so that a seed gives the same start on every backend.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `(0, 1]`.
+    fn uniform(&mut self) -> f32 {
+        ((self.next_u64() >> 40) as f32 + 1.0) / (1u64 << 24) as f32
+    }
+
+    /// Standard normal (Box–Muller).
+    fn gaussian(&mut self) -> f32 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+}
