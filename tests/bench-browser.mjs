@@ -108,7 +108,8 @@ if (paths.includes('cpu')) {
 
 const pkg = join(sites[0] ?? join(root, 'www'), 'pkg');
 const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
-for (const [what, file] of [['wasm', build.engine.wasm], ['weights', build.weights.url]]) {
+const weightFiles = Object.entries(build.weights).map(([network, w]) => [`${network} weights`, w.url]);
+for (const [what, file] of [['wasm', build.engine.wasm], ...weightFiles]) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`${what}: ${(bytes.length / 1e6).toFixed(1)} MB raw, ${(gzipSync(bytes).length / 1e6).toFixed(1)} MB gzipped`);
 }

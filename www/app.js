@@ -9,9 +9,13 @@ import { createStylizer, decode, AbortError } from './stylizer.js';
 
 const $ = (id) => document.getElementById(id);
 
-/** Output size and steps of each quality preset. */
+/**
+ * Output size and steps of each quality preset. Every run starts from the feed-forward
+ * network's picture; Quick is that picture alone (0 steps of the optimisation).
+ */
 const PRESETS = {
-  fast: { size: 256, iterations: 150 },
+  quick: { size: 1024, iterations: 0 },
+  draft: { size: 256, iterations: 150 },
   balanced: { size: 384, iterations: 300 },
   best: { size: 512, iterations: 500 },
 };
@@ -202,6 +206,10 @@ function options() {
     size: Number($('size').value),
     iterations: Number($('iterations').value),
     styleWeight: BASE_STYLE_WEIGHT * 2 ** Number($('strength').value),
+    // The first picture comes from the feed-forward network; below the middle of the
+    // strength slider it takes less of the paintings' style too.
+    init: 'fast',
+    fastStrength: Math.min(1, 2 ** Number($('strength').value)),
     preserveColors: $('preserve-colors').checked,
     previewEvery: PREVIEW_EVERY,
   };
@@ -274,11 +282,18 @@ async function start() {
       options: options(),
       signal: controller.signal,
       onProgress(p) {
-        state.losses.push(p.losses.total);
-        const perStep = (performance.now() - began) / p.iteration;
-        $('progress-text').textContent =
-          `Step ${p.iteration} of ${p.total} · ${p.width}×${p.height} px (scale ${p.scale + 1} of ${p.scales})` +
-          ` · about ${seconds(perStep * (p.total - p.iteration))} left`;
+        if (p.iteration === 0) {
+          // The feed-forward network's picture, before any step of the optimisation.
+          $('progress-text').textContent = p.total
+            ? `First picture in ${seconds(performance.now() - began)}; refining it in ${p.total} steps…`
+            : 'Quick picture ready.';
+        } else {
+          state.losses.push(p.losses.total);
+          const perStep = (performance.now() - began) / p.iteration;
+          $('progress-text').textContent =
+            `Step ${p.iteration} of ${p.total} · ${p.width}×${p.height} px (scale ${p.scale + 1} of ${p.scales})` +
+            ` · about ${seconds(perStep * (p.total - p.iteration))} left`;
+        }
         if (p.image) showFrame(p.image);
         plotLosses();
       },
@@ -286,9 +301,10 @@ async function start() {
     showFrame(result.image);
     drawInto($('before'), state.content);
     $('compare-control').hidden = false;
-    $('progress-text').textContent =
-      `Done: ${result.iterations} steps on ${result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU'}, ` +
-      `${Math.round(result.msPerIteration)} ms per step.`;
+    const where = result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU';
+    $('progress-text').textContent = result.iterations
+      ? `Done: ${result.iterations} steps on ${where}, ${Math.round(result.msPerIteration)} ms per step.`
+      : `Done: the quick picture, ${result.image.width}×${result.image.height} px, in ${seconds(performance.now() - began)} on ${where}.`;
     offerResult();
   } catch (error) {
     if (error instanceof AbortError) {

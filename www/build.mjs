@@ -79,12 +79,16 @@ if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.e
   run('wasm-opt', [...wasmOpt.flags, wasmOut, '-o', wasmOut]);
 }
 
-// 4. Weights under a content-hashed name, the build manifest and package.json.
-const weightsSource = join(root, 'models', 'vgg16-int8.safetensors');
-const weightsBytes = readFileSync(weightsSource);
-const sha256 = createHash('sha256').update(weightsBytes).digest('hex');
-const weightsName = `vgg16-int8.${sha256.slice(0, 16)}.safetensors`;
-copyFileSync(weightsSource, join(outDir, weightsName));
+// 4. Weights under content-hashed names, the build manifest and package.json: VGG16 for the
+//    optimisation, the feed-forward network for the fast start and Quick mode.
+const weights = {};
+for (const [network, file] of [['vgg', 'vgg16-int8'], ['fast', 'fast-int8']]) {
+  const bytes = readFileSync(join(root, 'models', `${file}.safetensors`));
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const url = `${file}.${sha256.slice(0, 16)}.safetensors`;
+  copyFileSync(join(root, 'models', `${file}.safetensors`), join(outDir, url));
+  weights[network] = { url, sha256, bytes: bytes.length };
+}
 const name = bindgen['out-name'];
 writeFileSync(
   join(outDir, 'build.json'),
@@ -92,7 +96,7 @@ writeFileSync(
     version: crateVersion,
     backendFeatures: build.features,
     engine: { name, glue: `${name}.js`, wasm: `${name}_bg.wasm`, bytes: statSync(wasmOut).size },
-    weights: { url: weightsName, sha256, bytes: weightsBytes.length },
+    weights,
   }),
 );
 const manifest = nameEngineFiles(join(root, 'www'));
@@ -116,7 +120,7 @@ writeFileSync(
   ) + '\n',
 );
 writeShellManifest(join(root, 'www'));
-console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${weightsName}`);
+console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
 
 /** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */
 function parseToml(text) {

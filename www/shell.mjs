@@ -64,7 +64,7 @@ export function writeShellManifest(www) {
     `// Written by www/shell.mjs: the app shell the service worker caches, and its version.\n` +
       `self.SHELL_VERSION = ${JSON.stringify(versionHex)};\n` +
       `self.SHELL_FILES = ${JSON.stringify(shell, null, 1)};\n` +
-      `self.WEIGHTS_FILE = ${JSON.stringify(`pkg/${manifest.weights.url}`)};\n`,
+      `self.WEIGHTS_FILES = ${JSON.stringify(Object.values(manifest.weights).map((w) => `pkg/${w.url}`))};\n`,
   );
   return versionHex;
 }

@@ -61,13 +61,15 @@ export async function buildManifest() {
 
 /**
  * Downloads (or takes from the cache) the weights, checks them, and starts the engine.
- * `onStatus` gets {stage: 'weights', loaded, total, cached}, {stage: 'starting'},
+ * `onStatus` gets {stage: 'weights', loaded, total, cached} (both networks' files together:
+ * VGG16's and the feed-forward network's), {stage: 'starting'},
  * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles) and
  * {stage: 'ready', backend}; 'starting' to 'ready' again whenever a cancel restarts the engine.
  * Rejects with AbortError if `signal` aborts first, leaving no worker behind.
  * `startAfter`: the engine's worker starts only once this promise settles (the page passes
  * its service worker's install, which downloads the engine's files, so they come once).
- * @param {{weightsUrl?: string, sha256?: string, backend?: 'auto'|'webgpu'|'cpu',
+ * `weights` overrides where a network's file comes from: {vgg?: {url, sha256}, fast?: {url, sha256}}.
+ * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu',
  *          onStatus?: (status: object) => void, workerUrl?: string|URL, signal?: AbortSignal,
  *          startAfter?: Promise<unknown>}} settings
  */
@@ -76,12 +78,34 @@ export async function createStylizer(settings = {}) {
   const onStatus = settings.onStatus ?? (() => {});
   if (signal?.aborted) throw reasonOf(signal);
   const manifest = await untilAborted(buildManifest(), signal);
-  const weightsUrl = settings.weightsUrl ?? new URL(manifest.weights.url, BUILD).href;
-  const sha256 = settings.sha256 ?? manifest.weights.sha256;
-  const weights = await untilAborted(
-    loadWeights(weightsUrl, sha256, (loaded, total, cached) => onStatus({ stage: 'weights', loaded, total, cached })),
+  const files = Object.entries(manifest.weights).map(([network, file]) => ({
+    network,
+    url: settings.weights?.[network]?.url ?? new URL(file.url, BUILD).href,
+    sha256: settings.weights?.[network]?.sha256 ?? file.sha256,
+    total: file.bytes,
+    loaded: 0,
+    cached: false,
+  }));
+  // One progress for both files: the user sees one model download.
+  const report = () =>
+    onStatus({
+      stage: 'weights',
+      loaded: files.reduce((sum, f) => sum + f.loaded, 0),
+      total: files.reduce((sum, f) => sum + f.total, 0),
+      cached: files.every((f) => f.cached),
+    });
+  const loaded = await untilAborted(
+    Promise.all(
+      files.map((file) =>
+        loadWeights(file.url, file.sha256, (loaded, _total, cached) => {
+          Object.assign(file, { loaded, cached });
+          report();
+        }),
+      ),
+    ),
     signal,
   );
+  const weights = Object.fromEntries(files.map((file, i) => [file.network, loaded[i]]));
   await untilAborted(Promise.resolve(settings.startAfter).catch(() => {}), signal);
   const engine = {
     glue: new URL(manifest.engine.glue, BUILD).href,
@@ -206,10 +230,11 @@ class Stylizer {
       const bridge = new Bridge(this.#settings.workerUrl);
       this.#bridge = bridge;
       const { weights, engine, backend } = this.#settings;
-      // A copy: the weights stay here for the next worker.
-      const copy = weights.slice(0);
+      // Copies: the weights stay here for the next worker.
+      const copy = Object.fromEntries(Object.entries(weights).map(([network, bytes]) => [network, bytes.slice(0)]));
       const onProgress = (p) => this.#settings.onStatus(p); // {stage: 'engine', loaded, total}
-      this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer: [copy], onProgress }).then((ready) => {
+      const transfer = Object.values(copy);
+      this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer, onProgress }).then((ready) => {
         this.backend = ready.backend;
         this.#settings.onStatus({ stage: 'ready', backend: ready.backend });
       });

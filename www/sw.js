@@ -33,11 +33,11 @@ self.addEventListener('activate', (event) => {
       for (const name of await caches.keys()) {
         if (name !== SHELL_CACHE && name !== WEIGHTS_CACHE) await caches.delete(name);
       }
-      // Weights of other builds: only the current content-hashed file is kept.
+      // Weights of other builds: only this build's content-hashed files are kept.
       const weights = await caches.open(WEIGHTS_CACHE);
-      const current = new URL(self.WEIGHTS_FILE, self.registration.scope).href;
+      const current = self.WEIGHTS_FILES.map((file) => new URL(file, self.registration.scope).href);
       for (const request of await weights.keys()) {
-        if (request.url !== current) await weights.delete(request);
+        if (!current.includes(request.url)) await weights.delete(request);
       }
       await self.clients.claim();
     })(),

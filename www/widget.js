@@ -198,18 +198,20 @@ class Widget {
           iterations: this.#number('iterations'),
           preserveColors: this.#host.hasAttribute('preserve-colors'),
           previewEvery: 5,
+          // The first frame is the feed-forward network's picture, then the optimisation refines it.
+          init: 'fast',
           ...this.options,
         },
         signal: controller.signal,
         onProgress: (p) => {
           if (p.image) drawImage(canvas, p.image);
-          this.#status(`Step ${p.iteration} of ${p.total}`);
+          this.#status(p.iteration ? `Step ${p.iteration} of ${p.total}` : `First picture; refining it in ${p.total} steps…`);
           this.#emit('progress', p);
         },
       });
       drawImage(canvas, result.image);
       offerDownload(canvas, this.#$('.download'));
-      this.#status(`Done in ${result.iterations} steps.`);
+      this.#status(result.iterations ? `Done in ${result.iterations} steps.` : 'Done.');
       this.#emit('done', { image: result.image });
       return result.image;
     } catch (error) {

@@ -1,6 +1,6 @@
 // The module Web Worker that owns the wasm engine; www/stylizer.js is its only caller.
 //
-// Messages in:  {id, type: 'init', weights, engine: {glue, wasm, bytes}, backend}
+// Messages in:  {id, type: 'init', weights: {vgg, fast}, engine: {glue, wasm, bytes}, backend}
 //               {id, type: 'stylize', content, styles, options}
 // Messages out: {id, type: 'progress', progress} (the engine's download for 'init', the
 //               optimisation for 'stylize'), {id, type: 'result', result},
@@ -59,7 +59,8 @@ const handlers = {
     // Compiled while it streams in; the bytes are counted on the way for the page's progress bar.
     const report = (loaded) => self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, total: files.bytes } });
     await init({ module_or_path: counted(response, report) });
-    engine = await Engine.create(new Uint8Array(weights), await chooseBackend(backend));
+    const backendName = await chooseBackend(backend);
+    engine = await Engine.create(new Uint8Array(weights.vgg), new Uint8Array(weights.fast), backendName);
     return { backend: engine.backend };
   },
 

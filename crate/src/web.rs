@@ -153,7 +153,11 @@ fn named_error(name: &str, message: &str) -> JsValue {
 fn stylize_error(e: StylizeError) -> JsValue {
     let message = e.to_string();
     match e {
-        StylizeError::Options(_) | StylizeError::Styles(_) => named_error("OptionsError", &message),
+        // Asking for the fast start from an engine created without its weights is a wrong
+        // option for that engine; the engine itself stays usable.
+        StylizeError::Options(_) | StylizeError::Styles(_) | StylizeError::NoFastNetwork => {
+            named_error("OptionsError", &message)
+        }
         StylizeError::TooNarrow { .. } => named_error("ImageInputError", &message),
         StylizeError::Cancelled => named_error("AbortError", &message),
         StylizeError::Diverged(_) | StylizeError::Device(_) => {

@@ -169,6 +169,40 @@ describe('without WebGPU', () => {
     await page.close();
   });
 
+  test('the first frame after Start is already a painting: the feed-forward start, at 256 px', async () => {
+    const page = await browser.page();
+    assert.equal(await ready(page), 'cpu');
+    await choose(page);
+    await tiny(page, 256, 100);
+    const began = Date.now();
+    await page.click('#start');
+    await page.waitForFunction(() => document.getElementById('output').dataset.frames === '1', null, { timeout: 60_000 });
+    const seconds = (Date.now() - began) / 1000;
+    // Read before the next frame can replace it: the run goes on in the worker meanwhile.
+    const [difference, text] = await Promise.all([differenceFromPhoto(page), page.textContent('#progress-text')]);
+    console.log(`Start to the first frame on the CPU fallback at 256 px: ${seconds.toFixed(1)} s (difference from the photo ${difference.toFixed(1)} of 255)`);
+    assert.match(text, /^First picture in .*; refining it in 100 steps/);
+    // The photo itself, or a picture the optimisation has barely moved, differs by a few levels.
+    assert.ok(difference > 20, `the first frame is close to the photo (${difference})`);
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.getElementById('progress-text').textContent === 'Cancelled.');
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  test('the Quick preset paints a 1024 px picture with the feed-forward network alone', async () => {
+    const page = await browser.page();
+    await ready(page);
+    await choose(page);
+    await page.selectOption('#preset', 'quick');
+    assert.match(await run(page), /^Done: the quick picture, 1024×678 px, in .* on the CPU/);
+    assert.deepEqual(await page.evaluate(() => [output.width, output.height]), [1024, 678]);
+    const difference = await differenceFromPhoto(page);
+    assert.ok(difference > 20, `the quick picture is close to the photo (${difference})`);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test('the CPU backend in wasm stylizes the picture', async () => {
     const page = await browser.page();
     assert.equal(await ready(page), 'cpu');

@@ -167,7 +167,7 @@ describe('widget on another origin', () => {
   test("the model's older builds are removed from the host's cache", async () => {
     const page = await browser.context.newPage();
     await page.goto(host.url + 'empty');
-    const weights = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'www', 'pkg', 'build.json'), 'utf8')).weights.url;
+    const weights = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'www', 'pkg', 'build.json'), 'utf8')).weights.vgg.url;
     const current = new URL(`pkg/${weights}`, browser.url).href;
     const older = current.replace(/\.[0-9a-f]{16}\./, '.0123456789abcdef.');
     const unrelated = new URL('pkg/other.0123456789abcdef.safetensors', browser.url).href;
