@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Browser benchmark (not a test): per-iteration time of the WebGPU and the CPU path, time from
-// page load to the first progress frame, and the download sizes. Prints a Markdown table;
+// Start to the first picture (the feed-forward start) and to the first optimisation step, the
+// feed-forward picture alone (Quick) at `--quick-sizes`, and the download sizes. Prints Markdown tables;
 // README.md records it. `--site DIR` (repeatable) benchmarks built copies of www/ side by side
 // in one run (say, with and without wasm SIMD); `--paths cpu` skips WebGPU; `--sizes 64,128`.
 //
@@ -10,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { choose, fixture, ready, root, start, startRun, tiny } from './browser/harness.mjs';
+import { choose, fixture, ready, root, start, tiny } from './browser/harness.mjs';
 
 const argument = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -22,6 +23,7 @@ const paths = argument('--paths', 'webgpu,cpu').split(',');
 const sizes = argument('--sizes', '64,128').split(',').map(Number);
 const iterations = Number(argument('--iterations', 8));
 const screenshot = argument('--screenshot', null);
+const quickSizes = argument('--quick-sizes', '256,512,1024').split(',').map(Number);
 const content = argument('--content', fixture('photo.jpg'));
 const style = argument('--style', fixture('painting.png'));
 
@@ -36,14 +38,19 @@ for (const dir of sites) {
       await choose(page, { content, styles: [style] });
       await tiny(page, size, iterations);
       const clicked = Date.now();
-      await startRun(page, 600_000);
+      await page.click('#start');
+      await page.waitForFunction(() => document.getElementById('output').dataset.frames !== '0', null, { timeout: 600_000 });
+      const firstPicture = Date.now();
+      await page.waitForFunction(() => /^Step \d+/.test(document.getElementById('progress-text').textContent), null, {
+        timeout: 600_000,
+      });
       const firstFrame = Date.now();
       await page.waitForFunction(() => /^(Done|Cancelled)/.test(document.getElementById('progress-text').textContent) ||
         !document.getElementById('message').hidden, null, { timeout: 1_800_000 });
       const text = await page.textContent('#progress-text');
       const ms = Number(text.match(/(\d+) ms per step/)?.[1]);
       const site = dir ? dir.split('/').pop() : 'www';
-      rows.push({ site, backend, size, ms, ready: clicked - loaded, firstFrame: firstFrame - clicked, text });
+      rows.push({ site, backend, size, ms, ready: clicked - loaded, firstPicture: firstPicture - clicked, firstFrame: firstFrame - clicked, text });
       if (screenshot && !webgpu && size === 128) await page.screenshot({ path: screenshot, fullPage: true });
       await page.close();
     }
@@ -52,10 +59,50 @@ for (const dir of sites) {
   }
 }
 
-console.log(`| site | path | size | ms per iteration (after the first) | page load → engine ready | Start → first progress frame |`);
-console.log(`| --- | --- | --- | --- | --- | --- |`);
+console.log(`| site | path | size | ms per iteration (after the first) | page load → engine ready | Start → first picture (fast start) | Start → first step |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) {
-  console.log(`| ${r.site} | ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`);
+  console.log(
+    `| ${r.site} | ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ` +
+      `${(r.firstPicture / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`,
+  );
+}
+
+// The feed-forward picture alone (Quick mode) through the JS API: the first call (pipelines,
+// allocation) and a second one.
+const quick = [];
+for (const webgpu of [true, false].filter((w) => paths.includes(w ? 'webgpu' : 'cpu'))) {
+  const browser = await start({ webgpu, dir: sites[0] });
+  const page = await browser.page();
+  const backend = await ready(page);
+  for (const size of quickSizes) {
+    const times = await page.evaluate(async ({ size, backend }) => {
+      const api = await import('/stylizer.js');
+      const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+      const stylizer = await api.createStylizer({ backend });
+      const request = {
+        content: await image('/gallery/the_scream.jpg'),
+        styles: [{ image: await image('/gallery/starry_night.jpg') }],
+        options: { size, iterations: 0, init: 'fast' },
+      };
+      const times = [];
+      for (let i = 0; i < 2; i++) {
+        const began = performance.now();
+        await stylizer.stylize(request);
+        times.push(performance.now() - began);
+      }
+      stylizer.dispose();
+      return times;
+    }, { size, backend });
+    quick.push({ backend, size, times });
+  }
+  if (browser.errors.length) console.error(browser.errors);
+  await browser.close();
+}
+console.log('\n| path | size | Quick picture, first call | second call |');
+console.log('| --- | --- | --- | --- |');
+for (const q of quick) {
+  console.log(`| ${q.backend} | ${q.size} px | ${(q.times[0] / 1000).toFixed(2)} s | ${(q.times[1] / 1000).toFixed(2)} s |`);
 }
 // The CPU path's per-phase profile, through the JS API on the page: mean milliseconds per
 // iteration (the first left out) in each phase, with previews every 2 steps (the page's rate)

@@ -206,9 +206,8 @@ function options() {
     size: Number($('size').value),
     iterations: Number($('iterations').value),
     styleWeight: BASE_STYLE_WEIGHT * 2 ** Number($('strength').value),
-    // The first picture comes from the feed-forward network; below the middle of the
-    // strength slider it takes less of the paintings' style too.
-    init: 'fast',
+    // The first picture comes from the feed-forward network (the engine's default start);
+    // below the middle of the strength slider it takes less of the paintings' style too.
     fastStrength: Math.min(1, 2 ** Number($('strength').value)),
     preserveColors: $('preserve-colors').checked,
     previewEvery: PREVIEW_EVERY,

@@ -86,20 +86,27 @@ export async function createStylizer(settings = {}) {
     loaded: 0,
     cached: false,
   }));
-  // One progress for both files: the user sees one model download.
-  const report = () =>
+  // One progress for both files: the user sees one model download. Once one file has failed
+  // (or the caller aborted), the other's download goes quiet: the error is the last word.
+  let failed = false;
+  const report = () => {
+    if (failed || signal?.aborted) return;
     onStatus({
       stage: 'weights',
       loaded: files.reduce((sum, f) => sum + f.loaded, 0),
       total: files.reduce((sum, f) => sum + f.total, 0),
       cached: files.every((f) => f.cached),
     });
+  };
   const loaded = await untilAborted(
     Promise.all(
       files.map((file) =>
         loadWeights(file.url, file.sha256, (loaded, _total, cached) => {
           Object.assign(file, { loaded, cached });
           report();
+        }).catch((error) => {
+          failed = true;
+          throw error;
         }),
       ),
     ),

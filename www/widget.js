@@ -198,8 +198,6 @@ class Widget {
           iterations: this.#number('iterations'),
           preserveColors: this.#host.hasAttribute('preserve-colors'),
           previewEvery: 5,
-          // The first frame is the feed-forward network's picture, then the optimisation refines it.
-          init: 'fast',
           ...this.options,
         },
         signal: controller.signal,

@@ -20,7 +20,7 @@ pub const MAX_ITERATIONS: u32 = 100_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Init {
-    /// From the content photo (crowsonkb/style-transfer-pytorch): converges fastest.
+    /// From the content photo (crowsonkb/style-transfer-pytorch).
     Content,
     /// From seeded noise (jcjohnson/neural-style's default).
     Noise,
@@ -46,8 +46,10 @@ pub enum Optimizer {
 /// `StyleOptions::default()` follows jcjohnson/neural-style (style weight 100, total
 /// variation 1e-3, content at `relu4_2`, style at `relu1_1` … `relu5_1` equally weighted,
 /// Gram matrices divided by `c·h·w`, L-BFGS) with crowsonkb's automatic coarse-to-fine
-/// schedule (from 128 px upward in steps of √2) and start from the content image. One
-/// departure: content weight 20 instead of 5. Starting from the photo and going coarse to
+/// schedule (from 128 px upward in steps of √2), starting from the feed-forward network's
+/// picture of the photo ([`Init::Fast`]: a painting at once, and on the engine's objective as
+/// good as the photo start at equal iterations, see README). One departure: content weight
+/// 20 instead of 5. Starting from the photo and going coarse to
 /// fine, 5 let the style wash out the buildings of the Tübingen test photo at 256 px; 20
 /// keeps them while the whole picture still takes the painting's strokes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,7 +73,7 @@ pub struct StyleOptions {
     pub min_scale: u32,
     /// Ratio between successive scales. Default √2.
     pub scale_step: f32,
-    /// Starting image. Default [`Init::Content`].
+    /// Starting image. Default [`Init::Fast`] (needs [`Stylizer::with_fast`](crate::Stylizer::with_fast)).
     pub init: Init,
     /// How much of the paintings' style the feed-forward picture takes, from 0 (the photo's
     /// own style vector) to 1 (the paintings'): the two style vectors are interpolated, as
@@ -107,7 +109,7 @@ impl Default for StyleOptions {
             style_scale: 1.0,
             min_scale: 128,
             scale_step: std::f32::consts::SQRT_2,
-            init: Init::Content,
+            init: Init::Fast,
             fast_strength: 1.0,
             seed: 0,
             optimizer: Optimizer::Lbfgs,

@@ -111,7 +111,8 @@ fn invalid_options_exit_with_code_2() {
     let out = temp("bad-options.png");
     for extra in [
         &["--size", "4"][..],
-        &["--iterations", "0"],
+        &["--fast-strength", "2"],
+        &["--quick", "--iterations", "5"],
         &["--blend", "1", "--blend", "2"],
         &["--optimizer", "sgd"],
         &["--options", "/nonexistent/options.json"],
@@ -233,4 +234,40 @@ fn auto_backend_takes_a_hardware_gpu_or_the_cpu_and_says_which() {
             assert!(line.contains("software renderer"), "{line}");
         }
     }
+}
+
+#[test]
+fn quick_writes_the_feed_forward_picture_at_the_size_asked() {
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let painting = root().join("tests/fixtures/painting.png");
+    let out = temp("quick.png");
+    let output = stylize_one(
+        &photo,
+        &painting,
+        &out,
+        &["--quick", "--size", "300", "--backend", "cpu"],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("(300x199) after 0 iterations"), "{stdout}");
+    let image = style_transfer::native::read_image(&out).unwrap();
+    assert_eq!((image.width(), image.height()), (300, 199));
+    let original = style_transfer::native::read_image(&photo)
+        .unwrap()
+        .resize(300, 199);
+    let difference: f32 = image
+        .planar()
+        .iter()
+        .zip(original.planar())
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / image.planar().len() as f32;
+    assert!(
+        difference > 0.08,
+        "the quick picture is nearly the photo: {difference}"
+    );
 }

@@ -34,11 +34,13 @@ fn only(painting: &Image) -> [StyleImage<'_>; 1] {
     }]
 }
 
-/// Default options at `size` px for `iterations` steps.
+/// Default options at `size` px for `iterations` steps, starting from the photo: these tests
+/// follow the optimisation itself (the fast start has its own tests below).
 fn sized(size: u32, iterations: u32) -> StyleOptions {
     StyleOptions {
         size,
         iterations,
+        init: Init::Content,
         ..Default::default()
     }
 }

@@ -164,7 +164,7 @@ describe('stylizer.js on the CPU backend', () => {
     const results = await page.evaluate(async () => {
       const stylizer = await api.createStylizer({ backend: 'cpu' });
       const typo = await settle(stylizer.stylize(request({ options: { size: 32, styleWieght: 5 } })));
-      const range = await settle(stylizer.stylize(request({ options: { size: 32, iterations: 0 } })));
+      const range = await settle(stylizer.stylize(request({ options: { size: 32, fastStrength: 2 } })));
       const type = await settle(stylizer.stylize(request({ options: { size: 32, optimizer: 'sgd' } })));
       const oldName = await settle(stylizer.stylize(request({ styles: [{ image: painting, weight: 1 }] })));
       const good = await settle(stylizer.stylize(request()));
@@ -172,7 +172,7 @@ describe('stylizer.js on the CPU backend', () => {
     });
     assert.deepEqual(results.errors.map(([name]) => name), ['OptionsError', 'OptionsError', 'OptionsError', 'ImageInputError']);
     assert.match(results.errors[0][1], /styleWieght/);
-    assert.match(results.errors[1][1], /iterations/);
+    assert.match(results.errors[1][1], /fastStrength/);
     assert.match(results.errors[2][1], /sgd/);
     assert.match(results.errors[3][1], /weight/);
     assert.equal(results.good, true);

@@ -167,8 +167,9 @@ describe('widget on another origin', () => {
   test("the model's older builds are removed from the host's cache", async () => {
     const page = await browser.context.newPage();
     await page.goto(host.url + 'empty');
-    const weights = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'www', 'pkg', 'build.json'), 'utf8')).weights.vgg.url;
-    const current = new URL(`pkg/${weights}`, browser.url).href;
+    const weights = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'www', 'pkg', 'build.json'), 'utf8')).weights;
+    const current = new URL(`pkg/${weights.vgg.url}`, browser.url).href;
+    const fast = new URL(`pkg/${weights.fast.url}`, browser.url).href;
     const older = current.replace(/\.[0-9a-f]{16}\./, '.0123456789abcdef.');
     const unrelated = new URL('pkg/other.0123456789abcdef.safetensors', browser.url).href;
     assert.notEqual(older, current);
@@ -186,7 +187,7 @@ describe('widget on another origin', () => {
     await page.waitForFunction(() => events.includes('load'), null, { timeout: 120_000 });
     const kept = await page.evaluate(async () =>
       (await (await caches.open('style-transfer-weights-v1')).keys()).map((r) => r.url).sort());
-    assert.deepEqual(kept, [current, unrelated].sort());
+    assert.deepEqual(kept, [current, fast, unrelated].sort());
     await page.close();
   });
 });

@@ -1,7 +1,9 @@
-//! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px.
+//! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px, and the
+//! feed-forward picture alone (Quick mode) at 256, 512 and 1024 px.
 //!
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
+//!     [--fast-sizes 256,512,1024]
 //! ```
 //!
 //! Each size runs one scale with the default objective (content `relu4_2`, style `relu1_1` …
@@ -13,14 +15,18 @@ use std::time::{Duration, Instant};
 
 use style_transfer::native::{Backend, device};
 use style_transfer::weights::CONV_CHANNELS;
-use style_transfer::{Image, StyleImage, StyleOptions, Stylizer, VggLayer, VggWeights};
+use style_transfer::{
+    FastWeights, Image, Init, StyleImage, StyleOptions, Stylizer, VggLayer, VggWeights,
+};
 
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
+const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
 
 fn main() {
     let mut backends = vec![Backend::Cpu, Backend::Gpu];
     let mut sizes = vec![128u32, 256, 512];
     let mut iterations = 5u32;
+    let mut fast_sizes = vec![256u32, 512, 1024];
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         match (pair[0].as_str(), pair.get(1).map(String::as_str)) {
@@ -34,7 +40,15 @@ fn main() {
                     .collect()
             }
             ("--iterations", Some(n)) => iterations = n.parse().expect("a count"),
-            _ => panic!("usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N]"),
+            ("--fast-sizes", Some(list)) => {
+                fast_sizes = list
+                    .split(',')
+                    .map(|s| s.parse().expect("a size"))
+                    .collect()
+            }
+            _ => panic!(
+                "usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N] [--fast-sizes 256,1024]"
+            ),
         }
     }
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
@@ -42,6 +56,7 @@ fn main() {
         "| backend | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut devices = Vec::new();
     for backend in backends {
         let (device, cpu) = match device(backend) {
             Ok(chosen) => (chosen.device, chosen.cpu),
@@ -50,6 +65,7 @@ fn main() {
                 continue;
             }
         };
+        devices.push((backend, device.clone()));
         let stylizer = Stylizer::new(&weights, &device);
         for &size in &sizes {
             let content = pattern(size, 1);
@@ -58,6 +74,8 @@ fn main() {
                 size,
                 min_scale: size,
                 iterations: iterations + 1,
+                // From the photo: every progress report is an iteration.
+                init: Init::Content,
                 ..Default::default()
             };
             let mut stamps = vec![Instant::now()];
@@ -89,6 +107,52 @@ fn main() {
                 ms(first),
                 steady.as_secs_f64() * 1e3,
                 gflop / steady.as_secs_f64(),
+            );
+        }
+    }
+    fast_pictures(&weights, &devices, &fast_sizes);
+}
+
+/// The feed-forward picture alone (0 iterations, `init: "fast"`): style vector, painting and
+/// the read back, first call (pipelines, allocation) and a second one.
+fn fast_pictures(
+    weights: &VggWeights,
+    devices: &[(Backend, style_transfer::burn::tensor::Device)],
+    sizes: &[u32],
+) {
+    let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).expect("valid weights");
+    println!("\n| backend | size | feed-forward picture, first call | second call |");
+    println!("| --- | --- | --- | --- |");
+    for (backend, device) in devices {
+        let stylizer = Stylizer::new(weights, device)
+            .with_fast(&fast)
+            .expect("the network");
+        for &size in sizes {
+            let content = pattern(size, 1);
+            let style = pattern(256, 7);
+            let options = StyleOptions {
+                size,
+                iterations: 0,
+                init: Init::Fast,
+                ..Default::default()
+            };
+            let styles = [StyleImage {
+                image: &style,
+                blend: 1.0,
+            }];
+            let mut times = Vec::new();
+            for _ in 0..2 {
+                let began = Instant::now();
+                pollster::block_on(
+                    stylizer.stylize(&content, &styles, &options, |_| ControlFlow::Continue(())),
+                )
+                .expect("feed-forward run");
+                times.push(began.elapsed());
+            }
+            println!(
+                "| {backend:?} | {size} | {} | {} |",
+                ms(times[0]),
+                ms(times[1])
             );
         }
     }

@@ -14,9 +14,7 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use style_transfer::native::{Backend, device, read_image};
-use style_transfer::{
-    FastWeights, Init, Losses, StyleImage, StyleOptions, Stylizer, VggWeights,
-};
+use style_transfer::{FastWeights, Init, Losses, StyleImage, StyleOptions, Stylizer, VggWeights};
 
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
 const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
@@ -38,7 +36,12 @@ fn main() {
             }
             "--size" => size = value(1).parse().expect(usage),
             "--iterations" => iterations = value(1).parse().expect(usage),
-            "--at" => at = value(1).split(',').map(|s| s.parse().expect(usage)).collect(),
+            "--at" => {
+                at = value(1)
+                    .split(',')
+                    .map(|s| s.parse().expect(usage))
+                    .collect()
+            }
             "--backend" if value(1) == "gpu" => backend = Backend::Gpu,
             "--backend" => backend = Backend::Cpu,
             _ => panic!("{usage}"),
@@ -50,7 +53,9 @@ fn main() {
     println!("backend: {}", chosen.description);
     let vgg = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
     let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).expect("valid weights");
-    let stylizer = Stylizer::new(&vgg, &chosen.device).with_fast(&fast).expect("network");
+    let stylizer = Stylizer::new(&vgg, &chosen.device)
+        .with_fast(&fast)
+        .expect("network");
     println!("| pair | start | iteration | content | style | tv | total |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for (content_path, style_path) in &pairs {
