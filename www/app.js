@@ -21,6 +21,17 @@ const PRESETS = {
 };
 /** How often the canvas is redrawn during a run, in steps. */
 const PREVIEW_EVERY = 2;
+/**
+ * Memory (MiB) one pass of the network may take; larger pictures run tile by tile. A tab's
+ * wasm memory holds at most 4 GB; its GPU memory is often 1–2 GB. `?memoryBudget=` overrides.
+ */
+const MEMORY_BUDGET = { cpu: 1024, webgpu: 768 };
+/**
+ * Milliseconds per pixel of a whole-image step before this device has been measured (the
+ * CPU fallback on a two-core laptop; a GPU is usually faster): replaced by the rate of the
+ * last run here.
+ */
+const FIRST_GUESS_MS_PER_PIXEL = 0.06;
 /** The engine's style weight at strength 0. */
 const BASE_STYLE_WEIGHT = 100;
 
@@ -31,6 +42,8 @@ const state = {
   styles: [],
   running: null,
   losses: [],
+  /** Measured milliseconds per pixel of work, by backend. */
+  rates: {},
 };
 
 function showMessage(text) {
@@ -70,6 +83,7 @@ function usePhoto(bitmap) {
   state.content = bitmap;
   drawInto($('content-preview'), bitmap);
   updateButtons();
+  showEstimate();
 }
 
 /** "Take a photo": the camera's live view in a dialog, Capture takes the frame. */
@@ -209,6 +223,7 @@ function options() {
     // The first picture comes from the feed-forward network (the engine's default start);
     // below the middle of the strength slider it takes less of the paintings' style too.
     fastStrength: Math.min(1, 2 ** Number($('strength').value)),
+    memoryBudget: Number(params.get('memoryBudget')) || MEMORY_BUDGET[state.stylizer?.backend] || MEMORY_BUDGET.cpu,
     preserveColors: $('preserve-colors').checked,
     previewEvery: PREVIEW_EVERY,
   };
@@ -256,6 +271,28 @@ function offerResult() {
   });
 }
 
+/** The run's scales and tiles for the current photo and settings, from the engine. */
+async function currentPlan() {
+  const { width, height } = state.content;
+  return state.stylizer.plan({ width, height, options: options() });
+}
+
+/** "About 3 min on this device": the plan's work at the rate measured here (or a first guess). */
+async function showEstimate() {
+  const box = $('estimate');
+  if (!state.stylizer || !state.content || state.running) return;
+  try {
+    const plan = await currentPlan();
+    const rate = state.rates[state.stylizer.backend];
+    const ms = plan.reduce((sum, s) => sum + s.iterations * s.work, 0) * (rate ?? FIRST_GUESS_MS_PER_PIXEL);
+    const last = plan[plan.length - 1];
+    const tiles = last.tiles > 1 ? ` The ${last.width}×${last.height} px steps run in ${last.tiles} tiles to fit in memory.` : '';
+    box.textContent = `About ${seconds(ms)} on this device${rate ? '' : ' (a first guess until a run has been timed here)'}.${tiles}`;
+  } catch (error) {
+    box.textContent = error.name === 'OptionsError' ? error.message : '';
+  }
+}
+
 function seconds(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
@@ -274,6 +311,11 @@ async function start() {
   updateButtons();
   const began = performance.now();
   $('progress-text').textContent = 'Preparing…';
+  // The time per pixel of work, measured over the run's steps (from the first picture or the
+  // first step on), for the next estimate.
+  const plan = await currentPlan().catch(() => []);
+  const workOf = (p) => plan.find((s) => s.width === p.width && s.height === p.height)?.work ?? p.width * p.height;
+  const timing = { last: null, ms: 0, work: 0 };
   try {
     const result = await state.stylizer.stylize({
       content: state.content,
@@ -281,6 +323,17 @@ async function start() {
       options: options(),
       signal: controller.signal,
       onProgress(p) {
+        const now = performance.now();
+        if (p.tile) {
+          $('progress-text').textContent =
+            `Step ${p.iteration} of ${p.total} · ${p.width}×${p.height} px · tile ${p.tile.done} of ${p.tile.count}`;
+          return;
+        }
+        if (p.iteration >= 1 && timing.last !== null) {
+          timing.ms += now - timing.last;
+          timing.work += workOf(p);
+        }
+        timing.last = now;
         if (p.iteration === 0) {
           // The feed-forward network's picture, before any step of the optimisation.
           $('progress-text').textContent = p.total
@@ -297,6 +350,7 @@ async function start() {
         plotLosses();
       },
     });
+    if (timing.work > 0) state.rates[result.backend] = timing.ms / timing.work;
     showFrame(result.image);
     drawInto($('before'), state.content);
     $('compare-control').hidden = false;
@@ -315,6 +369,7 @@ async function start() {
   } finally {
     state.running = null;
     updateButtons();
+    showEstimate();
   }
 }
 
@@ -323,6 +378,7 @@ function applyPreset() {
   if (!preset) return;
   $('size').value = preset.size;
   $('iterations').value = preset.iterations;
+  showEstimate();
 }
 
 /** A download's progress bar and status line: "Downloading the model: 1.2 of 10.0 MB…". */
@@ -367,7 +423,12 @@ async function boot() {
   });
   $('take-photo').addEventListener('click', takePhoto);
   $('preset').addEventListener('change', applyPreset);
-  for (const id of ['size', 'iterations']) $(id).addEventListener('input', () => ($('preset').value = 'custom'));
+  for (const id of ['size', 'iterations']) {
+    $(id).addEventListener('input', () => {
+      $('preset').value = 'custom';
+      showEstimate();
+    });
+  }
   $('start').addEventListener('click', start);
   $('cancel').addEventListener('click', () => state.running?.abort());
   $('compare-position').addEventListener('input', (e) => {
@@ -387,6 +448,7 @@ async function boot() {
       startAfter: offline,
     });
     document.body.dataset.ready = state.stylizer.backend;
+    showEstimate();
     if (await offline) await reportOffline();
   } catch (error) {
     $('engine-status').textContent = 'The engine could not start.';

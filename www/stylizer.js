@@ -251,6 +251,17 @@ class Stylizer {
   }
 
   /**
+   * The scales of a run on a `width × height` photo with `options`, for an estimate before
+   * Start: [{width, height, iterations, tiles, work}], `work` being an iteration's cost in
+   * pixels of a whole-image pass (tiles add their halos). Rejects with OptionsError for bad options.
+   */
+  async plan({ width, height, options = {} }) {
+    if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    await this.start();
+    return this.#bridge.request('plan', { width, height, options: { ...options, size: options.size ?? DEFAULTS.size } });
+  }
+
+  /**
    * Runs one stylization; calls run one at a time, in call order.
    * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[],
    *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request

@@ -203,7 +203,8 @@ class Widget {
         signal: controller.signal,
         onProgress: (p) => {
           if (p.image) drawImage(canvas, p.image);
-          this.#status(p.iteration ? `Step ${p.iteration} of ${p.total}` : `First picture; refining it in ${p.total} steps…`);
+          const tile = p.tile ? ` · tile ${p.tile.done} of ${p.tile.count}` : '';
+          this.#status(p.iteration ? `Step ${p.iteration} of ${p.total}${tile}` : `First picture; refining it in ${p.total} steps…`);
           this.#emit('progress', p);
         },
       });

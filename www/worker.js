@@ -2,6 +2,7 @@
 //
 // Messages in:  {id, type: 'init', weights: {vgg, fast}, engine: {glue, wasm, bytes}, backend}
 //               {id, type: 'stylize', content, styles, options}
+//               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
 // Messages out: {id, type: 'progress', progress} (the engine's download for 'init', the
 //               optimisation for 'stylize'), {id, type: 'result', result},
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
@@ -10,6 +11,7 @@
 // the two always belong to the same build.
 
 let engine = null;
+let planRun = null;
 
 /** A tiny module that only validates where WebAssembly SIMD is supported (v128 result, i8x16 ops). */
 const SIMD_PROBE = new Uint8Array([
@@ -51,7 +53,8 @@ const handlers = {
         true,
       );
     }
-    const { default: init, Engine } = await import(files.glue);
+    const { default: init, Engine, plan } = await import(files.glue);
+    planRun = plan;
     const response = await fetch(files.wasm);
     if (!response.ok) {
       throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
@@ -62,6 +65,10 @@ const handlers = {
     const backendName = await chooseBackend(backend);
     engine = await Engine.create(new Uint8Array(weights.vgg), new Uint8Array(weights.fast), backendName);
     return { backend: engine.backend };
+  },
+
+  async plan({ width, height, options }) {
+    return planRun(width, height, options);
   },
 
   async stylize({ content, styles, options }, id) {

@@ -10,12 +10,13 @@ use burn::tensor::{Device, ExecutionError, Tensor};
 use crate::color::transfer_luminance;
 use crate::fast::{FastNetwork, FastWeights};
 use crate::image::Image;
-use crate::objective::{objective, objective_layers, targets};
+use crate::objective::{objective_layers, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
 use crate::options::{Init, OptionsError, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
 use crate::schedule::schedule;
 use crate::start::{fast_style, start_image};
+use crate::tiles::tiled_gradient;
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
 
@@ -45,8 +46,12 @@ pub struct Losses {
 /// What the engine reports after each iteration.
 #[derive(Debug, Clone)]
 pub struct Progress {
-    /// Iterations done, counting all scales: 0 for the starting picture, then from 1.
+    /// Iterations done, counting all scales: 0 for the starting picture, then from 1. During
+    /// a tiled iteration, the iteration in progress.
     pub iteration: u32,
+    /// `Some((k, n))` in the reports sent during a tiled iteration, after its tile `k` of `n`
+    /// (no losses, no image yet); `None` in the report of a finished iteration.
+    pub tile: Option<(u32, u32)>,
     /// Iterations in the whole run.
     pub total: u32,
     /// Index of the current scale, from 0.
@@ -183,7 +188,7 @@ impl Stylizer {
         };
         let layers = objective_layers(options);
         let min_side = layers.iter().map(|l| l.downsampling()).max().unwrap_or(1) as u32;
-        let plan = schedule(content, options, min_side)?;
+        let plan = schedule([content.width(), content.height()], options, min_side)?;
         let total: u32 = plan.iter().map(|s| s.1).sum();
 
         let mut done = 0;
@@ -193,6 +198,19 @@ impl Stylizer {
         for (scale, &(side, count)) in plan.iter().enumerate() {
             let (width, height) = content.size_for_long_side(side);
             let content_here = content.resize(width, height);
+            // A report at this scale; only these fields vary.
+            let report = |iteration, tile, losses, image, phases| Progress {
+                iteration,
+                tile,
+                total,
+                scale,
+                scales: plan.len(),
+                width,
+                height,
+                losses,
+                image,
+                phases,
+            };
             let mut image = match last.take() {
                 Some((previous, _)) => interpolate(
                     previous,
@@ -214,24 +232,15 @@ impl Stylizer {
                             preview: clock.lap(),
                             ..Phases::default()
                         };
-                        let progress = Progress {
-                            iteration: 0,
-                            total,
-                            scale,
-                            scales: plan.len(),
-                            width,
-                            height,
-                            losses: None,
-                            image: preview,
-                            phases,
-                        };
-                        if on_progress(progress).is_break() {
+                        if on_progress(report(0, None, None, preview, phases)).is_break() {
                             return Err(StylizeError::Cancelled);
                         }
                     }
                     start
                 }
             };
+            // Images over the memory budget run tile by tile.
+            let tiling = tiling(height as usize, width as usize, options);
             let targets = match count {
                 0 => None,
                 _ => Some(targets(
@@ -247,20 +256,21 @@ impl Stylizer {
             for targets in std::iter::repeat_n(targets.as_ref(), count as usize).flatten() {
                 done += 1;
                 let mut clock = Stopwatch::start();
-                let leaf = image.clone().autodiff().require_grad();
-                let objective = objective(&self.vgg, leaf.clone(), targets, options, &layers);
-                let sum =
-                    objective.content.clone() + objective.style.clone() + objective.tv.clone();
-                let gradients = sum.backward();
-                let gradient = leaf
-                    .grad(&gradients)
-                    .expect("the image leaf requires a gradient");
+                let (terms, gradient) = match tiling {
+                    None => whole_gradient(&self.vgg, &image, targets, options),
+                    Some(tiling) => {
+                        let on_tile = |k: usize, n: usize| {
+                            let tile = Some((k as u32, n as u32));
+                            let phases = Phases::default();
+                            on_progress(report(done, tile, None, None, phases)).is_continue()
+                        };
+                        let (content, grams) = (&targets.content, &targets.grams);
+                        tiled_gradient(&self.vgg, &image, content, grams, options, tiling, on_tile)
+                            .ok_or(StylizeError::Cancelled)?
+                    }
+                };
                 let network = clock.lap();
-                let mut scalars = vec![
-                    objective.content.inner(),
-                    objective.style.inner(),
-                    objective.tv.inner(),
-                ];
+                let mut scalars = terms.to_vec();
                 scalars.extend(optimizer.scalars(&image, &gradient));
                 let values = Tensor::cat(scalars, 0)
                     .into_data_async()
@@ -292,18 +302,7 @@ impl Stylizer {
                     optimizer: stepped,
                     preview: clock.lap(),
                 };
-                let progress = Progress {
-                    iteration: done,
-                    total,
-                    scale,
-                    scales: plan.len(),
-                    width,
-                    height,
-                    losses,
-                    image: preview,
-                    phases,
-                };
-                if on_progress(progress).is_break() {
+                if on_progress(report(done, None, losses, preview, phases)).is_break() {
                     return Err(StylizeError::Cancelled);
                 }
             }

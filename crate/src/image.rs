@@ -42,6 +42,14 @@ pub struct Image {
     data: Vec<f32>,
 }
 
+/// The size of a `width × height` picture scaled so that its longer side is `long_side`,
+/// keeping the aspect ratio (each side ≥ 1).
+pub fn size_for_long_side(width: u32, height: u32, long_side: u32) -> (u32, u32) {
+    let scale = long_side as f64 / width.max(height) as f64;
+    let side = |s: u32| ((s as f64 * scale).round() as u32).max(1);
+    (side(width), side(height))
+}
+
 impl Image {
     /// Wraps planar RGB values (`[3][height][width]`, in `[0, 1]`).
     pub fn from_planar(width: u32, height: u32, data: Vec<f32>) -> Result<Self, ImageError> {
@@ -143,9 +151,7 @@ impl Image {
 
     /// The size whose longer side is `long_side`, keeping the aspect ratio (each side ≥ 1).
     pub fn size_for_long_side(&self, long_side: u32) -> (u32, u32) {
-        let scale = long_side as f64 / self.width.max(self.height) as f64;
-        let side = |s: u32| ((s as f64 * scale).round() as u32).max(1);
-        (side(self.width), side(self.height))
+        size_for_long_side(self.width, self.height, long_side)
     }
 
     /// The centred square whose side is the shorter side.

@@ -6,11 +6,13 @@
 //! unchanged in WebAssembly. The browser surface lives in `web.rs` alone.
 //!
 //! ```no_run
-//! # async fn run(weights: &[u8], content: style_transfer::Image, painting: style_transfer::Image)
+//! # async fn run(weights: &[u8], fast: &[u8], content: style_transfer::Image, painting: style_transfer::Image)
 //! # -> Result<(), Box<dyn std::error::Error>> {
-//! use style_transfer::{StyleImage, StyleOptions, Stylizer, VggWeights};
+//! use style_transfer::{FastWeights, StyleImage, StyleOptions, Stylizer, VggWeights};
 //! let weights = VggWeights::from_int8_safetensors(weights)?;
-//! let stylizer = Stylizer::new(&weights, &burn::tensor::Device::flex());
+//! // The feed-forward network paints the starting picture (the default `init: "fast"`).
+//! let fast = FastWeights::from_int8_safetensors(fast)?;
+//! let stylizer = Stylizer::new(&weights, &burn::tensor::Device::flex()).with_fast(&fast)?;
 //! let styles = [StyleImage { image: &painting, blend: 1.0 }];
 //! let options = StyleOptions { size: 256, ..Default::default() };
 //! let result = stylizer
@@ -35,8 +37,9 @@ pub mod onnx;
 pub mod optim;
 pub mod options;
 pub mod profile;
-mod schedule;
+pub mod schedule;
 mod start;
+pub mod tiles;
 pub mod vgg;
 pub mod weights;
 
@@ -51,5 +54,6 @@ pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer}
 pub use fast::{FastNetwork, FastWeights};
 pub use image::{Image, ImageError};
 pub use options::{Init, Optimizer, OptionsError, StyleOptions};
+pub use schedule::{ScalePlan, plan};
 pub use vgg::{Vgg16, VggLayer};
 pub use weights::{VggWeights, WeightsError};

@@ -7,6 +7,7 @@ use crate::engine::StyleImage;
 use crate::image::Image;
 use crate::loss::{content_loss, gram, style_loss, tv_loss};
 use crate::options::StyleOptions;
+use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_grams};
 use crate::vgg::{Vgg16, VggLayer};
 
 /// Targets of the objective at one scale, on the device without autodiff.
@@ -22,7 +23,15 @@ pub(crate) struct Objective {
     pub(crate) tv: Tensor<1>,
 }
 
-/// Content features and blended style Gram matrices at one scale.
+/// How to cut an image of `height × width` so that a pass over it fits `options`'s memory
+/// budget; `None` when it fits whole.
+pub(crate) fn tiling(height: usize, width: usize, options: &StyleOptions) -> Option<Tiling> {
+    let budget = u64::from(options.memory_budget) << 20;
+    tile_side(height, width, budget).map(|side| Tiling { side, halo: HALO })
+}
+
+/// Content features and blended style Gram matrices at one scale; images over the memory
+/// budget are run tile by tile (the same values).
 pub(crate) fn targets(
     vgg: &Vgg16,
     content: &Image,
@@ -31,18 +40,37 @@ pub(crate) fn targets(
     side: u32,
     min_side: u32,
 ) -> Targets {
-    let content_features = vgg
-        .features(content.to_tensor(&vgg.device()), &[options.content_layer])
-        .remove(0);
+    let device = vgg.device();
+    let (w, h) = (content.width() as usize, content.height() as usize);
+    let content_features = match tiling(h, w, options) {
+        None => vgg
+            .features(content.to_tensor(&device), &[options.content_layer])
+            .remove(0),
+        Some(tiling) => tiled_features(
+            vgg,
+            &content.to_tensor(&device),
+            options.content_layer,
+            tiling,
+        ),
+    };
     let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
     let total_weight: f32 = styles.iter().map(|s| s.blend).sum();
     let mut grams: Vec<Option<Tensor<2>>> = vec![None; style_layers.len()];
     for style in styles.iter().filter(|s| s.blend > 0.0) {
         let image = style_at_scale(style.image, side, options.style_scale, min_side);
-        let features = vgg.features(image.to_tensor(&vgg.device()), &style_layers);
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let image = image.to_tensor(&device);
+        let style_grams = match tiling(h, w, options) {
+            None => vgg
+                .features(image, &style_layers)
+                .into_iter()
+                .map(gram)
+                .collect(),
+            Some(tiling) => tiled_grams(vgg, &image, &style_layers, tiling),
+        };
         let share = style.blend / total_weight;
-        for (blend, f) in grams.iter_mut().zip(features) {
-            let g = gram(f).mul_scalar(share);
+        for (blend, g) in grams.iter_mut().zip(style_grams) {
+            let g = g.mul_scalar(share);
             *blend = Some(match blend.take() {
                 None => g,
                 Some(sum) => sum + g,
@@ -81,6 +109,29 @@ pub(crate) fn objective(
         .mul_scalar(options.style_weight);
     let tv = tv_loss(image).mul_scalar(options.tv_weight);
     Objective { content, style, tv }
+}
+
+/// The weighted loss terms `[content, style, tv]` (each `[1]`) and the gradient of their sum
+/// at `image` (`[1, 3, h, w]`, without autodiff), in one forward and backward pass.
+pub(crate) fn whole_gradient(
+    vgg: &Vgg16,
+    image: &Tensor<4>,
+    targets: &Targets,
+    options: &StyleOptions,
+) -> ([Tensor<1>; 3], Tensor<4>) {
+    let leaf = image.clone().autodiff().require_grad();
+    let o = objective(
+        vgg,
+        leaf.clone(),
+        targets,
+        options,
+        &objective_layers(options),
+    );
+    let gradients = (o.content.clone() + o.style.clone() + o.tv.clone()).backward();
+    let gradient = leaf
+        .grad(&gradients)
+        .expect("the image leaf requires a gradient");
+    ([o.content.inner(), o.style.inner(), o.tv.inner()], gradient)
 }
 
 /// The content layer first, then the style layers.

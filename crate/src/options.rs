@@ -15,6 +15,10 @@ pub const MIN_SIZE: u32 = 16;
 pub const MAX_SIZE: u32 = 4096;
 /// Most iterations in one run.
 pub const MAX_ITERATIONS: u32 = 100_000;
+/// Smallest memory budget, in MiB: a tile and its halo must fit.
+pub const MIN_MEMORY_BUDGET: u32 = 128;
+/// Largest memory budget, in MiB.
+pub const MAX_MEMORY_BUDGET: u32 = 1 << 20;
 
 /// How the output image starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +100,11 @@ pub struct StyleOptions {
     pub style_layers: Vec<(VggLayer, f32)>,
     /// Attach the current image to every `preview_every`-th progress report; 0 never. Default 0.
     pub preview_every: u32,
+    /// Memory, in MiB, that one pass of VGG16 over the image may take. A scale whose whole
+    /// pass would need more runs tile by tile (the same result, bounded memory, about twice
+    /// the time); the optimiser's state and a few copies of the image come on top. Default
+    /// 1024, which fits a browser tab.
+    pub memory_budget: u32,
 }
 
 impl Default for StyleOptions {
@@ -127,6 +136,7 @@ impl Default for StyleOptions {
             .map(|l| (l, 1.0))
             .to_vec(),
             preview_every: 0,
+            memory_budget: 1024,
         }
     }
 }
@@ -243,6 +253,15 @@ impl StyleOptions {
             return Err(invalid(
                 "learningRate",
                 format!("must be in (0, 1], got {rate}"),
+            ));
+        }
+        if !(MIN_MEMORY_BUDGET..=MAX_MEMORY_BUDGET).contains(&self.memory_budget) {
+            return Err(invalid(
+                "memoryBudget",
+                format!(
+                    "must be between {MIN_MEMORY_BUDGET} and {MAX_MEMORY_BUDGET} MiB, got {}",
+                    self.memory_budget
+                ),
             ));
         }
         if self.style_weight > 0.0 && self.style_layers.is_empty() {

@@ -1,18 +1,74 @@
 //! The coarse-to-fine schedule of a run: which sizes, and how many iterations at each.
 
 use crate::engine::StylizeError;
-use crate::image::Image;
+use crate::image::size_for_long_side;
+use crate::objective::{objective_layers, tiling};
 use crate::options::StyleOptions;
+use crate::tiles::tiles;
 
-/// The scales (longer side) whose shorter side the network can take, each with its
-/// iterations; always ends at [`StyleOptions::size`]. With 0 iterations, that one scale.
+/// One scale of a run, as [`plan`] foresees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScalePlan {
+    /// Width of the image at this scale.
+    pub width: u32,
+    /// Height of the image at this scale.
+    pub height: u32,
+    /// Iterations at this scale.
+    pub iterations: u32,
+    /// Tiles an iteration runs in (1: the whole image at once).
+    pub tiles: u32,
+    /// Work of one iteration in pixels of a whole-image forward and backward pass: the
+    /// image's pixels, or for tiles their halos too and the extra forward pass that sums the
+    /// Gram matrices (a third of a forward and backward pass).
+    pub work: f64,
+}
+
+/// The scales, iterations and tiles of a run on a `width × height` photo with `options`: what
+/// a time estimate needs before the run starts.
+pub fn plan(
+    width: u32,
+    height: u32,
+    options: &StyleOptions,
+) -> Result<Vec<ScalePlan>, StylizeError> {
+    options.validate()?;
+    let min_side = objective_layers(options)
+        .iter()
+        .map(|l| l.downsampling())
+        .max()
+        .unwrap_or(1) as u32;
+    Ok(schedule([width, height], options, min_side)?
+        .into_iter()
+        .map(|(side, iterations)| {
+            let (w, h) = size_for_long_side(width, height, side);
+            let (tiles, work) = match tiling(h as usize, w as usize, options) {
+                None => (1, f64::from(w * h)),
+                Some(t) => {
+                    let all = tiles(h as usize, w as usize, t.side, t.halo);
+                    let outer: usize = all.iter().map(|t| t.outer[2] * t.outer[3]).sum();
+                    (all.len() as u32, outer as f64 * 4.0 / 3.0)
+                }
+            };
+            ScalePlan {
+                width: w,
+                height: h,
+                iterations,
+                tiles,
+                work,
+            }
+        })
+        .collect())
+}
+
+/// The scales (longer side) whose shorter side the network can take, for a photo of
+/// `[width, height]`, each with its iterations; always ends at [`StyleOptions::size`]. With 0
+/// iterations, that one scale.
 pub(crate) fn schedule(
-    content: &Image,
+    [width, height]: [u32; 2],
     options: &StyleOptions,
     min_side: u32,
 ) -> Result<Vec<(u32, u32)>, StylizeError> {
     let fits = |side: u32| {
-        let (w, h) = content.size_for_long_side(side);
+        let (w, h) = size_for_long_side(width, height, side);
         w.min(h) >= min_side
     };
     if !fits(options.size) {

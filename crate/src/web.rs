@@ -80,7 +80,8 @@ impl Engine {
     /// rejects with an `OptionsError` before any work starts. `onProgress` gets
     /// `{iteration, total, scale, scales, width, height, losses, phases, image?}` after every
     /// iteration, and first `{iteration: 0, losses: null, image}` with the fast start's
-    /// picture; it may return `false` to stop.
+    /// picture; during a tiled iteration, `{iteration, tile: {done, count}, losses: null}`
+    /// after each tile. It may return `false` to stop.
     ///
     /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or
     /// `EngineError`; an `EngineError` whose `fatal` is true (the device failed) leaves the
@@ -119,6 +120,27 @@ impl Engine {
             Ok(out.into())
         })
     }
+}
+
+/// The scales of a run on a `width × height` photo with `options`:
+/// `[{width, height, iterations, tiles, work}]`, `work` in pixels of a whole-image forward and
+/// backward pass per iteration (see [`crate::ScalePlan`]). For a time estimate before Start.
+#[wasm_bindgen]
+pub fn plan(width: u32, height: u32, options: JsValue) -> Result<Array, JsValue> {
+    let options = options_from_js(options)?;
+    let scales = crate::plan(width, height, &options).map_err(stylize_error)?;
+    Ok(scales
+        .iter()
+        .map(|s| {
+            let out = Object::new();
+            set(&out, "width", s.width.into());
+            set(&out, "height", s.height.into());
+            set(&out, "iterations", s.iterations.into());
+            set(&out, "tiles", s.tiles.into());
+            set(&out, "work", s.work.into());
+            JsValue::from(out)
+        })
+        .collect())
 }
 
 /// Reads the options through the one serde path ([`StyleOptions::deserialize_validated`]), as
@@ -302,6 +324,12 @@ fn report(on_progress: &Function, p: Progress) -> ControlFlow<()> {
     set(&out, "width", p.width.into());
     set(&out, "height", p.height.into());
     set(&out, "losses", losses_to_js(&p.losses));
+    if let Some((done, count)) = p.tile {
+        let tile = Object::new();
+        set(&tile, "done", done.into());
+        set(&tile, "count", count.into());
+        set(&out, "tile", tile.into());
+    }
     let phases = Object::new();
     set(&phases, "network", p.phases.network.into());
     set(&phases, "read", p.phases.read.into());

@@ -440,3 +440,58 @@ fn fast_start_without_the_network_is_a_clear_error() {
     assert_eq!(result.unwrap_err(), StylizeError::NoFastNetwork);
     assert!(reports.is_empty());
 }
+
+/// A 336 × 223 image (75k pixels) goes over the smallest memory budget, 128 MiB (67k pixels
+/// whole), so it runs in 12 tiles of 96 px with 80 px halos. Its run follows the whole run:
+/// the same objective and gradient up to float rounding, so two L-BFGS steps land on the
+/// same image.
+#[test]
+fn a_run_over_the_memory_budget_goes_tile_by_tile_to_the_same_result() {
+    let (stylizer, photo, painting) = setup();
+    let options = |memory_budget| StyleOptions {
+        min_scale: 336,
+        memory_budget,
+        preview_every: 0,
+        ..sized(336, 2)
+    };
+    let (whole, whole_reports) = run(&stylizer, &photo, &only(&painting), &options(4096));
+    let (tiled, tiled_reports) = run(&stylizer, &photo, &only(&painting), &options(128));
+    let (whole, tiled) = (whole.unwrap(), tiled.unwrap());
+    assert!(whole_reports.iter().all(|r| r.tile.is_none()));
+    let tiles: Vec<(u32, (u32, u32))> = tiled_reports
+        .iter()
+        .filter_map(|r| r.tile.map(|t| (r.iteration, t)))
+        .collect();
+    let expected: Vec<(u32, (u32, u32))> = (1..=2)
+        .flat_map(|i| (1..=12).map(move |k| (i, (k, 12))))
+        .collect();
+    assert_eq!(tiles, expected);
+    let (a, b) = (whole.losses.unwrap(), tiled.losses.unwrap());
+    for (x, y) in [(a.content, b.content), (a.style, b.style), (a.tv, b.tv)] {
+        assert!((x - y).abs() <= 1e-4 * x.abs(), "{a:?} vs {b:?}");
+    }
+    let difference = relative_error(tiled.image.planar(), whole.image.planar());
+    println!("tiled vs whole result: relative error {difference:.2e}");
+    assert!(difference < 1e-4, "{difference}");
+}
+
+#[test]
+fn cancelling_during_a_tiled_iteration_stops_within_a_tile() {
+    let (stylizer, photo, painting) = setup();
+    let options = StyleOptions {
+        min_scale: 336,
+        memory_budget: 128,
+        ..sized(336, 3)
+    };
+    let mut reports = Vec::new();
+    let result = pollster::block_on(stylizer.stylize(&photo, &only(&painting), &options, |p| {
+        let stop = p.tile == Some((3, 12));
+        reports.push(p);
+        match stop {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        }
+    }));
+    assert_eq!(result.unwrap_err(), StylizeError::Cancelled);
+    assert_eq!(reports.len(), 3, "no report after the cancelling one");
+}

@@ -171,19 +171,12 @@ fn wgpu_matches_the_cpu_backend() {
 
 #[test]
 fn weight_file_is_reproduced_byte_for_byte() {
-    let out = std::env::temp_dir().join(format!("fast-int8-{}.safetensors", std::process::id()));
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_convert-fast"))
-        .arg(downloaded("FAST_PREDICT_ONNX"))
-        .arg(downloaded("FAST_TRANSFORM_ONNX"))
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let regenerated = std::fs::read(&out).unwrap();
-    std::fs::remove_file(&out).ok();
-    let committed = std::fs::read(root().join("models/fast-int8.safetensors")).unwrap();
-    assert!(
-        regenerated == committed,
-        "models/fast-int8.safetensors differs from a fresh conversion"
+    assert_regenerates(
+        env!("CARGO_BIN_EXE_convert-fast"),
+        &[
+            downloaded("FAST_PREDICT_ONNX"),
+            downloaded("FAST_TRANSFORM_ONNX"),
+        ],
+        "fast-int8.safetensors",
     );
 }

@@ -112,19 +112,10 @@ fn int8_features_stay_close_to_float() {
 
 #[test]
 fn weight_file_is_reproduced_byte_for_byte() {
-    let out = std::env::temp_dir().join(format!("vgg16-int8-{}.safetensors", std::process::id()));
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_quantize-vgg"))
-        .arg(onnx_path())
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let regenerated = std::fs::read(&out).unwrap();
-    std::fs::remove_file(&out).ok();
-    let committed = std::fs::read(root().join("models/vgg16-int8.safetensors")).unwrap();
-    assert!(
-        regenerated == committed,
-        "models/vgg16-int8.safetensors differs from a fresh quantization"
+    assert_regenerates(
+        env!("CARGO_BIN_EXE_quantize-vgg"),
+        &[onnx_path()],
+        "vgg16-int8.safetensors",
     );
 }
 

@@ -203,6 +203,34 @@ describe('without WebGPU', () => {
     await page.close();
   });
 
+  test('a picture over the memory budget runs tile by tile and downloads at full size', async () => {
+    // The smallest budget (128 MiB: 67k pixels in one pass) makes a 336 px picture (75k
+    // pixels) run in 12 tiles, as a 4096 px one would at the page's own budget.
+    const page = await browser.page('?memoryBudget=128');
+    await ready(page);
+    await choose(page);
+    await tiny(page, 336, 1);
+    await page.waitForFunction(() => /^About .* on this device.* run in 12 tiles/.test(document.getElementById('estimate').textContent));
+    await page.evaluate(() => {
+      window.texts = [];
+      new MutationObserver(() => texts.push(document.getElementById('progress-text').textContent))
+        .observe(document.getElementById('progress-text'), { childList: true, characterData: true, subtree: true });
+    });
+    assert.match(await run(page), /^Done: 1 steps on the CPU/);
+    const texts = await page.evaluate(() => window.texts);
+    assert.ok(texts.some((t) => /^Step 1 of 1 · 336×223 px · tile 12 of 12$/.test(t)), texts.join('\n'));
+    const png = await page.evaluate(async () => {
+      const link = document.getElementById('download');
+      const bitmap = await createImageBitmap(await (await fetch(link.href)).blob());
+      return [bitmap.width, bitmap.height];
+    });
+    assert.deepEqual(png, [336, 223]);
+    // The estimate is now timed on this device.
+    await page.waitForFunction(() => /^About .* on this device\. /.test(document.getElementById('estimate').textContent));
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test('the CPU backend in wasm stylizes the picture', async () => {
     const page = await browser.page();
     assert.equal(await ready(page), 'cpu');

@@ -3,8 +3,11 @@
 //!
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
-//!     [--fast-sizes 256,512,1024]
+//!     [--fast-sizes 256,512,1024] [--memory-budget MIB]
 //! ```
+//!
+//! `--memory-budget` sets the engine's budget (default 1024 MiB): sizes over it run tile by
+//! tile. Peak memory is the process's, so run one size per process to compare sizes.
 //!
 //! Each size runs one scale with the default objective (content `relu4_2`, style `relu1_1` …
 //! `relu5_1`) and L-BFGS; the first iteration (shader compilation, allocation) is timed
@@ -27,6 +30,7 @@ fn main() {
     let mut sizes = vec![128u32, 256, 512];
     let mut iterations = 5u32;
     let mut fast_sizes = vec![256u32, 512, 1024];
+    let mut memory_budget = StyleOptions::default().memory_budget;
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         match (pair[0].as_str(), pair.get(1).map(String::as_str)) {
@@ -40,6 +44,7 @@ fn main() {
                     .collect()
             }
             ("--iterations", Some(n)) => iterations = n.parse().expect("a count"),
+            ("--memory-budget", Some(n)) => memory_budget = n.parse().expect("MiB"),
             ("--fast-sizes", Some(list)) => {
                 fast_sizes = list
                     .split(',')
@@ -76,6 +81,7 @@ fn main() {
                 iterations: iterations + 1,
                 // From the photo: every progress report is an iteration.
                 init: Init::Content,
+                memory_budget,
                 ..Default::default()
             };
             let mut stamps = vec![Instant::now()];
@@ -86,8 +92,10 @@ fn main() {
                     blend: 1.0,
                 }],
                 &options,
-                |_| {
-                    stamps.push(Instant::now());
+                |p| {
+                    if p.tile.is_none() {
+                        stamps.push(Instant::now());
+                    }
                     ControlFlow::Continue(())
                 },
             ))

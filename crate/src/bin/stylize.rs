@@ -97,7 +97,10 @@ struct Args {
     /// How much of the paintings' style the fast start takes, from 0 (the photo's) to 1.
     #[arg(long)]
     fast_strength: Option<f32>,
-    /// The feed-forward network's picture alone, in a second (--init fast --iterations 0).
+    /// Memory (MiB) one pass of the network may take; larger images run tile by tile.
+    #[arg(long, value_name = "MIB")]
+    memory_budget: Option<u32>,
+    /// The feed-forward network's picture alone, in seconds (--init fast --iterations 0).
     #[arg(long, conflicts_with_all = ["iterations", "init"])]
     quick: bool,
 }
@@ -141,6 +144,7 @@ impl Args {
             ("learningRate", self.learning_rate.map(|v| json!(v))),
             ("init", self.init.as_ref().map(|v| json!(v))),
             ("fastStrength", self.fast_strength.map(|v| json!(v))),
+            ("memoryBudget", self.memory_budget.map(|v| json!(v))),
             ("init", self.quick.then_some(json!("fast"))),
             ("iterations", self.quick.then_some(json!(0))),
             ("previewEvery", self.save_every.map(|v| json!(v))),
@@ -220,12 +224,13 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
     let mut save_error = None;
     let result = pollster::block_on(stylizer.stylize(&content, &styles, &options, |p| {
         bar.set_position(u64::from(p.iteration));
-        bar.set_message(match p.losses {
-            Some(l) => format!(
+        bar.set_message(match (p.losses, p.tile) {
+            (Some(l), _) => format!(
                 "{}x{} content {:.3e} style {:.3e} tv {:.3e}",
                 p.width, p.height, l.content, l.style, l.tv
             ),
-            None => format!("{}x{} starting picture", p.width, p.height),
+            (None, Some((k, n))) => format!("{}x{} tile {k} of {n}", p.width, p.height),
+            (None, None) => format!("{}x{} starting picture", p.width, p.height),
         });
         if let Some(image) = &p.image {
             let path = numbered(&args.output, p.iteration);

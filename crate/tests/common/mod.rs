@@ -92,3 +92,22 @@ pub fn relative_error(a: &[f32], b: &[f32]) -> f64 {
     }
     (diff / norm).sqrt()
 }
+
+/// Runs a weight converter (`bin`, given `inputs` and an output path) and checks that it
+/// writes the committed file `models/<committed>` byte for byte.
+pub fn assert_regenerates(bin: &str, inputs: &[PathBuf], committed: &str) {
+    let out = std::env::temp_dir().join(format!("{}-{committed}", std::process::id()));
+    let status = std::process::Command::new(bin)
+        .args(inputs)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{bin} failed");
+    let regenerated = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).ok();
+    let expected = std::fs::read(root().join("models").join(committed)).unwrap();
+    assert!(
+        regenerated == expected,
+        "models/{committed} differs from a fresh run of {bin}"
+    );
+}
