@@ -47,7 +47,7 @@ pub struct Tile {
 /// The tiles covering a `height × width` image with interiors of at most `side` pixels
 /// (`side` a multiple of [`TILE_ALIGN`]) and halos of `halo` pixels.
 pub fn tiles(height: usize, width: usize, side: usize, halo: usize) -> Vec<Tile> {
-    debug_assert!(side % TILE_ALIGN == 0 && halo % TILE_ALIGN == 0 && side > 0);
+    debug_assert!(side.is_multiple_of(TILE_ALIGN) && halo.is_multiple_of(TILE_ALIGN) && side > 0);
     let spans = |n: usize| -> Vec<(usize, usize)> {
         (0..n.div_ceil(side))
             .map(|i| (i * side, side.min(n - i * side)))
