@@ -283,6 +283,10 @@ async function showEstimate() {
   if (!state.stylizer || !state.content || state.running) return;
   try {
     const plan = await currentPlan();
+    if (plan.every((s) => s.iterations === 0)) {
+      box.textContent = 'One pass of the fast network: a few seconds.';
+      return;
+    }
     const rate = state.rates[state.stylizer.backend];
     const ms = plan.reduce((sum, s) => sum + s.iterations * s.work, 0) * (rate ?? FIRST_GUESS_MS_PER_PIXEL);
     const last = plan[plan.length - 1];

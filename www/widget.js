@@ -204,7 +204,8 @@ class Widget {
         onProgress: (p) => {
           if (p.image) drawImage(canvas, p.image);
           const tile = p.tile ? ` · tile ${p.tile.done} of ${p.tile.count}` : '';
-          this.#status(p.iteration ? `Step ${p.iteration} of ${p.total}${tile}` : `First picture; refining it in ${p.total} steps…`);
+          const first = p.total ? `First picture; refining it in ${p.total} steps…` : 'Painting…';
+          this.#status(p.iteration ? `Step ${p.iteration} of ${p.total}${tile}` : first);
           this.#emit('progress', p);
         },
       });

@@ -63,7 +63,8 @@ const handlers = {
     const report = (loaded) => self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, total: files.bytes } });
     await init({ module_or_path: counted(response, report) });
     const backendName = await chooseBackend(backend);
-    engine = await Engine.create(new Uint8Array(weights.vgg), new Uint8Array(weights.fast), backendName);
+    const fast = weights.fast && new Uint8Array(weights.fast);
+    engine = await Engine.create(new Uint8Array(weights.vgg), fast, backendName);
     return { backend: engine.backend };
   },
 

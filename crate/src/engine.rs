@@ -166,9 +166,10 @@ impl Stylizer {
     /// Optimises an image whose VGG features match `content` and whose Gram matrices match
     /// the blend of `styles`.
     ///
-    /// `on_progress` runs after every iteration, and first with the starting picture when
-    /// it is the fast start; returning [`ControlFlow::Break`] stops the run with
-    /// [`StylizeError::Cancelled`] before the next iteration starts. With 0 iterations the
+    /// `on_progress` runs after every iteration, first with the starting picture when it is
+    /// the fast start (or when there are no iterations), and after every tile of a tiled
+    /// iteration; returning [`ControlFlow::Break`] stops the run with
+    /// [`StylizeError::Cancelled`] before the next iteration (or tile) starts. With 0 iterations the
     /// result is the starting picture at [`StyleOptions::size`].
     pub async fn stylize(
         &self,
@@ -222,8 +223,7 @@ impl Stylizer {
                     let start = start_image(&content_here, options, fast.clone(), &self.device);
                     if fast.is_some() || total == 0 {
                         let network = clock.lap();
-                        let preview = options.preview_every > 0 || total == 0;
-                        let preview = match preview {
+                        let preview = match options.preview_every > 0 {
                             true => Some(self.render(start.clone(), &content_here, options).await?),
                             false => None,
                         };

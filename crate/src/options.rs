@@ -100,10 +100,11 @@ pub struct StyleOptions {
     pub style_layers: Vec<(VggLayer, f32)>,
     /// Attach the current image to every `preview_every`-th progress report; 0 never. Default 0.
     pub preview_every: u32,
-    /// Memory, in MiB, that one pass of VGG16 over the image may take. A scale whose whole
-    /// pass would need more runs tile by tile (the same result, bounded memory, about twice
-    /// the time); the optimiser's state and a few copies of the image come on top. Default
-    /// 1024, which fits a browser tab.
+    /// Memory, in MiB, that one pass of a network over the image may take. A scale whose
+    /// whole VGG16 pass would need more runs tile by tile (the same result, bounded memory,
+    /// 1.4× the time at 1024 px with the default, more for small budgets); a fast start that
+    /// would need more is painted smaller and enlarged. The optimiser's state and a few copies
+    /// of the image come on top. Default 1024, which fits a browser tab.
     pub memory_budget: u32,
 }
 

@@ -1,10 +1,12 @@
 //! Where the optimisation starts: the photo, seeded noise, or the feed-forward network's
 //! painting of the photo with the blended paintings' style.
 
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
 
 use crate::engine::StyleImage;
-use crate::fast::FastNetwork;
+use crate::fast::{BYTES_PER_PIXEL, FastNetwork};
 use crate::image::Image;
 use crate::options::{Init, StyleOptions};
 
@@ -38,7 +40,8 @@ pub(crate) fn fast_style(
 }
 
 /// The starting image at `content`'s size. `fast` holds the network and the style vector
-/// from [`fast_style`] when `options.init` is [`Init::Fast`].
+/// from [`fast_style`] when `options.init` is [`Init::Fast`]; a photo whose painting would
+/// take more than [`StyleOptions::memory_budget`] is painted smaller and enlarged.
 ///
 /// # Shapes
 /// → `[1, 3, content height, content width]`
@@ -49,7 +52,23 @@ pub(crate) fn start_image(
     device: &Device,
 ) -> Tensor<4> {
     match (options.init, fast) {
-        (Init::Fast, Some((network, style))) => network.paint(content.to_tensor(device), style),
+        (Init::Fast, Some((network, style))) => {
+            let (width, height) = (content.width(), content.height());
+            let pixels = f64::from(width) * f64::from(height);
+            let fits = (u64::from(options.memory_budget) << 20) as f64 / BYTES_PER_PIXEL as f64;
+            if pixels <= fits {
+                return network.paint(content.to_tensor(device), style);
+            }
+            let shrink = (fits / pixels).sqrt();
+            let side = |s: u32| ((f64::from(s) * shrink) as u32).max(8);
+            let small = content.resize(side(width), side(height));
+            let painted = network.paint(small.to_tensor(device), style);
+            let size = [height as usize, width as usize];
+            interpolate(
+                painted,
+                InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size),
+            )
+        }
         (Init::Noise, _) => {
             noise(content.width(), content.height(), options.seed).to_tensor(device)
         }

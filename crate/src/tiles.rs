@@ -30,8 +30,9 @@ pub const TILE_ALIGN: usize = 16;
 /// 16 px halo, 1.1e-5 with 48 px, and float rounding (1.4e-7) from 80 px on.
 pub const HALO: usize = 80;
 /// Memory of one untiled iteration per pixel (autodiff keeps every activation through
-/// `relu5_1` for the backward pass): measured natively on the CPU backend, 810 MB at 512 px
-/// and 7.9 GB at 2048 px, about 1.9 KB a pixel with the rest of the process.
+/// `relu5_1` for the backward pass): measured natively on the CPU backend, a process peak of
+/// 7.9 GB at 2048 px (1.9 KB a pixel) and 2.8 GB at 1024 px (2.7 KB a pixel with the
+/// process's fixed part).
 pub const BYTES_PER_PIXEL: u64 = 2000;
 
 /// A tile: its interior, whose features it owns, and its outer rectangle (the interior plus

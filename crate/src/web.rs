@@ -79,8 +79,8 @@ impl Engine {
     /// [`StyleOptions`]); keys left out keep their defaults, an unknown key or a bad value
     /// rejects with an `OptionsError` before any work starts. `onProgress` gets
     /// `{iteration, total, scale, scales, width, height, losses, phases, image?}` after every
-    /// iteration, and first `{iteration: 0, losses: null, image}` with the fast start's
-    /// picture; during a tiled iteration, `{iteration, tile: {done, count}, losses: null}`
+    /// iteration, and first `{iteration: 0, losses: null, image?}` for the fast start's
+    /// picture (`image` with `previewEvery` > 0, as for every preview); during a tiled iteration, `{iteration, tile: {done, count}, losses: null}`
     /// after each tile. It may return `false` to stop.
     ///
     /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or

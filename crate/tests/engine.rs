@@ -105,6 +105,7 @@ fn adam_also_reduces_the_objective() {
         size: 48,
         iterations: 20,
         optimizer: Optimizer::Adam,
+        init: Init::Content,
         ..Default::default()
     };
     let (result, reports) = run(&stylizer, &photo, &only(&painting), &options);
@@ -124,6 +125,7 @@ fn coarse_to_fine_grows_the_image_and_carries_the_result_over() {
         min_scale: 32,
         iterations: 18,
         preview_every: 6,
+        init: Init::Content,
         ..Default::default()
     };
     assert_eq!(options.scales(), vec![32, 45, 64]);
@@ -494,4 +496,26 @@ fn cancelling_during_a_tiled_iteration_stops_within_a_tile() {
     }));
     assert_eq!(result.unwrap_err(), StylizeError::Cancelled);
     assert_eq!(reports.len(), 3, "no report after the cancelling one");
+}
+
+/// A fast start whose painting would take more than the memory budget (here 128 MiB: 671k
+/// pixels for the feed-forward network) is painted smaller and enlarged: the same picture
+/// at the size asked, a little softer.
+#[test]
+fn a_fast_start_over_the_budget_is_painted_smaller_and_enlarged() {
+    let (stylizer, photo, painting) = setup();
+    let quick = |memory_budget| StyleOptions {
+        init: Init::Fast,
+        memory_budget,
+        ..sized(1200, 0)
+    };
+    let (capped, _) = run(&stylizer, &photo, &only(&painting), &quick(128));
+    let (whole, _) = run(&stylizer, &photo, &only(&painting), &quick(4096));
+    let (capped, whole) = (capped.unwrap().image, whole.unwrap().image);
+    assert_eq!((capped.width(), capped.height()), (1200, 795));
+    let difference = mean_abs_difference(&capped, &whole);
+    println!("painted at 82 % and enlarged vs painted whole: mean difference {difference:.4}");
+    assert!(difference < 0.05, "{difference}");
+    let photo_here = photo.resize(1200, 795);
+    assert!(mean_abs_difference(&capped, &photo_here) > 0.08);
 }
