@@ -341,11 +341,11 @@ async function start() {
         if (p.iteration === 0) {
           // The feed-forward network's picture, before any step of the optimisation.
           $('progress-text').textContent = p.total
-            ? `First picture in ${seconds(performance.now() - began)}; refining it in ${p.total} steps…`
+            ? `First picture in ${seconds(now - began)}; refining it in ${p.total} steps…`
             : 'Quick picture ready.';
         } else {
           state.losses.push(p.losses.total);
-          const perStep = (performance.now() - began) / p.iteration;
+          const perStep = (now - began) / p.iteration;
           $('progress-text').textContent =
             `Step ${p.iteration} of ${p.total} · ${p.width}×${p.height} px (scale ${p.scale + 1} of ${p.scales})` +
             ` · about ${seconds(perStep * (p.total - p.iteration))} left`;

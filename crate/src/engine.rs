@@ -3,14 +3,12 @@
 
 use std::ops::ControlFlow;
 
-use burn::tensor::module::interpolate;
-use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, ExecutionError, Tensor};
 
 use crate::color::transfer_luminance;
 use crate::fast::{FastNetwork, FastWeights};
-use crate::image::Image;
-use crate::objective::{objective_layers, targets, tiling, whole_gradient};
+use crate::image::{Image, resize_tensor};
+use crate::objective::{min_side, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
 use crate::options::{Init, OptionsError, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
@@ -187,8 +185,7 @@ impl Stylizer {
             }
             _ => None,
         };
-        let layers = objective_layers(options);
-        let min_side = layers.iter().map(|l| l.downsampling()).max().unwrap_or(1) as u32;
+        let min_side = min_side(options);
         let plan = schedule([content.width(), content.height()], options, min_side)?;
         let total: u32 = plan.iter().map(|s| s.1).sum();
 
@@ -213,11 +210,7 @@ impl Stylizer {
                 phases,
             };
             let mut image = match last.take() {
-                Some((previous, _)) => interpolate(
-                    previous,
-                    InterpolateOptions::new(InterpolateMode::Bilinear)
-                        .with_output_size([height as usize, width as usize]),
-                ),
+                Some((previous, _)) => resize_tensor(previous, width, height),
                 None => {
                     let mut clock = Stopwatch::start();
                     let start = start_image(&content_here, options, fast.clone(), &self.device);
@@ -239,33 +232,27 @@ impl Stylizer {
                     start
                 }
             };
+            // Quick mode: the starting picture is the result.
+            if count == 0 {
+                last = Some((image, content_here));
+                continue;
+            }
             // Images over the memory budget run tile by tile.
             let tiling = tiling(height as usize, width as usize, options);
-            let targets = match count {
-                0 => None,
-                _ => Some(targets(
-                    &self.vgg,
-                    &content_here,
-                    styles,
-                    options,
-                    side,
-                    min_side,
-                )),
-            };
+            let targets = targets(&self.vgg, &content_here, styles, options, side, min_side);
             let mut optimizer = PixelOptimizer::new(options);
-            for targets in std::iter::repeat_n(targets.as_ref(), count as usize).flatten() {
+            for _ in 0..count {
                 done += 1;
                 let mut clock = Stopwatch::start();
                 let (terms, gradient) = match tiling {
-                    None => whole_gradient(&self.vgg, &image, targets, options),
+                    None => whole_gradient(&self.vgg, &image, &targets, options),
                     Some(tiling) => {
                         let on_tile = |k: usize, n: usize| {
                             let tile = Some((k as u32, n as u32));
                             let phases = Phases::default();
                             on_progress(report(done, tile, None, None, phases)).is_continue()
                         };
-                        let (content, grams) = (&targets.content, &targets.grams);
-                        tiled_gradient(&self.vgg, &image, content, grams, options, tiling, on_tile)
+                        tiled_gradient(&self.vgg, &image, &targets, options, tiling, on_tile)
                             .ok_or(StylizeError::Cancelled)?
                     }
                 };
@@ -330,6 +317,18 @@ impl Stylizer {
             false => image,
         })
     }
+}
+
+/// The paintings with a positive blend weight, each with its share of the blend (the shares
+/// sum to 1).
+pub(crate) fn blend_shares<'a>(
+    styles: &'a [StyleImage<'a>],
+) -> impl Iterator<Item = (&'a Image, f32)> + 'a {
+    let total: f32 = styles.iter().map(|s| s.blend).sum();
+    styles
+        .iter()
+        .filter(|s| s.blend > 0.0)
+        .map(move |s| (s.image, s.blend / total))
 }
 
 fn check_styles(styles: &[StyleImage<'_>]) -> Result<(), StylizeError> {

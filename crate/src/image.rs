@@ -1,5 +1,7 @@
 //! Images on the host: planar RGB in `[0, 1]`, and their conversion to tensors.
 
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, ExecutionError, Tensor, TensorData};
 
 /// Largest input the engine accepts, in pixels (decoded inputs are scaled down first).
@@ -40,6 +42,15 @@ pub struct Image {
     width: u32,
     height: u32,
     data: Vec<f32>,
+}
+
+/// A `[n, c, h, w]` tensor resampled bilinearly to `width × height`, on the device.
+pub(crate) fn resize_tensor(tensor: Tensor<4>, width: u32, height: u32) -> Tensor<4> {
+    let size = [height as usize, width as usize];
+    interpolate(
+        tensor,
+        InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size),
+    )
 }
 
 /// The size of a `width × height` picture scaled so that its longer side is `long_side`,

@@ -3,7 +3,7 @@
 
 use burn::tensor::Tensor;
 
-use crate::engine::StyleImage;
+use crate::engine::{StyleImage, blend_shares};
 use crate::image::Image;
 use crate::loss::{content_loss, gram, style_loss, tv_loss};
 use crate::options::StyleOptions;
@@ -26,8 +26,7 @@ pub(crate) struct Objective {
 /// How to cut an image of `height × width` so that a pass over it fits `options`'s memory
 /// budget; `None` when it fits whole.
 pub(crate) fn tiling(height: usize, width: usize, options: &StyleOptions) -> Option<Tiling> {
-    let budget = u64::from(options.memory_budget) << 20;
-    tile_side(height, width, budget).map(|side| Tiling { side, halo: HALO })
+    tile_side(height, width, options.memory_budget_bytes()).map(|side| Tiling { side, halo: HALO })
 }
 
 /// Content features and blended style Gram matrices at one scale; images over the memory
@@ -54,10 +53,9 @@ pub(crate) fn targets(
         ),
     };
     let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
-    let total_weight: f32 = styles.iter().map(|s| s.blend).sum();
     let mut grams: Vec<Option<Tensor<2>>> = vec![None; style_layers.len()];
-    for style in styles.iter().filter(|s| s.blend > 0.0) {
-        let image = style_at_scale(style.image, side, options.style_scale, min_side);
+    for (image, share) in blend_shares(styles) {
+        let image = style_at_scale(image, side, options.style_scale, min_side);
         let (w, h) = (image.width() as usize, image.height() as usize);
         let image = image.to_tensor(&device);
         let style_grams = match tiling(h, w, options) {
@@ -68,7 +66,6 @@ pub(crate) fn targets(
                 .collect(),
             Some(tiling) => tiled_grams(vgg, &image, &style_layers, tiling),
         };
-        let share = style.blend / total_weight;
         for (blend, g) in grams.iter_mut().zip(style_grams) {
             let g = g.mul_scalar(share);
             *blend = Some(match blend.take() {
@@ -100,15 +97,26 @@ pub(crate) fn objective(
         targets.content.clone(),
     )
     .mul_scalar(options.content_weight);
-    let style = features
-        .zip(&options.style_layers)
-        .zip(&targets.grams)
-        .map(|((f, &(_, weight)), target)| style_loss(gram(f), target.clone()).mul_scalar(weight))
-        .reduce(|a, b| a + b)
-        .expect("at least one style layer")
-        .mul_scalar(options.style_weight);
+    let style = style_term(features.map(gram), &targets.grams, options);
     let tv = tv_loss(image).mul_scalar(options.tv_weight);
     Objective { content, style, tv }
+}
+
+/// The weighted style loss of an image's Gram matrices (one per style layer, in order)
+/// against the targets'.
+pub(crate) fn style_term(
+    grams: impl IntoIterator<Item = Tensor<2>>,
+    targets: &[Tensor<2>],
+    options: &StyleOptions,
+) -> Tensor<1> {
+    grams
+        .into_iter()
+        .zip(&options.style_layers)
+        .zip(targets)
+        .map(|((g, &(_, weight)), target)| style_loss(g, target.clone()).mul_scalar(weight))
+        .reduce(|a, b| a + b)
+        .expect("at least one style layer")
+        .mul_scalar(options.style_weight)
 }
 
 /// The weighted loss terms `[content, style, tv]` (each `[1]`) and the gradient of their sum
@@ -132,6 +140,12 @@ pub(crate) fn whole_gradient(
         .grad(&gradients)
         .expect("the image leaf requires a gradient");
     ([o.content.inner(), o.style.inner(), o.tv.inner()], gradient)
+}
+
+/// The smallest side the objective's layers can take: the deepest one's downsampling.
+pub(crate) fn min_side(options: &StyleOptions) -> u32 {
+    let layers = objective_layers(options);
+    layers.iter().map(|l| l.downsampling()).max().unwrap_or(1) as u32
 }
 
 /// The content layer first, then the style layers.

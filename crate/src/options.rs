@@ -274,6 +274,11 @@ impl StyleOptions {
         Ok(())
     }
 
+    /// [`memory_budget`](Self::memory_budget) in bytes.
+    pub fn memory_budget_bytes(&self) -> u64 {
+        u64::from(self.memory_budget) << 20
+    }
+
     /// The sizes (longer side) of the coarse-to-fine schedule, ending at `size`. Options that
     /// [`validate`](Self::validate) refuses still give a finite list: a `scale_step` that does
     /// not grow (≤ 1, NaN) means one scale.

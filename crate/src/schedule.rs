@@ -2,7 +2,7 @@
 
 use crate::engine::StylizeError;
 use crate::image::size_for_long_side;
-use crate::objective::{objective_layers, tiling};
+use crate::objective::{min_side, tiling};
 use crate::options::StyleOptions;
 use crate::tiles::tiles;
 
@@ -31,12 +31,7 @@ pub fn plan(
     options: &StyleOptions,
 ) -> Result<Vec<ScalePlan>, StylizeError> {
     options.validate()?;
-    let min_side = objective_layers(options)
-        .iter()
-        .map(|l| l.downsampling())
-        .max()
-        .unwrap_or(1) as u32;
-    Ok(schedule([width, height], options, min_side)?
+    Ok(schedule([width, height], options, min_side(options))?
         .into_iter()
         .map(|(side, iterations)| {
             let (w, h) = size_for_long_side(width, height, side);

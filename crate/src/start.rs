@@ -1,13 +1,11 @@
 //! Where the optimisation starts: the photo, seeded noise, or the feed-forward network's
 //! painting of the photo with the blended paintings' style.
 
-use burn::tensor::module::interpolate;
-use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
 
-use crate::engine::StyleImage;
+use crate::engine::{StyleImage, blend_shares};
 use crate::fast::{BYTES_PER_PIXEL, FastNetwork};
-use crate::image::Image;
+use crate::image::{Image, resize_tensor};
 use crate::options::{Init, StyleOptions};
 
 /// The style vector of the fast start: the paintings' vectors averaged by their blend
@@ -22,11 +20,8 @@ pub(crate) fn fast_style(
     styles: &[StyleImage<'_>],
     options: &StyleOptions,
 ) -> Tensor<2> {
-    let total: f32 = styles.iter().map(|s| s.blend).sum();
-    let blended = styles
-        .iter()
-        .filter(|s| s.blend > 0.0)
-        .map(|s| network.style_vector(s.image).mul_scalar(s.blend / total))
+    let blended = blend_shares(styles)
+        .map(|(image, share)| network.style_vector(image).mul_scalar(share))
         .reduce(|a, b| a + b)
         .expect("at least one style has a positive weight");
     let strength = options.fast_strength;
@@ -55,7 +50,7 @@ pub(crate) fn start_image(
         (Init::Fast, Some((network, style))) => {
             let (width, height) = (content.width(), content.height());
             let pixels = f64::from(width) * f64::from(height);
-            let fits = (u64::from(options.memory_budget) << 20) as f64 / BYTES_PER_PIXEL as f64;
+            let fits = options.memory_budget_bytes() as f64 / BYTES_PER_PIXEL as f64;
             if pixels <= fits {
                 return network.paint(content.to_tensor(device), style);
             }
@@ -63,11 +58,7 @@ pub(crate) fn start_image(
             let side = |s: u32| ((f64::from(s) * shrink) as u32).max(8);
             let small = content.resize(side(width), side(height));
             let painted = network.paint(small.to_tensor(device), style);
-            let size = [height as usize, width as usize];
-            interpolate(
-                painted,
-                InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size),
-            )
+            resize_tensor(painted, width, height)
         }
         (Init::Noise, _) => {
             noise(content.width(), content.height(), options.seed).to_tensor(device)

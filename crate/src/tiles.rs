@@ -18,7 +18,8 @@
 
 use burn::tensor::{Device, Tensor};
 
-use crate::loss::{style_loss, tv_loss};
+use crate::loss::tv_loss;
+use crate::objective::{Targets, style_term};
 use crate::options::StyleOptions;
 use crate::vgg::{Vgg16, VggLayer};
 
@@ -215,15 +216,14 @@ pub(crate) fn tiled_features(
 }
 
 /// The weighted loss terms `[content, style, tv]` (each `[1]`) and the gradient of their
-/// sum at `image` (`[1, 3, h, w]`, without autodiff), tile by tile. `content` is the whole
-/// content feature map and `grams` the style targets, as for the untiled objective.
+/// sum at `image` (`[1, 3, h, w]`, without autodiff), tile by tile, against the same
+/// targets as the untiled objective.
 /// `on_tile(k, n)` runs after each of the `n` tiles of the gradient pass; returning `false`
 /// stops early with `None`.
 pub(crate) fn tiled_gradient(
     vgg: &Vgg16,
     image: &Tensor<4>,
-    content: &Tensor<4>,
-    grams: &[Tensor<2>],
+    targets: &Targets,
     options: &StyleOptions,
     tiling: Tiling,
     mut on_tile: impl FnMut(usize, usize) -> bool,
@@ -239,14 +239,7 @@ pub(crate) fn tiled_gradient(
         .into_iter()
         .map(|g| g.autodiff().require_grad())
         .collect();
-    let style = leaves
-        .iter()
-        .zip(&options.style_layers)
-        .zip(grams)
-        .map(|((g, &(_, weight)), target)| style_loss(g.clone(), target.clone()).mul_scalar(weight))
-        .reduce(|a, b| a + b)
-        .expect("at least one style layer")
-        .mul_scalar(options.style_weight);
+    let style = style_term(leaves.iter().cloned(), &targets.grams, options);
     let gradients = style.backward();
     let d_grams: Vec<Tensor<2>> = leaves
         .iter()
@@ -271,7 +264,7 @@ pub(crate) fn tiled_gradient(
         let mut surrogate = match owned_region(tile, size, d) {
             Some(owned) => {
                 let f = region(f, owned, [tile.outer[0] / d, tile.outer[1] / d]);
-                let target = region(content.clone(), owned, [0, 0]);
+                let target = region(targets.content.clone(), owned, [0, 0]);
                 (f - target)
                     .square()
                     .sum()
@@ -382,16 +375,8 @@ mod tests {
         let mut errors = Vec::new();
         for halo in [16, 48, HALO] {
             let tiling = Tiling { side: 48, halo };
-            let (tiled_terms, tiled) = tiled_gradient(
-                &vgg,
-                &x,
-                &targets.content,
-                &targets.grams,
-                &options,
-                tiling,
-                |_, _| true,
-            )
-            .unwrap();
+            let (tiled_terms, tiled) =
+                tiled_gradient(&vgg, &x, &targets, &options, tiling, |_, _| true).unwrap();
             let tiled_terms = tiled_terms.map(|t| read(t)[0]);
             let error = relative_error(&read(tiled), &gradient);
             println!(
