@@ -219,6 +219,8 @@ describe('without WebGPU', () => {
     assert.match(await run(page), /^Done: 1 steps on the CPU/);
     const texts = await page.evaluate(() => window.texts);
     assert.ok(texts.some((t) => /^Step 1 of 1 · 336×223 px · tile 12 of 12$/.test(t)), texts.join('\n'));
+    // The PNG is encoded after "Done"; the link shows once it is ready.
+    await page.waitForSelector('#download:not([hidden])');
     const png = await page.evaluate(async () => {
       const link = document.getElementById('download');
       const bitmap = await createImageBitmap(await (await fetch(link.href)).blob());
