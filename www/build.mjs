@@ -3,20 +3,25 @@
 //   1. cargo builds the crate for wasm32 (profile, features and target from the file);
 //   2. the wasm-bindgen CLI at the pinned version writes the ES module and TypeScript types
 //      (installed with `cargo install` when missing, saying so);
-//   3. optionally wasm-opt;
+//   3. wasm-opt from npm's binaryen, pinned in www/tools/package-lock.json (installed there
+//      with `npm ci` when missing);
 //   4. the glue and the wasm get one content hash in their names, the weights theirs, and
 //      build.json, package.json and the service worker's shell list are written, so www/pkg
-//      is a package another site can install.
+//      is a package another site can install;
+//   5. a Brotli (.br) and a gzip (.gz) copy beside each large file, for www/serve.mjs or a
+//      static host to send with Content-Encoding (kept in a cache by content, so unchanged
+//      files are compressed once).
 //
-//   node www/build.mjs            (STYLE_TRANSFER_WASM_OPT=1 to run wasm-opt)
+//   node www/build.mjs            (STYLE_TRANSFER_WASM_OPT=0 to skip wasm-opt)
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { compressFiles } from './compress.mjs';
 import { nameEngineFiles, writeShellManifest } from './shell.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,9 +29,8 @@ const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
 const { build, bindgen, package: pkg } = profile;
 const wasmOpt = profile['wasm-opt'];
 
-const targetDir =
-  process.env.CARGO_TARGET_DIR ??
-  join(process.env.STYLE_TRANSFER_CACHE ?? join(homedir(), '.cache', 'style-transfer'), 'target');
+const cacheDir = process.env.STYLE_TRANSFER_CACHE ?? join(homedir(), '.cache', 'style-transfer');
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(cacheDir, 'target');
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
 const run = (command, args) => {
   console.error(`$ ${command} ${args.join(' ')}`);
@@ -73,10 +77,30 @@ const bindgenArgs = ['--target', bindgen.target, '--out-dir', outDir, '--out-nam
 if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
 run('wasm-bindgen', [...bindgenArgs, wasm]);
 
-// 3. Optional size optimisation.
+// 3. Size optimisation, with the wasm-opt of the binaryen version pinned in www/tools. It takes
+//    minutes, so its output is kept in the cache under the hash of its input and flags.
 const wasmOut = join(outDir, `${bindgen['out-name']}_bg.wasm`);
 if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.env.STYLE_TRANSFER_WASM_OPT !== '0')) {
-  run('wasm-opt', [...wasmOpt.flags, wasmOut, '-o', wasmOut]);
+  const tools = join(root, 'www', 'tools');
+  const bin = join(tools, 'node_modules', '.bin', 'wasm-opt');
+  const lock = readFileSync(join(tools, 'package-lock.json'));
+  const installedLock = join(tools, 'node_modules', '.package-lock.json');
+  if (!existsSync(bin) || !existsSync(installedLock) || statSync(join(tools, 'package-lock.json')).mtimeMs > statSync(installedLock).mtimeMs) {
+    console.error(`installing binaryen's wasm-opt (npm ci in ${tools})`);
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tools, stdio: 'inherit' });
+  }
+  const before = readFileSync(wasmOut);
+  const key = createHash('sha256').update(before).update(JSON.stringify(wasmOpt.flags)).update(lock).digest('hex');
+  const cached = join(cacheDir, 'wasm-opt', `${key}.wasm`);
+  if (existsSync(cached)) {
+    console.error(`wasm-opt: this module's output is in the cache (${cached})`);
+  } else {
+    mkdirSync(dirname(cached), { recursive: true });
+    run(bin, [...wasmOpt.flags, wasmOut, '-o', `${cached}.partial`]);
+    renameSync(`${cached}.partial`, cached);
+  }
+  copyFileSync(cached, wasmOut);
+  console.error(`wasm-opt: ${(before.length / 1e6).toFixed(1)} MB → ${(statSync(wasmOut).size / 1e6).toFixed(1)} MB`);
 }
 
 // 4. Weights under content-hashed names, the build manifest and package.json: VGG16 for the
@@ -120,6 +144,17 @@ writeFileSync(
   ) + '\n',
 );
 writeShellManifest(join(root, 'www'));
+
+// 5. Compressed copies of the large files (the page's own files are small; a host may still
+//    compress them on the fly).
+const sizes = await compressFiles(
+  outDir,
+  [manifest.engine.glue, manifest.engine.wasm, ...Object.values(weights).map((w) => w.url)],
+  join(cacheDir, 'compressed'),
+);
+const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
+console.error('file                                        raw MB   gz MB   br MB');
+for (const { file, raw, gz, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gz)}  ${mb(br)}`);
 console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
 
 /** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */

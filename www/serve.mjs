@@ -9,10 +9,16 @@
 // development server: the service worker's file list follows edits to www/ and the service
 // worker fetches from the network first, so an edit shows on reload (offline, the cache
 // still answers). The tests serve the site as a static host would (`dev: false`).
+//
+// A file with a compressed copy beside it (`file.br`, `file.gz`, written by www/build.mjs) is
+// sent as that copy with Content-Encoding when the browser accepts it: Brotli first, then
+// gzip. A copy older than its file is stale and ignored.
 
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+
+import { ENCODINGS } from './compress.mjs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,6 +72,28 @@ function developmentShell(dir) {
 }
 
 /**
+ * The encoding and the file to send for `file` to a browser that sends `accept`: the
+ * compressed copy of the first encoding it accepts (in ENCODINGS' order) that exists and is
+ * not older than the file; the file itself otherwise.
+ */
+function encoded(file, accept = '') {
+  // `br;q=0` refuses Brotli.
+  const accepted = new Set(
+    accept
+      .split(',')
+      .map((e) => e.split(';').map((part) => part.trim()))
+      .filter(([, q]) => !/^q=0(\.0*)?$/.test(q ?? ''))
+      .map(([name]) => name),
+  );
+  const modified = statSync(file).mtimeMs;
+  for (const [encoding, { suffix }] of Object.entries(ENCODINGS)) {
+    const copy = file + suffix;
+    if (accepted.has(encoding) && existsSync(copy) && statSync(copy).mtimeMs >= modified) return [encoding, copy];
+  }
+  return [null, file];
+}
+
+/**
  * Starts the server on `dir`; resolves to it and its base URL. `log` collects the paths
  * served; `dev` makes it the development server described above.
  */
@@ -84,8 +112,8 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, 
       'cache-control': 'no-cache',
       'cross-origin-resource-policy': 'cross-origin',
     };
-    // Node scripts (build, serve, shell) are not part of the site.
-    if (!existsSync(file) || extname(file) === '.mjs') {
+    // Node scripts (build, serve, shell) and the build's tools are not part of the site.
+    if (!existsSync(file) || extname(file) === '.mjs' || file.startsWith(join(dir, 'tools') + sep)) {
       response.writeHead(404, headers).end('not found');
       return;
     }
@@ -93,14 +121,16 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, 
       response.writeHead(200, { ...headers, 'content-type': TYPES['.js'] }).end(developmentShell(dir));
       return;
     }
-    const { size } = statSync(file);
+    const [encoding, body] = encoded(file, request.headers['accept-encoding']);
     response.writeHead(200, {
       ...headers,
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': size,
+      'content-length': statSync(body).size,
+      ...(encoding && { 'content-encoding': encoding }),
+      vary: 'accept-encoding',
     });
     if (request.method === 'HEAD') response.end();
-    else createReadStream(file).pipe(response);
+    else createReadStream(body).pipe(response);
   });
   return new Promise((done) =>
     server.listen(port, host, () => done({ server, url: `http://${host}:${server.address().port}/` })),

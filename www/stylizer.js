@@ -12,7 +12,7 @@
 // pending with one of the error classes below.
 
 import { decode, ImageInputError, toPixels } from './images.js';
-import { loadWeights } from './weights.js';
+import { loadWeights, onTheWire } from './weights.js';
 
 export { decode, ImageInputError, toPixels };
 
@@ -85,6 +85,8 @@ export async function createStylizer(settings = {}) {
     network,
     url: settings.weights?.[network]?.url ?? new URL(file.url, BUILD).href,
     sha256: settings.weights?.[network]?.sha256 ?? file.sha256,
+    // The size of the build's own file (another file's is unknown until it arrives).
+    bytes: settings.weights?.[network]?.url ? 0 : file.bytes,
     total: file.bytes,
     loaded: 0,
     cached: false,
@@ -104,10 +106,15 @@ export async function createStylizer(settings = {}) {
   const loaded = await untilAborted(
     Promise.all(
       files.map((file) =>
-        loadWeights(file.url, file.sha256, (loaded, _total, cached) => {
-          Object.assign(file, { loaded, cached });
-          report();
-        }).catch((error) => {
+        loadWeights(
+          file.url,
+          file.sha256,
+          (loaded, total, cached) => {
+            Object.assign(file, { loaded, total, cached });
+            report();
+          },
+          file.bytes,
+        ).catch((error) => {
           failed = true;
           throw error;
         }),
@@ -242,7 +249,9 @@ class Stylizer {
       const { weights, engine, backend } = this.#settings;
       // Copies: the weights stay here for the next worker.
       const copy = Object.fromEntries(Object.entries(weights).map(([network, bytes]) => [network, bytes.slice(0)]));
-      const onProgress = (p) => this.#settings.onStatus(p); // {stage: 'engine', loaded, total}
+      // {stage: 'engine', loaded, bytes, contentLength} from the worker: reported on the wire.
+      const onProgress = ({ loaded, bytes, contentLength }) =>
+        this.#settings.onStatus({ stage: 'engine', ...onTheWire(loaded, bytes, contentLength) });
       const transfer = Object.values(copy);
       this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer, onProgress }).then((ready) => {
         this.backend = ready.backend;

@@ -13,16 +13,31 @@ export class WeightsError extends Error {
 }
 
 /**
- * The verified bytes of `url` (the same promise for every caller on the page).
- * @param {(loaded: number, total: number, cached: boolean) => void} onProgress
+ * How far a download is, in bytes on the wire: `loaded` bytes of a body of `bytes` bytes
+ * (0 when unknown) have arrived, sent as `contentLength` bytes (0 when the response did not
+ * say). With Content-Encoding the browser hands over the decoded body while Content-Length
+ * counts the compressed one, so the share of the body read is scaled to the compressed size.
+ * @returns {{loaded: number, total: number}}
+ */
+export function onTheWire(loaded, bytes, contentLength) {
+  if (!contentLength) return { loaded, total: bytes || loaded };
+  if (!bytes || bytes === contentLength) return { loaded, total: Math.max(contentLength, loaded) };
+  return { loaded: Math.round(Math.min(1, loaded / bytes) * contentLength), total: contentLength };
+}
+
+/**
+ * The verified bytes of `url` (the same promise for every caller on the page). `bytes` is
+ * the file's size when known (the build manifest's), for progress on the wire.
+ * @param {(loaded: number, total: number, cached: boolean) => void} onProgress  bytes on the
+ *        wire (the file's own size when it comes from the cache)
  * @returns {Promise<ArrayBuffer>}
  */
-export function loadWeights(url, sha256, onProgress = () => {}) {
+export function loadWeights(url, sha256, onProgress = () => {}, bytes = 0) {
   // Several stylizers on one page (two widgets) share one download.
   // The first caller sees the real progress; later ones one report once the bytes are there.
   const key = `${url} ${sha256}`;
   if (!pending.has(key)) {
-    const load = fetchVerified(url, sha256, onProgress).catch((error) => {
+    const load = fetchVerified(url, sha256, onProgress, bytes).catch((error) => {
       pending.delete(key);
       throw error;
     });
@@ -37,7 +52,7 @@ export function loadWeights(url, sha256, onProgress = () => {}) {
 
 const pending = new Map();
 
-async function fetchVerified(url, sha256, onProgress) {
+async function fetchVerified(url, sha256, onProgress, size) {
   const cache = 'caches' in globalThis ? await caches.open(WEIGHTS_CACHE).catch(() => null) : null;
   const hit = await cache?.match(url);
   if (hit) {
@@ -49,7 +64,7 @@ async function fetchVerified(url, sha256, onProgress) {
     }
     await cache.delete(url);
   }
-  const bytes = await download(url, onProgress);
+  const bytes = await download(url, onProgress, size);
   const actual = await digest(bytes);
   if (actual !== sha256) {
     throw new WeightsError(
@@ -81,7 +96,7 @@ async function removeOtherVersions(cache, url) {
   }
 }
 
-async function download(url, onProgress) {
+async function download(url, onProgress, size) {
   let response;
   try {
     response = await fetch(url);
@@ -91,7 +106,7 @@ async function download(url, onProgress) {
   if (!response.ok) {
     throw new WeightsError(`Could not download the model weights: ${response.status} ${response.statusText}.`);
   }
-  const total = Number(response.headers.get('content-length')) || 0;
+  const contentLength = Number(response.headers.get('content-length')) || 0;
   const reader = response.body.getReader();
   const chunks = [];
   let loaded = 0;
@@ -100,7 +115,8 @@ async function download(url, onProgress) {
     if (done) break;
     chunks.push(value);
     loaded += value.byteLength;
-    onProgress(loaded, total, false);
+    const wire = onTheWire(loaded, size, contentLength);
+    onProgress(wire.loaded, wire.total, false);
   }
   const bytes = new Uint8Array(loaded);
   let offset = 0;

@@ -59,8 +59,11 @@ const handlers = {
     if (!response.ok) {
       throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
     }
-    // Compiled while it streams in; the bytes are counted on the way for the page's progress bar.
-    const report = (loaded) => self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, total: files.bytes } });
+    // Compiled while it streams in; the bytes are counted on the way for the page's progress
+    // bar, which shows them on the wire (Content-Length is the compressed size, if any).
+    const contentLength = Number(response.headers.get('content-length')) || 0;
+    const report = (loaded) =>
+      self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, bytes: files.bytes, contentLength } });
     await init({ module_or_path: counted(response, report) });
     const backendName = await chooseBackend(backend);
     const fast = weights.fast && new Uint8Array(weights.fast);

@@ -8,7 +8,7 @@ use burn::tensor::{Device, ExecutionError, Tensor};
 use crate::color::transfer_luminance;
 use crate::fast::{FastNetwork, FastWeights};
 use crate::image::{Image, resize_tensor};
-use crate::objective::{min_side, targets, tiling, whole_gradient};
+use crate::objective::{min_side, objective, objective_layers, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
 use crate::options::{Init, OptionsError, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
@@ -39,6 +39,21 @@ pub struct Losses {
     pub tv: f32,
     /// The objective.
     pub total: f32,
+}
+
+impl Losses {
+    /// From the terms `[content, style, tv]` (further values are ignored).
+    fn from_terms(terms: &[f32]) -> Self {
+        let [content, style, tv] = terms[..3] else {
+            unreachable!("three terms")
+        };
+        Self {
+            content,
+            style,
+            tv,
+            total: content + style + tv,
+        }
+    }
 }
 
 /// What the engine reports after each iteration.
@@ -265,12 +280,7 @@ impl Stylizer {
                     .try_into_vec::<f32>()
                     .expect("losses are f32");
                 let read = clock.lap();
-                let these = Losses {
-                    content: values[0],
-                    style: values[1],
-                    tv: values[2],
-                    total: values[0] + values[1] + values[2],
-                };
+                let these = Losses::from_terms(&values);
                 if !these.total.is_finite() {
                     return Err(StylizeError::Diverged(done));
                 }
@@ -303,6 +313,45 @@ impl Stylizer {
             losses,
             iterations: done,
         })
+    }
+
+    /// The weighted loss terms of a finished `image` against `content` and `styles` with this
+    /// stylizer's network: the objective a run at `image`'s size minimises (the content photo
+    /// is resized to `image`). Judging the results of one network with another (the float
+    /// VGG16 judging the quantized one's) compares them fairly.
+    pub async fn evaluate(
+        &self,
+        image: &Image,
+        content: &Image,
+        styles: &[StyleImage<'_>],
+        options: &StyleOptions,
+    ) -> Result<Losses, StylizeError> {
+        options.validate()?;
+        check_styles(styles)?;
+        let content = content.resize(image.width(), image.height());
+        let side = image.width().max(image.height());
+        let targets = targets(
+            &self.vgg,
+            &content,
+            styles,
+            options,
+            side,
+            min_side(options),
+        );
+        let layers = objective_layers(options);
+        let o = objective(
+            &self.vgg,
+            image.to_tensor(&self.device),
+            &targets,
+            options,
+            &layers,
+        );
+        let values = Tensor::cat(vec![o.content, o.style, o.tv], 0)
+            .into_data_async()
+            .await?
+            .try_into_vec::<f32>()
+            .expect("losses are f32");
+        Ok(Losses::from_terms(&values))
     }
 
     async fn render(

@@ -37,6 +37,7 @@ pub mod onnx;
 pub mod optim;
 pub mod options;
 pub mod profile;
+pub mod quantize;
 pub mod schedule;
 mod start;
 pub mod tiles;

@@ -2,6 +2,8 @@
 
 use burn::tensor::{Device, Tensor};
 
+use crate::weights::{CONV_CHANNELS, ConvWeights, VggWeights};
+
 /// burn's CPU backend.
 pub fn cpu() -> Device {
     Device::flex()
@@ -22,4 +24,21 @@ pub fn close(a: f32, b: f32, tolerance: f32) {
         (a - b).abs() <= tolerance * b.abs().max(1.0),
         "{a} is not within {tolerance} of {b}"
     );
+}
+
+/// A tiny synthetic network with a recognisable pattern in every layer.
+pub fn synthetic_vgg() -> VggWeights {
+    let layers = CONV_CHANNELS
+        .iter()
+        .enumerate()
+        .map(|(l, &(cin, cout))| ConvWeights {
+            weight: (0..cout * cin * 9)
+                .map(|i| ((i * 7 + l) % 23) as f32 * 0.01 - 0.11)
+                .collect(),
+            bias: (0..cout).map(|o| o as f32 * 0.5 - 3.0).collect(),
+            in_channels: cin,
+            out_channels: cout,
+        })
+        .collect();
+    VggWeights { layers }
 }

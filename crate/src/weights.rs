@@ -3,11 +3,13 @@
 //! The file is a plain safetensors container (see `models/README.md`). For each of the eleven
 //! layers `conv1_1` … `conv5_1` it holds
 //!
-//! - `<layer>.weight`: `I8`, shape `[out, in, 3, 3]`, symmetric quantization;
+//! - `<layer>.weight`: `I8`, shape `[out, in, 3, 3]`, symmetric quantization at the layer's
+//!   bit width (`VGG_BITS`);
 //! - `<layer>.weight_scale`: `F32`, shape `[out]`: `float = int8 * scale[out]`;
 //! - `<layer>.bias`: `F32`, shape `[out]`.
 //!
-//! Loading dequantizes once, so the network itself runs in `f32`.
+//! Loading dequantizes once, so the network itself runs in `f32`. Quantizing and writing the
+//! file: `quantize.rs`.
 
 use safetensors::{Dtype, SafeTensors};
 
@@ -31,9 +33,6 @@ pub const CONV_CHANNELS: [(usize, usize); 11] = [
     (512, 512),
     (512, 512),
 ];
-
-/// Largest symmetric int8 magnitude; -128 is never used so that the range is symmetric.
-const INT8_MAX: f32 = 127.0;
 
 /// Why a weight file could not be used.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -108,11 +107,6 @@ impl VggWeights {
             })
             .collect::<Result<_, WeightsError>>()?;
         Ok(Self { layers })
-    }
-
-    /// Quantizes every layer: symmetric int8, one scale per output channel.
-    pub fn quantize(&self) -> Vec<QuantizedConv> {
-        self.layers.iter().map(QuantizedConv::new).collect()
     }
 
     /// Number of parameters.
@@ -195,35 +189,6 @@ fn mismatch(
     }
 }
 
-impl QuantizedConv {
-    /// Quantizes one VGG16 layer. A channel whose weights are all zero gets scale 1.
-    pub fn new(layer: &ConvWeights) -> Self {
-        let per_out = layer.in_channels * 9;
-        let scale: Vec<f32> = layer
-            .weight
-            .chunks(per_out)
-            .map(|w| {
-                let max = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                if max > 0.0 { max / INT8_MAX } else { 1.0 }
-            })
-            .collect();
-        let weight = layer
-            .weight
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| (w / scale[i / per_out]).round().clamp(-INT8_MAX, INT8_MAX) as i8)
-            .collect();
-        Self {
-            weight,
-            scale,
-            bias: layer.bias.clone(),
-            in_channels: layer.in_channels,
-            out_channels: layer.out_channels,
-            kernel_size: 3,
-        }
-    }
-}
-
 fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, WeightsError> {
     let view = file
         .tensor(name)
@@ -243,128 +208,18 @@ fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, 
     }
 }
 
-/// Writes an int8 weight file in a byte-for-byte reproducible form (sorted header keys):
-/// `<name>.weight`, `<name>.weight_scale` and `<name>.bias` for each named layer.
-///
-/// `metadata` lands in the safetensors `__metadata__` table.
-pub fn write_int8_safetensors<'a>(
-    layers: impl IntoIterator<Item = (&'a str, &'a QuantizedConv)>,
-    metadata: &[(&str, &str)],
-) -> Vec<u8> {
-    use std::collections::BTreeMap;
-    use std::fmt::Write;
-
-    // Tensors in name order; offsets follow that order.
-    let mut tensors: BTreeMap<String, (&str, Vec<usize>, Vec<u8>)> = BTreeMap::new();
-    for (name, layer) in layers {
-        let weight = layer.weight.iter().map(|&v| v as u8).collect();
-        tensors.insert(
-            format!("{name}.weight"),
-            ("I8", layer.shape().to_vec(), weight),
-        );
-        let o = layer.out_channels;
-        tensors.insert(
-            format!("{name}.weight_scale"),
-            ("F32", vec![o], le_bytes(&layer.scale)),
-        );
-        tensors.insert(
-            format!("{name}.bias"),
-            ("F32", vec![o], le_bytes(&layer.bias)),
-        );
-    }
-    let json = |s: &str| format!("{s:?}");
-    let mut header = String::from("{\"__metadata__\":{");
-    let mut meta: Vec<_> = metadata.to_vec();
-    meta.sort();
-    let meta: Vec<String> = meta
-        .iter()
-        .map(|(k, v)| format!("{}:{}", json(k), json(v)))
-        .collect();
-    header.push_str(&meta.join(","));
-    header.push('}');
-    let mut offset = 0;
-    for (name, (dtype, shape, data)) in &tensors {
-        let shape: Vec<String> = shape.iter().map(usize::to_string).collect();
-        write!(
-            header,
-            ",{}:{{\"dtype\":\"{dtype}\",\"shape\":[{}],\"data_offsets\":[{offset},{}]}}",
-            json(name),
-            shape.join(","),
-            offset + data.len()
-        )
-        .expect("writing to a String cannot fail");
-        offset += data.len();
-    }
-    header.push('}');
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut out = Vec::with_capacity(8 + header.len() + offset);
-    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for (_, _, data) in tensors.values() {
-        out.extend_from_slice(data);
-    }
-    out
-}
-
-fn le_bytes(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A tiny synthetic network with a recognisable pattern in every layer.
-    fn synthetic() -> VggWeights {
-        let layers = CONV_CHANNELS
-            .iter()
-            .enumerate()
-            .map(|(l, &(cin, cout))| ConvWeights {
-                weight: (0..cout * cin * 9)
-                    .map(|i| ((i * 7 + l) % 23) as f32 * 0.01 - 0.11)
-                    .collect(),
-                bias: (0..cout).map(|o| o as f32 * 0.5 - 3.0).collect(),
-                in_channels: cin,
-                out_channels: cout,
-            })
-            .collect();
-        VggWeights { layers }
-    }
-
-    #[test]
-    fn quantize_write_read_round_trip_is_within_half_a_step() {
-        let float = synthetic();
-        let q = float.quantize();
-        let bytes = write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &[("source", "test")]);
-        let back = VggWeights::from_int8_safetensors(&bytes).unwrap();
-        for ((f, b), q) in float.layers.iter().zip(&back.layers).zip(&q) {
-            assert_eq!(f.bias, b.bias);
-            let per_out = f.in_channels * 9;
-            for (i, (x, y)) in f.weight.iter().zip(&b.weight).enumerate() {
-                let step = q.scale[i / per_out];
-                assert!((x - y).abs() <= 0.5 * step + 1e-7, "{x} vs {y}");
-            }
-        }
-        let meta = SafeTensors::read_metadata(&bytes).unwrap().1;
-        assert_eq!(meta.metadata().as_ref().unwrap()["source"], "test");
-    }
-
-    #[test]
-    fn writing_is_deterministic() {
-        let q = synthetic().quantize();
-        let meta = [("b", "2"), ("a", "1")];
-        assert_eq!(
-            write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &meta),
-            write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &meta)
-        );
-    }
+    use crate::quantize::write_int8_safetensors;
+    use crate::test_util::synthetic_vgg as synthetic;
 
     #[test]
     fn truncated_or_foreign_files_are_errors() {
-        let bytes =
-            write_int8_safetensors(CONV_LAYERS.into_iter().zip(&synthetic().quantize()), &[]);
+        let bytes = write_int8_safetensors(
+            CONV_LAYERS.into_iter().zip(&synthetic().quantize(&[8; 11])),
+            &[],
+        );
         for cut in [0, 4, 100, bytes.len() / 2, bytes.len() - 1] {
             assert!(matches!(
                 VggWeights::from_int8_safetensors(&bytes[..cut]),
@@ -376,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_missing_or_misshapen_tensor_is_named() {
-        let mut q = synthetic().quantize();
+        let mut q = synthetic().quantize(&[8; 11]);
         q.truncate(10);
         let bytes = write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &[]);
         assert_eq!(

