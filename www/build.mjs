@@ -16,12 +16,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { compressFiles } from './compress.mjs';
+import { cached, compressFiles } from './compress.mjs';
 import { nameEngineFiles, writeShellManifest } from './shell.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,23 +83,17 @@ const wasmOut = join(outDir, `${bindgen['out-name']}_bg.wasm`);
 if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.env.STYLE_TRANSFER_WASM_OPT !== '0')) {
   const tools = join(root, 'www', 'tools');
   const bin = join(tools, 'node_modules', '.bin', 'wasm-opt');
-  const lock = readFileSync(join(tools, 'package-lock.json'));
+  const lock = join(tools, 'package-lock.json');
   const installedLock = join(tools, 'node_modules', '.package-lock.json');
-  if (!existsSync(bin) || !existsSync(installedLock) || statSync(join(tools, 'package-lock.json')).mtimeMs > statSync(installedLock).mtimeMs) {
+  if (!existsSync(bin) || !existsSync(installedLock) || statSync(lock).mtimeMs > statSync(installedLock).mtimeMs) {
     console.error(`installing binaryen's wasm-opt (npm ci in ${tools})`);
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tools, stdio: 'inherit' });
   }
   const before = readFileSync(wasmOut);
-  const key = createHash('sha256').update(before).update(JSON.stringify(wasmOpt.flags)).update(lock).digest('hex');
-  const cached = join(cacheDir, 'wasm-opt', `${key}.wasm`);
-  if (existsSync(cached)) {
-    console.error(`wasm-opt: this module's output is in the cache (${cached})`);
-  } else {
-    mkdirSync(dirname(cached), { recursive: true });
-    run(bin, [...wasmOpt.flags, wasmOut, '-o', `${cached}.partial`]);
-    renameSync(`${cached}.partial`, cached);
-  }
-  copyFileSync(cached, wasmOut);
+  const key = createHash('sha256').update(before).update(JSON.stringify(wasmOpt.flags)).update(readFileSync(lock)).digest('hex');
+  const path = join(cacheDir, 'wasm-opt', `${key}.wasm`);
+  if (existsSync(path)) console.error(`wasm-opt: this module's output is in the cache (${path})`);
+  copyFileSync(await cached(path, (partial) => run(bin, [...wasmOpt.flags, wasmOut, '-o', partial])), wasmOut);
   console.error(`wasm-opt: ${(before.length / 1e6).toFixed(1)} MB → ${(statSync(wasmOut).size / 1e6).toFixed(1)} MB`);
 }
 
@@ -154,7 +148,7 @@ const sizes = await compressFiles(
 );
 const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
 console.error('file                                        raw MB   gz MB   br MB');
-for (const { file, raw, gz, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gz)}  ${mb(br)}`);
+for (const { file, raw, gzip, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gzip)}  ${mb(br)}`);
 console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
 
 /** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 
@@ -27,27 +27,35 @@ export const ENCODINGS = {
 };
 
 /**
+ * The file at `path`, made by `make(partial)` (which writes `partial`) when it is not there
+ * yet: the build's cache of slow outputs, keyed by content in their names. Written under a
+ * temporary name first, so an interrupted build never leaves half a file behind.
+ */
+export async function cached(path, make) {
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true });
+  const partial = `${path}.${process.pid}.partial`;
+  await make(partial);
+  renameSync(partial, path);
+  return path;
+}
+
+/**
  * Writes `name.br` and `name.gz` beside each of `names` in `dir`. A copy is made once per
  * content: `cache` keeps them under the file's SHA-256 (Brotli at its best setting takes a
- * minute on the wasm). Resolves to `[{file, raw, gz, br}]`, the sizes in bytes.
+ * minute on the wasm). Resolves to `[{file, raw, br, gzip}]`, the sizes in bytes.
  */
 export async function compressFiles(dir, names, cache) {
-  mkdirSync(cache, { recursive: true });
   // In parallel: zlib's work runs on libuv's thread pool.
   return Promise.all(
     names.map(async (file) => {
       const bytes = readFileSync(join(dir, file));
       const hash = createHash('sha256').update(bytes).digest('hex');
       const sizes = { file, raw: bytes.length };
-      for (const [name, { suffix, compress }] of Object.entries(ENCODINGS)) {
-        const cached = join(cache, hash + suffix);
-        if (!existsSync(cached)) {
-          const partial = `${cached}.${process.pid}.partial`;
-          writeFileSync(partial, await compress(bytes));
-          renameSync(partial, cached);
-        }
-        copyFileSync(cached, join(dir, file + suffix));
-        sizes[name === 'gzip' ? 'gz' : name] = statSync(cached).size;
+      for (const [encoding, { suffix, compress }] of Object.entries(ENCODINGS)) {
+        const copy = await cached(join(cache, hash + suffix), async (partial) => writeFileSync(partial, await compress(bytes)));
+        copyFileSync(copy, join(dir, file + suffix));
+        sizes[encoding] = statSync(copy).size;
       }
       return sizes;
     }),

@@ -17,10 +17,10 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-
-import { ENCODINGS } from './compress.mjs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { ENCODINGS } from './compress.mjs';
 
 import { writeShellManifest } from './shell.mjs';
 

@@ -13,31 +13,31 @@ export class WeightsError extends Error {
 }
 
 /**
- * How far a download is, in bytes on the wire: `loaded` bytes of a body of `bytes` bytes
+ * How far a download is, in bytes on the wire: `loaded` bytes of a body of `size` bytes
  * (0 when unknown) have arrived, sent as `contentLength` bytes (0 when the response did not
  * say). With Content-Encoding the browser hands over the decoded body while Content-Length
  * counts the compressed one, so the share of the body read is scaled to the compressed size.
  * @returns {{loaded: number, total: number}}
  */
-export function onTheWire(loaded, bytes, contentLength) {
-  if (!contentLength) return { loaded, total: bytes || loaded };
-  if (!bytes || bytes === contentLength) return { loaded, total: Math.max(contentLength, loaded) };
-  return { loaded: Math.round(Math.min(1, loaded / bytes) * contentLength), total: contentLength };
+export function onTheWire(loaded, size, contentLength) {
+  if (!contentLength) return { loaded, total: size || loaded };
+  if (!size || size === contentLength) return { loaded, total: Math.max(contentLength, loaded) };
+  return { loaded: Math.round(Math.min(1, loaded / size) * contentLength), total: contentLength };
 }
 
 /**
- * The verified bytes of `url` (the same promise for every caller on the page). `bytes` is
- * the file's size when known (the build manifest's), for progress on the wire.
+ * The verified bytes of `url` (the same promise for every caller on the page). `size` is
+ * the file's size in bytes when known (the build manifest's), for progress on the wire.
  * @param {(loaded: number, total: number, cached: boolean) => void} onProgress  bytes on the
  *        wire (the file's own size when it comes from the cache)
  * @returns {Promise<ArrayBuffer>}
  */
-export function loadWeights(url, sha256, onProgress = () => {}, bytes = 0) {
+export function loadWeights(url, sha256, onProgress = () => {}, size = 0) {
   // Several stylizers on one page (two widgets) share one download.
   // The first caller sees the real progress; later ones one report once the bytes are there.
   const key = `${url} ${sha256}`;
   if (!pending.has(key)) {
-    const load = fetchVerified(url, sha256, onProgress, bytes).catch((error) => {
+    const load = fetchVerified(url, sha256, onProgress, size).catch((error) => {
       pending.delete(key);
       throw error;
     });

@@ -274,11 +274,7 @@ impl Stylizer {
                 let network = clock.lap();
                 let mut scalars = terms.to_vec();
                 scalars.extend(optimizer.scalars(&image, &gradient));
-                let values = Tensor::cat(scalars, 0)
-                    .into_data_async()
-                    .await?
-                    .try_into_vec::<f32>()
-                    .expect("losses are f32");
+                let values = read_scalars(scalars).await?;
                 let read = clock.lap();
                 let these = Losses::from_terms(&values);
                 if !these.total.is_finite() {
@@ -346,11 +342,7 @@ impl Stylizer {
             options,
             &layers,
         );
-        let values = Tensor::cat(vec![o.content, o.style, o.tv], 0)
-            .into_data_async()
-            .await?
-            .try_into_vec::<f32>()
-            .expect("losses are f32");
+        let values = read_scalars(vec![o.content, o.style, o.tv]).await?;
         Ok(Losses::from_terms(&values))
     }
 
@@ -366,6 +358,15 @@ impl Stylizer {
             false => image,
         })
     }
+}
+
+/// Reads scalars (each `[1]`) from the device in one transfer.
+async fn read_scalars(scalars: Vec<Tensor<1>>) -> Result<Vec<f32>, ExecutionError> {
+    Ok(Tensor::cat(scalars, 0)
+        .into_data_async()
+        .await?
+        .try_into_vec::<f32>()
+        .expect("scalars are f32"))
 }
 
 /// The paintings with a positive blend weight, each with its share of the blend (the shares

@@ -10,6 +10,18 @@ use crate::weights::{ConvWeights, QuantizedConv, VggWeights};
 /// Brotli.
 pub const VGG_BITS: [u32; 11] = [8, 8, 8, 8, 6, 6, 6, 5, 5, 5, 5];
 
+/// Reads bit widths written `B1,...,B11` (one per layer, `conv1_1` … `conv5_1`, each 2 to 8).
+pub fn parse_bits(text: &str) -> Result<[u32; 11], String> {
+    let bits: Vec<u32> = text
+        .split(',')
+        .map(|b| b.trim().parse().map_err(|e| format!("{b}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match <[u32; 11]>::try_from(bits) {
+        Ok(bits) if bits.iter().all(|b| (2..=8).contains(b)) => Ok(bits),
+        _ => Err("eleven bit widths from 2 to 8".into()),
+    }
+}
+
 impl VggWeights {
     /// Quantizes every layer to the bit width given for it (see [`QuantizedConv::new`]), one
     /// scale per output channel.
@@ -218,6 +230,19 @@ mod tests {
                 assert!(q.scale[0] < plain.scale[0], "{bits} bits: clipped");
                 assert!(error(&q) < error(&plain), "{bits} bits");
             }
+        }
+    }
+
+    #[test]
+    fn bit_widths_are_eleven_from_2_to_8() {
+        assert_eq!(parse_bits("8,8,8,8,6,6,6,5,5,5,5"), Ok(VGG_BITS));
+        for bad in [
+            "8,8",
+            "8,8,8,8,6,6,6,5,5,5,1",
+            "8,8,8,8,6,6,6,5,5,5,9",
+            "8,x",
+        ] {
+            assert!(parse_bits(bad).is_err(), "{bad}");
         }
     }
 

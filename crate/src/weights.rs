@@ -98,15 +98,24 @@ impl VggWeights {
                         &view,
                     ));
                 }
-                Ok(ConvWeights {
-                    weight: q.dequantized(),
-                    bias: q.bias,
-                    in_channels: cin,
-                    out_channels: cout,
-                })
+                Ok(q)
             })
-            .collect::<Result<_, WeightsError>>()?;
-        Ok(Self { layers })
+            .collect::<Result<Vec<_>, WeightsError>>()?;
+        Ok(Self::dequantized(&layers))
+    }
+
+    /// The float network of quantized layers (VGG16's 3×3 kernels, in [`CONV_LAYERS`] order).
+    pub fn dequantized(layers: &[QuantizedConv]) -> Self {
+        let layers = layers
+            .iter()
+            .map(|q| ConvWeights {
+                weight: q.dequantized(),
+                bias: q.bias.clone(),
+                in_channels: q.in_channels,
+                out_channels: q.out_channels,
+            })
+            .collect();
+        Self { layers }
     }
 
     /// Number of parameters.

@@ -15,8 +15,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 
 use style_transfer::native::{Backend, device, read_image};
-use style_transfer::quantize::write_int8_safetensors;
-use style_transfer::weights::CONV_LAYERS;
+use style_transfer::quantize::parse_bits;
 use style_transfer::{FastWeights, Losses, StyleImage, StyleOptions, Stylizer, VggWeights};
 
 /// The feed-forward network of the default fast start.
@@ -43,14 +42,7 @@ struct Args {
 
 fn parse_plan(text: &str) -> Result<(String, [u32; 11]), String> {
     let (name, bits) = text.split_once('=').ok_or("NAME=B1,...,B11")?;
-    let bits: Vec<u32> = bits
-        .split(',')
-        .map(|b| b.parse().map_err(|e| format!("{b}: {e}")))
-        .collect::<Result<_, _>>()?;
-    match <[u32; 11]>::try_from(bits) {
-        Ok(bits) if bits.iter().all(|b| (2..=8).contains(b)) => Ok((name.to_string(), bits)),
-        _ => Err("eleven bit widths from 2 to 8".into()),
-    }
+    Ok((name.to_string(), parse_bits(bits)?))
 }
 
 fn main() {
@@ -90,9 +82,7 @@ fn main() {
         let pair = format!("{} / {}", stem(content_path), stem(style_path));
         let mut first: Option<Losses> = None;
         for (name, bits) in &plans {
-            let quantized = float.quantize(bits);
-            let file = write_int8_safetensors(CONV_LAYERS.into_iter().zip(&quantized), &[]);
-            let weights = VggWeights::from_int8_safetensors(&file).expect("just written");
+            let weights = VggWeights::dequantized(&float.quantize(bits));
             let stylizer = Stylizer::new(&weights, &chosen.device)
                 .with_fast(&fast)
                 .expect("network");

@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 
 use style_transfer::VggWeights;
-use style_transfer::quantize::{VGG_BITS, write_int8_safetensors};
+use style_transfer::quantize::{VGG_BITS, parse_bits, write_int8_safetensors};
 
 /// Metadata stored in the file's `__metadata__` table.
 const METADATA: [(&str, &str); 5] = [
@@ -42,16 +42,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (onnx, output, bits) = match args.as_slice() {
         [onnx, output] => (onnx, output, VGG_BITS),
-        [onnx, output, flag, bits] if flag == "--bits" => {
-            let bits: Result<Vec<u32>, _> = bits.split(',').map(str::parse).collect();
-            match bits.ok().and_then(|b| <[u32; 11]>::try_from(b).ok()) {
-                Some(bits) if bits.iter().all(|b| (2..=8).contains(b)) => (onnx, output, bits),
-                _ => {
-                    eprintln!("{usage}: eleven bit widths from 2 to 8");
-                    return ExitCode::from(2);
-                }
+        [onnx, output, flag, bits] if flag == "--bits" => match parse_bits(bits) {
+            Ok(bits) => (onnx, output, bits),
+            Err(e) => {
+                eprintln!("{usage}: {e}");
+                return ExitCode::from(2);
             }
-        }
+        },
         _ => {
             eprintln!("{usage}");
             return ExitCode::from(2);
