@@ -25,6 +25,8 @@ const iterations = Number(argument('--iterations', 8));
 const screenshot = argument('--screenshot', null);
 const quickSizes = argument('--quick-sizes', '256,512,1024').split(',').map(Number);
 const content = argument('--content', fixture('photo.jpg'));
+// VGG's convolution kernels compared on WebGPU (our tiled one and burn's direct one).
+const kernels = argument('--kernels', 'tiled,direct').split(',');
 const style = argument('--style', fixture('painting.png'));
 
 const rows = [];
@@ -66,6 +68,63 @@ for (const r of rows) {
     `| ${r.site} | ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ` +
       `${(r.firstPicture / 1000).toFixed(1)} s | ${(r.firstFrame / 1000).toFixed(1)} s |`,
   );
+}
+
+// VGG's convolution kernels side by side on WebGPU, through the JS API without a warm-up, from
+// the photo (every progress report is an iteration): the first iteration (which compiles the
+// pipelines), the steady ones, and the pipelines compiled; then the warm-up and Start → first
+// progress report after it, with the default (fast) start.
+const kernelRows = [];
+if (paths.includes('webgpu')) {
+  const browser = await start({ webgpu: true, dir: sites[0] });
+  const page = await browser.page();
+  await ready(page);
+  for (const kernel of kernels) {
+    for (const size of sizes) {
+      const row = await page.evaluate(async ({ kernel, size, iterations }) => {
+        const api = await import('/stylizer.js');
+        const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+        const request = {
+          content: await image('/gallery/the_scream.jpg'),
+          styles: [{ image: await image('/gallery/starry_night.jpg') }],
+        };
+        const cold = await api.createStylizer({ backend: 'webgpu', kernel, warmUp: false });
+        let began = performance.now();
+        let first = null;
+        const run = await cold.stylize({
+          ...request,
+          options: { size, iterations, minScale: size, init: 'content' },
+          onProgress: () => (first ??= performance.now() - began),
+        });
+        cold.dispose();
+        const statuses = [];
+        const warm = await api.createStylizer({
+          backend: 'webgpu', kernel, warmUp: { previewEvery: 1 }, onStatus: (s) => statuses.push(s),
+        });
+        began = performance.now();
+        let firstWarm = null;
+        const after = await warm.stylize({
+          ...request,
+          options: { size, iterations: 2, previewEvery: 1 },
+          onProgress: () => (firstWarm ??= performance.now() - began),
+        });
+        warm.dispose();
+        const { warmUp } = statuses.at(-1);
+        return { first, steady: run.msPerIteration, pipelines: run.pipelines, warmUp, firstWarm, after: after.pipelines };
+      }, { kernel, size, iterations });
+      kernelRows.push({ kernel, size, ...row });
+    }
+  }
+  if (browser.errors.length) console.error(browser.errors);
+  await browser.close();
+  console.log('\n| kernel | size | first iteration (cold) | ms per iteration after it | pipelines of a cold run | warm-up | Start → first report after the warm-up | pipelines after it |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of kernelRows) {
+    console.log(
+      `| ${r.kernel} | ${r.size} px | ${(r.first / 1000).toFixed(1)} s | ${r.steady.toFixed(0)} | ${r.pipelines} | ` +
+        `${(r.warmUp.ms / 1000).toFixed(1)} s, ${r.warmUp.pipelines} pipelines | ${(r.firstWarm / 1000).toFixed(1)} s | ${r.after} |`,
+    );
+  }
 }
 
 // The feed-forward picture alone (Quick mode) through the JS API: the first call (pipelines,

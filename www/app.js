@@ -401,6 +401,9 @@ function showEngineStatus(status) {
     $('engine-status').textContent = 'Starting the engine…';
   } else if (status.stage === 'engine') {
     showDownload($('engine-progress'), 'Loading the engine', status);
+  } else if (status.stage === 'warming') {
+    $('engine-progress').hidden = true;
+    $('engine-status').textContent = 'Preparing the GPU (compiling its programs)…';
   } else if (status.stage === 'ready') {
     $('weights-progress').hidden = true;
     $('engine-progress').hidden = true;
@@ -450,6 +453,10 @@ async function boot() {
       backend: params.get('backend') ?? 'auto',
       onStatus: showEngineStatus,
       startAfter: offline,
+      // The warm-up compiles the pipelines of a run with the page's options (`?warmUp=0`: none,
+      // for measuring what it saves). `?kernel=direct` runs burn's convolution, for comparison.
+      warmUp: params.get('warmUp') === '0' ? false : options(),
+      kernel: params.get('kernel') ?? undefined,
     });
     document.body.dataset.ready = state.stylizer.backend;
     showEstimate();

@@ -63,13 +63,22 @@ export async function buildManifest() {
  * Downloads (or takes from the cache) the weights, checks them, and starts the engine.
  * `onStatus` gets {stage: 'weights', loaded, total, cached} (both networks' files together:
  * VGG16's and the feed-forward network's), {stage: 'starting'},
- * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles) and
- * {stage: 'ready', backend}; 'starting' to 'ready' again whenever a cancel restarts the engine.
+ * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles), on WebGPU
+ * {stage: 'warming'} (a tiny run compiles the GPU's shader pipelines before the first real
+ * one) and {stage: 'ready', backend, warmUp} (`warmUp`: {pipelines, ms}, what the warm-up
+ * compiled and how long it took, or null without one); 'starting' to 'ready' again whenever
+ * a cancel restarts the engine. Only the first start warms up: after a cancel the next run
+ * compiles just the pipelines it needs, fewer than the warm-up's (which covers several
+ * shapes of photo), so it starts sooner.
  * Rejects with AbortError if `signal` aborts first, leaving no worker behind.
  * `startAfter`: the engine's worker starts only once this promise settles (the page passes
  * its service worker's install, which downloads the engine's files, so they come once).
  * `weights` overrides where a network's file comes from: {vgg?: {url, sha256}, fast?: {url, sha256}}.
- * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu',
+ * `warmUp`: the options of the runs to come (engine options, as for stylize(); default {}),
+ * whose pipelines the warm-up compiles, or false for no warm-up. `kernel`: VGG's convolution
+ * kernel, 'tiled' (WebGPU only) or 'direct' (burn's), for comparing them; by default the
+ * device's faster one.
+ * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu', warmUp?: object|false, kernel?: 'tiled'|'direct',
  *          onStatus?: (status: object) => void, workerUrl?: string|URL, signal?: AbortSignal,
  *          startAfter?: Promise<unknown>}} settings
  */
@@ -133,6 +142,8 @@ export async function createStylizer(settings = {}) {
     weights,
     engine,
     backend: settings.backend ?? DEFAULTS.backend,
+    warmUp: settings.warmUp ?? {},
+    kernel: settings.kernel,
     onStatus,
     workerUrl: settings.workerUrl ?? new URL('./worker.js', import.meta.url),
   });
@@ -228,6 +239,8 @@ class Stylizer {
   #life = new AbortController();
   /** Settles when the last queued call has settled. */
   #queue = Promise.resolve();
+  /** Whether a worker was started with the warm-up already (the first one is). */
+  #warmedUp = false;
   /** 'webgpu' or 'cpu', once the engine runs. */
   backend = null;
 
@@ -246,16 +259,19 @@ class Stylizer {
       this.#settings.onStatus({ stage: 'starting' });
       const bridge = new Bridge(this.#settings.workerUrl);
       this.#bridge = bridge;
-      const { weights, engine, backend } = this.#settings;
+      const { weights, engine, backend, warmUp, kernel } = this.#settings;
       // Copies: the weights stay here for the next worker.
       const copy = Object.fromEntries(Object.entries(weights).map(([network, bytes]) => [network, bytes.slice(0)]));
-      // {stage: 'engine', loaded, bytes, contentLength} from the worker: reported on the wire.
-      const onProgress = ({ loaded, bytes, contentLength }) =>
-        this.#settings.onStatus({ stage: 'engine', ...onTheWire(loaded, bytes, contentLength) });
+      // {stage: 'engine', loaded, bytes, contentLength} from the worker (reported on the wire),
+      // then {stage: 'warming'}.
+      const onProgress = ({ stage, loaded, bytes, contentLength }) =>
+        this.#settings.onStatus(stage === 'engine' ? { stage, ...onTheWire(loaded, bytes, contentLength) } : { stage });
       const transfer = Object.values(copy);
-      this.#starting = bridge.request('init', { weights: copy, engine, backend }, { transfer, onProgress }).then((ready) => {
+      const init = { weights: copy, engine, backend, warmUp: this.#warmedUp ? false : warmUp, kernel };
+      this.#warmedUp = true;
+      this.#starting = bridge.request('init', init, { transfer, onProgress }).then((ready) => {
         this.backend = ready.backend;
-        this.#settings.onStatus({ stage: 'ready', backend: ready.backend });
+        this.#settings.onStatus({ stage: 'ready', backend: ready.backend, warmUp: ready.warmUp });
       });
       this.#starting.catch(() => {}); // handled by whoever awaits it
     }
@@ -274,7 +290,8 @@ class Stylizer {
   }
 
   /**
-   * Runs one stylization; calls run one at a time, in call order.
+   * Runs one stylization; calls run one at a time, in call order. Resolves to
+   * {image, backend, iterations, msPerIteration, losses, pipelines}.
    * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[],
    *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
    */
@@ -326,6 +343,8 @@ class Stylizer {
       iterations: r.iterations,
       msPerIteration,
       losses: r.losses,
+      /** Shader pipelines the GPU compiled during this run (0 once warm, and on the CPU). */
+      pipelines: r.pipelines,
     };
   }
 

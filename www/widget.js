@@ -126,6 +126,7 @@ class Widget {
       onStatus: (s) => {
         if (s.stage === 'weights' && !s.cached) this.#status(`Downloading the model: ${Math.round((100 * s.loaded) / (s.total || 1))} %`);
         if (s.stage === 'starting') this.#status('Starting the engine…');
+        if (s.stage === 'warming') this.#status('Preparing the GPU…');
         if (s.stage === 'ready') this.#status(readyText(s.backend));
       },
     }).then(

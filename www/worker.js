@@ -1,10 +1,13 @@
 // The module Web Worker that owns the wasm engine; www/stylizer.js is its only caller.
 //
-// Messages in:  {id, type: 'init', weights: {vgg, fast}, engine: {glue, wasm, bytes}, backend}
+// Messages in:  {id, type: 'init', weights: {vgg, fast}, engine: {glue, wasm, bytes}, backend,
+//               warmUp: options or false, kernel}
 //               {id, type: 'stylize', content, styles, options}
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
-// Messages out: {id, type: 'progress', progress} (the engine's download for 'init', the
-//               optimisation for 'stylize'), {id, type: 'result', result},
+// Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
+//               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
+//               {id, type: 'result', result} ('init': {backend, warmUp: {pipelines, ms} or
+//               null}; 'stylize': the image, with `pipelines` compiled during the run),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
@@ -12,6 +15,20 @@
 
 let engine = null;
 let planRun = null;
+/** Compute pipelines (compiled shaders) created so far on WebGPU. */
+let pipelines = 0;
+
+// Count the pipelines: each is a shader compiled by the browser, which on a software
+// renderer (SwiftShader) takes a noticeable part of a first run.
+if (self.GPUDevice) {
+  for (const name of ['createComputePipeline', 'createComputePipelineAsync']) {
+    const create = GPUDevice.prototype[name];
+    GPUDevice.prototype[name] = function (...args) {
+      pipelines += 1;
+      return create.apply(this, args);
+    };
+  }
+}
 
 /** A tiny module that only validates where WebAssembly SIMD is supported (v128 result, i8x16 ops). */
 const SIMD_PROBE = new Uint8Array([
@@ -45,7 +62,7 @@ if (navigator.gpu) {
 }
 
 const handlers = {
-  async init({ weights, engine: files, backend }, id) {
+  async init({ weights, engine: files, backend, warmUp, kernel }, id) {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       throw named(
         'EngineError',
@@ -67,8 +84,13 @@ const handlers = {
     await init({ module_or_path: counted(response, report) });
     const backendName = await chooseBackend(backend);
     const fast = weights.fast && new Uint8Array(weights.fast);
-    engine = await Engine.create(new Uint8Array(weights.vgg), fast, backendName);
-    return { backend: engine.backend };
+    engine = await Engine.create(new Uint8Array(weights.vgg), fast, backendName, kernel);
+    if (engine.backend !== 'webgpu' || warmUp === false) return { backend: engine.backend, warmUp: null };
+    // Compile the GPU's pipelines now, while the user chooses images, not after Start.
+    self.postMessage({ id, type: 'progress', progress: { stage: 'warming' } });
+    const [before, began] = [pipelines, performance.now()];
+    await engine.warmUp(warmUp);
+    return { backend: engine.backend, warmUp: { pipelines: pipelines - before, ms: performance.now() - began } };
   },
 
   async plan({ width, height, options }) {
@@ -76,10 +98,11 @@ const handlers = {
   },
 
   async stylize({ content, styles, options }, id) {
+    const before = pipelines;
     const result = await engine.stylize(content, styles, options, (progress) => {
       self.postMessage({ id, type: 'progress', progress }, progress.image ? [progress.image.data.buffer] : []);
     });
-    return result;
+    return Object.assign(result, { pipelines: pipelines - before });
   },
 };
 

@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 use burn::tensor::{Device, ExecutionError, Tensor};
 
 use crate::color::transfer_luminance;
+use crate::conv3x3::ConvKernel;
 use crate::fast::{FastNetwork, FastWeights};
 use crate::image::{Image, resize_tensor};
 use crate::objective::{min_side, objective, objective_layers, targets, tiling, whole_gradient};
@@ -150,11 +151,20 @@ pub struct Stylizer {
 }
 
 impl Stylizer {
-    /// Uploads the network to `device` (for example `Device::flex()` or a wgpu device).
+    /// Uploads the network to `device` (for example `Device::flex()` or a wgpu device), for
+    /// the device's faster convolution kernel ([`ConvKernel::default_for`]).
     pub fn new(weights: &VggWeights, device: &Device) -> Self {
+        Self::with_kernel(weights, device, ConvKernel::default_for(device))
+    }
+
+    /// Uploads the network to `device` for the convolution kernel `kernel`.
+    ///
+    /// # Panics
+    /// If `kernel` cannot run on `device` ([`ConvKernel::runs_on`]).
+    pub fn with_kernel(weights: &VggWeights, device: &Device, kernel: ConvKernel) -> Self {
         let device = device.clone().without_autodiff();
         Self {
-            vgg: Vgg16::new(weights, &device),
+            vgg: Vgg16::with_kernel(weights, &device, kernel),
             fast: None,
             device,
         }
@@ -174,6 +184,11 @@ impl Stylizer {
     /// The network.
     pub fn vgg(&self) -> &Vgg16 {
         &self.vgg
+    }
+
+    /// The feed-forward network, when loaded.
+    pub fn fast(&self) -> Option<&FastNetwork> {
+        self.fast.as_ref()
     }
 
     /// Optimises an image whose VGG features match `content` and whose Gram matrices match

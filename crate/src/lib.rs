@@ -25,6 +25,7 @@
 //! ```
 
 pub mod color;
+pub mod conv3x3;
 mod engine;
 pub mod fast;
 pub mod image;
@@ -42,6 +43,7 @@ pub mod schedule;
 mod start;
 pub mod tiles;
 pub mod vgg;
+mod warm;
 pub mod weights;
 
 #[cfg(target_family = "wasm")]
@@ -51,10 +53,12 @@ mod web;
 mod test_util;
 
 pub use burn;
+pub use conv3x3::ConvKernel;
 pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer};
 pub use fast::{FastNetwork, FastWeights};
 pub use image::{Image, ImageError};
 pub use options::{Init, Optimizer, OptionsError, StyleOptions};
 pub use schedule::{ScalePlan, plan};
 pub use vgg::{Vgg16, VggLayer};
+pub use warm::WARM_UP_SIZES;
 pub use weights::{VggWeights, WeightsError};

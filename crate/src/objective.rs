@@ -171,13 +171,14 @@ mod tests {
     use crate::start::noise;
     use crate::test_util::{cpu, read};
     use crate::weights::VggWeights;
+    use burn::tensor::Device;
 
-    fn vgg() -> Vgg16 {
+    fn vgg_on(device: &Device) -> Vgg16 {
         // Read at run time: a path compiled in would follow the build cache to another clone.
         let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo");
         let path = std::path::Path::new(&crate_dir).join("../models/vgg16-int8.safetensors");
         let bytes = std::fs::read(path).expect("the committed weights");
-        Vgg16::new(&VggWeights::from_int8_safetensors(&bytes).unwrap(), &cpu())
+        Vgg16::new(&VggWeights::from_int8_safetensors(&bytes).unwrap(), device)
     }
 
     /// The autodiff gradient of the whole objective against finite differences along random
@@ -188,8 +189,23 @@ mod tests {
     /// real gradient bug (a dropped term, a missing factor, a wrong sign) is off by far more.
     #[test]
     fn gradient_matches_finite_differences() {
-        let vgg = vgg();
-        let device = cpu();
+        gradient_matches_finite_differences_on(&cpu());
+    }
+
+    /// The same on wgpu, where VGG runs our tiled kernel forward and backward.
+    #[cfg(feature = "gpu")]
+    #[test]
+    fn gradient_matches_finite_differences_with_the_tiled_kernel() {
+        let Some(gpu) = crate::test_util::gpu() else {
+            return;
+        };
+        assert_eq!(vgg_on(&gpu).kernel(), crate::ConvKernel::Tiled);
+        gradient_matches_finite_differences_on(&gpu);
+    }
+
+    fn gradient_matches_finite_differences_on(device: &Device) {
+        let vgg = vgg_on(device);
+        let device = device.clone();
         let options = StyleOptions {
             size: 24,
             ..Default::default()

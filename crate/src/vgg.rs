@@ -1,9 +1,10 @@
 //! VGG16 feature extractor (Simonyan & Zisserman 2015) through `conv5_1`.
 
-use burn::tensor::module::{conv2d, max_pool2d};
-use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
-use burn::tensor::{Device, Tensor, TensorData, activation::relu};
+use burn::tensor::module::max_pool2d;
+use burn::tensor::ops::MaxPoolOptions;
+use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::conv3x3::{Conv3x3, ConvKernel};
 use crate::weights::{CONV_LAYERS, VggWeights};
 
 /// ImageNet mean in BGR order, 0–255 scale (the Caffe / Keras VGG convention).
@@ -75,13 +76,23 @@ impl VggLayer {
 /// gradients: when an input lives on an autodiff device, burn treats them as constants.
 #[derive(Debug, Clone)]
 pub struct Vgg16 {
-    convs: Vec<(Tensor<4>, Tensor<1>)>,
+    convs: Vec<Conv3x3>,
     mean: Tensor<4>,
+    kernel: ConvKernel,
 }
 
 impl Vgg16 {
-    /// Uploads the weights to `device` (its autodiff setting is removed).
+    /// Uploads the weights to `device` (its autodiff setting is removed), for the device's
+    /// default kernel ([`ConvKernel::default_for`]).
     pub fn new(weights: &VggWeights, device: &Device) -> Self {
+        Self::with_kernel(weights, device, ConvKernel::default_for(device))
+    }
+
+    /// Uploads the weights to `device` for `kernel`.
+    ///
+    /// # Panics
+    /// If `kernel` cannot run on `device` ([`ConvKernel::runs_on`]).
+    pub fn with_kernel(weights: &VggWeights, device: &Device, kernel: ConvKernel) -> Self {
         let device = device.clone().without_autodiff();
         let convs = weights
             .layers
@@ -91,11 +102,20 @@ impl Vgg16 {
                 let w = Tensor::from_data(TensorData::new(l.weight.clone(), shape), &device);
                 let b =
                     Tensor::from_data(TensorData::new(l.bias.clone(), [l.out_channels]), &device);
-                (w, b)
+                Conv3x3::new(w, b, kernel)
             })
             .collect();
         let mean = Tensor::from_data(TensorData::new(MEAN_BGR.to_vec(), [1, 3, 1, 1]), &device);
-        Self { convs, mean }
+        Self {
+            convs,
+            mean,
+            kernel,
+        }
+    }
+
+    /// The kernel the convolutions run on.
+    pub fn kernel(&self) -> ConvKernel {
+        self.kernel
     }
 
     /// The device the weights live on.
@@ -132,9 +152,8 @@ impl Vgg16 {
         };
         let mut found: Vec<Option<Tensor<4>>> = vec![None; layers.len()];
         let mut x = self.preprocess(rgb);
-        for (i, (w, b)) in self.convs.iter().enumerate().take(deepest + 1) {
-            let same = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-            x = relu(conv2d(x, w.clone(), Some(b.clone()), same));
+        for (i, conv) in self.convs.iter().enumerate().take(deepest + 1) {
+            x = conv.forward(x, true);
             for (slot, layer) in found.iter_mut().zip(layers) {
                 if layer.index() == i {
                     *slot = Some(x.clone());

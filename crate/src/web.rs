@@ -9,8 +9,8 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
 use crate::{
-    FastWeights, Image, Losses, Progress, StyleImage, StyleOptions, StylizeError, Stylizer,
-    VggWeights,
+    ConvKernel, FastWeights, Image, Losses, Progress, StyleImage, StyleOptions, StylizeError,
+    Stylizer, VggWeights,
 };
 
 /// Sends Rust panics to the browser console with their message.
@@ -31,11 +31,14 @@ impl Engine {
     /// Loads the int8 weight files' bytes (VGG16's, and the feed-forward network's, which
     /// `init: "fast"` and 0-iteration runs need; `undefined` to leave it out) onto
     /// `backend`: `"webgpu"`, `"cpu"` (burn's CPU backend compiled to wasm) or `"auto"`
-    /// (WebGPU when the browser has it, else the CPU).
+    /// (WebGPU when the browser has it, else the CPU). `kernel` picks VGG's convolution
+    /// kernel, `"tiled"` (WebGPU only) or `"direct"` (burn's); `undefined` for the device's
+    /// faster one.
     pub async fn create(
         weights: Uint8Array,
         fast: Option<Uint8Array>,
         backend: String,
+        kernel: Option<String>,
     ) -> Result<Engine, JsError> {
         let weights = VggWeights::from_int8_safetensors(&weights.to_vec())?;
         let fast = fast
@@ -54,7 +57,17 @@ impl Engine {
                 )));
             }
         };
-        let mut stylizer = Stylizer::new(&weights, &device);
+        let kernel = match kernel.as_deref() {
+            None => ConvKernel::default_for(&device),
+            Some(name) => ConvKernel::from_name(name)
+                .filter(|k| k.runs_on(&device))
+                .ok_or_else(|| {
+                    JsError::new(&format!(
+                        "kernel `{name}` does not run on {backend}: use \"direct\", or \"tiled\" on WebGPU"
+                    ))
+                })?,
+        };
+        let mut stylizer = Stylizer::with_kernel(&weights, &device, kernel);
         if let Some(fast) = &fast {
             stylizer = stylizer.with_fast(fast)?;
         }
@@ -68,6 +81,19 @@ impl Engine {
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
         self.backend.to_string()
+    }
+
+    /// Compiles the GPU's pipelines for a run with `options` (engine options, as for
+    /// `stylize`) by a tiny run on synthetic images ([`Stylizer::warm_up`]); resolves when
+    /// done. Worth it on WebGPU, where a first run would otherwise compile them.
+    #[wasm_bindgen(js_name = warmUp)]
+    pub fn warm_up(&self, options: JsValue) -> js_sys::Promise {
+        let stylizer = Rc::clone(&self.stylizer);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let options = options_from_js(options)?;
+            stylizer.warm_up(&options).await.map_err(stylize_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Stylizes `content` (`{width, height, data}` with RGBA bytes, like `ImageData`) with

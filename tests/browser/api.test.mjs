@@ -62,7 +62,9 @@ describe('stylizer.js on the CPU backend', () => {
       return statuses;
     });
     const stages = statuses.map((s) => s.stage).filter((s, i, all) => s !== all[i - 1]);
+    // No warm-up on the CPU: there are no shader pipelines to compile.
     assert.deepEqual(stages, ['weights', 'starting', 'engine', 'ready']);
+    assert.equal(statuses.at(-1).warmUp, null);
     const engine = statuses.filter((s) => s.stage === 'engine');
     const last = engine.at(-1);
     assert.ok(last.total > 1e6 && last.loaded === last.total, JSON.stringify(last));
@@ -200,10 +202,40 @@ describe('stylizer.js on the CPU backend', () => {
 describe('stylizer.js on WebGPU', () => {
   const under = siteUnderTest(blank, { webgpu: true });
 
+  test('the warm-up compiles the pipelines of a run before the engine reports ready', async () => {
+    const { page } = await apiPage(under.browser);
+    const { cold, warm, statuses } = await page.evaluate(async () => {
+      const statuses = [];
+      // The page's kind of run: the fast start, then L-BFGS with a preview of every step.
+      const options = { size: 64, iterations: 2, previewEvery: 1 };
+      const pipelines = async (settings) => {
+        const stylizer = await api.createStylizer({ backend: 'webgpu', ...settings });
+        const run = await stylizer.stylize(request({ options }));
+        stylizer.dispose();
+        return run.pipelines;
+      };
+      const cold = await pipelines({ warmUp: false });
+      const warm = await pipelines({ onStatus: (s) => statuses.push(s) });
+      return { cold, warm, statuses };
+    });
+    const stages = statuses.map((s) => s.stage).filter((s, i, all) => s !== all[i - 1]);
+    assert.deepEqual(stages, ['weights', 'starting', 'engine', 'warming', 'ready']);
+    const { warmUp } = statuses.at(-1);
+    console.log(`pipelines: a cold run ${cold}, the warm-up ${warmUp.pipelines} in ${warmUp.ms.toFixed(0)} ms, a run after it ${warm}`);
+    // Every kernel a run needs was compiled by the warm-up; what a run after it still
+    // compiles is at most a few shape-dependent variants (the photo is 64 × 48, the
+    // warm-up's 64 × 64).
+    assert.ok(cold >= 20, `a cold run compiled only ${cold} pipelines`);
+    assert.ok(warmUp.pipelines >= cold * 0.9, `the warm-up compiled ${warmUp.pipelines}, a cold run ${cold}`);
+    assert.ok(warm <= cold * 0.1, `a run after the warm-up compiled ${warm} of a cold run's ${cold}`);
+    await page.close();
+  });
+
   test('a worker that crashes mid-run rejects that run with EngineError, and the next run works', async () => {
     const { page, workers } = await apiPage(under.browser);
     await page.evaluate(async () => {
-      window.stylizer = await api.createStylizer({ backend: 'webgpu' });
+      // No warm-up: it is not what this test is about, and it costs a minute on SwiftShader.
+      window.stylizer = await api.createStylizer({ backend: 'webgpu', warmUp: false });
       window.progressed = new Promise((resolve) => (window.onFirstProgress = resolve));
       window.crashed = settle(stylizer.stylize(request({
         options: { size: 32, iterations: 400 },

@@ -83,7 +83,8 @@ function watch(page, errors) {
 
 /** Waits until the engine reports ready, and returns its backend. */
 export async function ready(page) {
-  await page.waitForSelector('body[data-ready]', { timeout: 180_000 });
+  // On WebGPU this includes the warm-up: about two minutes on SwiftShader.
+  await page.waitForSelector('body[data-ready]', { timeout: 300_000 });
   return page.evaluate(() => document.body.dataset.ready);
 }
 

@@ -7,6 +7,10 @@ import { deflateSync } from 'node:zlib';
 
 import { choose, differenceFromPhoto, fixtureBytes, ready, run, start, startRun, tiny } from './harness.mjs';
 
+// Only the first test keeps the page's warm-up: it costs about a minute on SwiftShader, and
+// the others are about something else (api.test.mjs tests the warm-up itself).
+const NO_WARM_UP = '?warmUp=0';
+
 describe('on WebGPU', () => {
   let browser;
   before(async () => (browser = await start({ webgpu: true })));
@@ -47,7 +51,7 @@ describe('on WebGPU', () => {
   });
 
   test('cancelling stops the run and the next run completes', async () => {
-    const page = await browser.page();
+    const page = await browser.page(NO_WARM_UP);
     await ready(page);
     await choose(page);
     await tiny(page, 32, 400);
@@ -64,7 +68,7 @@ describe('on WebGPU', () => {
   });
 
   test('losing the GPU device fails that run with a message, and the next run works', async () => {
-    const page = await browser.page();
+    const page = await browser.page(NO_WARM_UP);
     await ready(page);
     await choose(page);
     await tiny(page, 32, 400);
@@ -84,7 +88,7 @@ describe('on WebGPU', () => {
   });
 
   test('bad files get a clear message and the page keeps working', async () => {
-    const page = await browser.page();
+    const page = await browser.page(NO_WARM_UP);
     await ready(page);
     const photo = fixtureBytes('photo.jpg');
     const bad = [

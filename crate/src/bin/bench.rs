@@ -1,9 +1,11 @@
-//! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px, and the
-//! feed-forward picture alone (Quick mode) at 256, 512 and 1024 px.
+//! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px for each
+//! convolution kernel the backend runs (on wgpu: burn's direct kernel and our tiled one, side
+//! by side), per-layer GFLOP/s of both kernels on wgpu, and the feed-forward picture alone
+//! (Quick mode) at 256, 512 and 1024 px.
 //!
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
-//!     [--fast-sizes 256,512,1024] [--memory-budget MIB]
+//!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,tiled] [--layer-sizes 128,512]
 //! ```
 //!
 //! `--memory-budget` sets the engine's budget (default 1024 MiB): sizes over it run tile by
@@ -16,10 +18,12 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+use style_transfer::burn::tensor::{Device, Distribution, Tensor};
+use style_transfer::conv3x3::Conv3x3;
 use style_transfer::native::{Backend, device};
-use style_transfer::weights::CONV_CHANNELS;
+use style_transfer::weights::{CONV_CHANNELS, CONV_LAYERS};
 use style_transfer::{
-    FastWeights, Image, Init, StyleImage, StyleOptions, Stylizer, VggLayer, VggWeights,
+    ConvKernel, FastWeights, Image, Init, StyleImage, StyleOptions, Stylizer, VggLayer, VggWeights,
 };
 
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
@@ -31,94 +35,165 @@ fn main() {
     let mut iterations = 5u32;
     let mut fast_sizes = vec![256u32, 512, 1024];
     let mut memory_budget = StyleOptions::default().memory_budget;
+    let mut kernels = vec![ConvKernel::Direct, ConvKernel::Tiled];
+    let mut layer_sizes = vec![128u32, 512];
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         match (pair[0].as_str(), pair.get(1).map(String::as_str)) {
             ("--backend", Some("cpu")) => backends = vec![Backend::Cpu],
             ("--backend", Some("gpu")) => backends = vec![Backend::Gpu],
             ("--backend", Some("all")) => {}
-            ("--sizes", Some(list)) => {
-                sizes = list
-                    .split(',')
-                    .map(|s| s.parse().expect("a size"))
-                    .collect()
-            }
+            ("--sizes", Some(list)) => sizes = sizes_in(list),
             ("--iterations", Some(n)) => iterations = n.parse().expect("a count"),
             ("--memory-budget", Some(n)) => memory_budget = n.parse().expect("MiB"),
-            ("--fast-sizes", Some(list)) => {
-                fast_sizes = list
+            ("--fast-sizes", Some(list)) => fast_sizes = sizes_in(list),
+            ("--layer-sizes", Some(list)) => layer_sizes = sizes_in(list),
+            ("--kernels", Some(list)) => {
+                kernels = list
                     .split(',')
-                    .map(|s| s.parse().expect("a size"))
+                    .map(|k| ConvKernel::from_name(k).expect("direct or tiled"))
                     .collect()
             }
             _ => panic!(
-                "usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N] [--fast-sizes 256,1024]"
+                "usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N] \
+                 [--fast-sizes 256,1024] [--kernels direct,tiled] [--layer-sizes 128,512]"
             ),
         }
     }
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
     println!(
-        "| backend | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
+        "| backend | kernel | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut devices = Vec::new();
     for backend in backends {
         let (device, cpu) = match device(backend) {
             Ok(chosen) => (chosen.device, chosen.cpu),
             Err(e) => {
-                println!("| {backend:?} | - | unavailable: {e} | | | | |");
+                println!("| {backend:?} | | - | unavailable: {e} | | | | |");
                 continue;
             }
         };
         devices.push((backend, device.clone()));
-        let stylizer = Stylizer::new(&weights, &device);
-        for &size in &sizes {
-            let content = pattern(size, 1);
-            let style = pattern(size, 7);
-            let options = StyleOptions {
-                size,
-                min_scale: size,
-                iterations: iterations + 1,
-                // From the photo: every progress report is an iteration.
-                init: Init::Content,
-                memory_budget,
-                ..Default::default()
-            };
-            let mut stamps = vec![Instant::now()];
-            pollster::block_on(stylizer.stylize(
-                &content,
-                &[StyleImage {
-                    image: &style,
-                    blend: 1.0,
-                }],
-                &options,
-                |p| {
-                    if p.tile.is_none() {
-                        stamps.push(Instant::now());
-                    }
-                    ControlFlow::Continue(())
-                },
-            ))
-            .expect("benchmark run");
-            let first = stamps[1] - stamps[0];
-            let steady = (stamps[stamps.len() - 1] - stamps[1]) / iterations;
-            let gflop = iteration_flops(size, size) / 1e9;
-            let memory = match cpu {
-                true => peak_rss(),
-                false => device
-                    .memory_pool_usage()
-                    .map(|u| format!("{:.0} MiB reserved", u.bytes_reserved as f64 / 1048576.0))
-                    .unwrap_or_else(|| "n/a".into()),
-            };
-            println!(
-                "| {backend:?} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
-                ms(first),
-                steady.as_secs_f64() * 1e3,
-                gflop / steady.as_secs_f64(),
-            );
+        for &kernel in kernels.iter().filter(|k| k.runs_on(&device)) {
+            let stylizer = Stylizer::with_kernel(&weights, &device, kernel);
+            for &size in &sizes {
+                let content = pattern(size, 1);
+                let style = pattern(size, 7);
+                let options = StyleOptions {
+                    size,
+                    min_scale: size,
+                    iterations: iterations + 1,
+                    // From the photo: every progress report is an iteration.
+                    init: Init::Content,
+                    memory_budget,
+                    ..Default::default()
+                };
+                let mut stamps = vec![Instant::now()];
+                pollster::block_on(stylizer.stylize(
+                    &content,
+                    &[StyleImage {
+                        image: &style,
+                        blend: 1.0,
+                    }],
+                    &options,
+                    |p| {
+                        if p.tile.is_none() {
+                            stamps.push(Instant::now());
+                        }
+                        ControlFlow::Continue(())
+                    },
+                ))
+                .expect("benchmark run");
+                let first = stamps[1] - stamps[0];
+                let steady = (stamps[stamps.len() - 1] - stamps[1]) / iterations;
+                let gflop = iteration_flops(size, size) / 1e9;
+                let memory = match cpu {
+                    true => peak_rss(),
+                    false => device
+                        .memory_pool_usage()
+                        .map(|u| format!("{:.0} MiB reserved", u.bytes_reserved as f64 / 1048576.0))
+                        .unwrap_or_else(|| "n/a".into()),
+                };
+                println!(
+                    "| {backend:?} | {} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
+                    kernel.name(),
+                    ms(first),
+                    steady.as_secs_f64() * 1e3,
+                    gflop / steady.as_secs_f64(),
+                );
+            }
+        }
+    }
+    for (backend, device) in &devices {
+        if ConvKernel::Tiled.runs_on(device) {
+            layers(*backend, device, &kernels, &layer_sizes);
         }
     }
     fast_pictures(&weights, &devices, &fast_sizes);
+}
+
+fn sizes_in(list: &str) -> Vec<u32> {
+    list.split(',')
+        .map(|s| s.parse().expect("a size"))
+        .collect()
+}
+
+/// Each VGG16 convolution alone at the resolution it runs at for a `size` px image: forward
+/// (with bias and ReLU) and forward + input gradient, per kernel, in ms and GFLOP/s (2 per
+/// multiply-add; the gradient costs what the forward does).
+fn layers(backend: Backend, device: &Device, kernels: &[ConvKernel], sizes: &[u32]) {
+    println!(
+        "\n| backend | size | layer | input | kernel | forward ms | GFLOP/s | forward + gradient ms | GFLOP/s |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for &size in sizes {
+        let mut side = size as usize;
+        for (i, &(cin, cout)) in CONV_CHANNELS.iter().enumerate() {
+            let x = Tensor::<4>::random([1, cin, side, side], Distribution::Default, device);
+            let flop = 2.0 * 9.0 * (cin * cout * side * side) as f64;
+            for &kernel in kernels {
+                let conv = Conv3x3::new(
+                    Tensor::random([cout, cin, 3, 3], Distribution::Default, device),
+                    Tensor::random([cout], Distribution::Default, device),
+                    kernel,
+                );
+                let forward = time(device, || drop(conv.forward(x.clone(), true)));
+                let both = time(device, || {
+                    let leaf = x.clone().autodiff().require_grad();
+                    let grads = conv.forward(leaf.clone(), true).sum().backward();
+                    drop(leaf.grad(&grads));
+                });
+                println!(
+                    "| {backend:?} | {size} | {} | {side}×{side}×{cin} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                    CONV_LAYERS[i],
+                    kernel.name(),
+                    forward * 1e3,
+                    flop / forward / 1e9,
+                    both * 1e3,
+                    2.0 * flop / both / 1e9,
+                );
+            }
+            if [1, 3, 6, 9].contains(&i) {
+                side /= 2;
+            }
+        }
+    }
+}
+
+/// Seconds per call of `f`, after a first call (pipelines, allocation), over at least 3 calls
+/// and 0.5 s, waiting for the device each time.
+fn time(device: &Device, mut f: impl FnMut()) -> f64 {
+    f();
+    device.sync().expect("device");
+    let began = Instant::now();
+    let mut calls = 0;
+    while calls < 3 || began.elapsed() < Duration::from_millis(500) {
+        f();
+        device.sync().expect("device");
+        calls += 1;
+    }
+    began.elapsed().as_secs_f64() / f64::from(calls)
 }
 
 /// The feed-forward picture alone (0 iterations, `init: "fast"`): style vector, painting and

@@ -1,0 +1,241 @@
+//! The tiled implicit-GEMM kernel behind [`super::Conv3x3Ops`] on cubecl (wgpu: WebGPU in the
+//! browser, Vulkan / Metal natively).
+//!
+//! A 3×3, stride 1, padding 1 convolution is a matrix product: output pixels (M = h·w) ×
+//! output channels (N) over K = in_channels · 9 taps. A workgroup of 256 units computes a
+//! tile of the output, 64 pixels × 64 channels (or 256 × 16 when there are few channels);
+//! each unit keeps a 4 × 4 block of it in registers. The K loop runs in chunks: the units
+//! first copy the chunk's input patch (im2col on the fly, zero outside the image) and weights
+//! into workgroup memory, then every unit reads each value it needs from there, 4 + 4 reads
+//! per 16 multiply-adds. Units with neighbouring indices own neighbouring pixels, so reads of
+//! the input and writes of the output coalesce.
+
+use burn::backend::cubecl::dtype_to_storage_type;
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::Shape;
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
+use cubecl::prelude::*;
+use cubecl::{CubeCount, CubeDim};
+
+use super::Conv3x3Ops;
+
+/// Units per workgroup; each computes 4 pixels × 4 channels of the output.
+const UNITS: u32 = 256;
+
+/// A workgroup's share of the output and of K at a time. Both shapes keep 256 units busy and
+/// their workgroup memory under WebGPU's 16 KiB.
+#[derive(Debug, Clone, Copy)]
+struct Tile {
+    pixels: u32,
+    channels: u32,
+    k: u32,
+}
+
+impl Tile {
+    /// 64 × 64, 16 taps at a time: every layer of VGG16 forward.
+    const SQUARE: Tile = Tile {
+        pixels: 64,
+        channels: 64,
+        k: 16,
+    };
+    /// 256 × 16, 8 taps at a time: few output channels, as the gradient of `conv1_1` (3).
+    const WIDE: Tile = Tile {
+        pixels: 256,
+        channels: 16,
+        k: 8,
+    };
+
+    fn for_channels(out_channels: usize) -> Self {
+        if out_channels <= 16 {
+            Self::WIDE
+        } else {
+            Self::SQUARE
+        }
+    }
+}
+
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn conv3x3_kernel<F: Float>(
+    input: &Tensor<F>,
+    weight: &Tensor<F>,
+    bias: &Tensor<F>,
+    output: &mut Tensor<F>,
+    height: u32,
+    width: u32,
+    in_channels: u32,
+    out_channels: u32,
+    #[comptime] relu: bool,
+    #[comptime] tile_pixels: u32,
+    #[comptime] tile_channels: u32,
+    #[comptime] tile_k: u32,
+    #[define(F)] _dtype: ElemType,
+) {
+    let pixels = height * width;
+    let taps = in_channels * 9;
+    let batch = CUBE_POS_Z;
+    let pixel0 = CUBE_POS_X * tile_pixels;
+    let channel0 = CUBE_POS_Y * tile_channels;
+    let unit = UNIT_POS;
+
+    // [k][pixel] and [k][channel], `tile_k` rows each.
+    let mut patch = Shared::<[F]>::new_slice(comptime!((tile_k * tile_pixels) as usize));
+    let mut kernel = Shared::<[F]>::new_slice(comptime!((tile_k * tile_channels) as usize));
+    let mut sum = Array::<F>::new(16usize);
+    #[unroll]
+    for i in 0..16usize {
+        sum[i] = F::new(0.0);
+    }
+
+    // What this unit copies of the patch: one pixel (column) of the tile, in rows
+    // `first_row + r · row_step` of the chunk.
+    let row_step = comptime!(UNITS / tile_pixels);
+    let column = unit % tile_pixels;
+    let first_row = unit / tile_pixels;
+    let load_pixel = pixel0 + column;
+    let load_y = (load_pixel / width) as i32;
+    let load_x = (load_pixel % width) as i32;
+    let input_base = batch * in_channels * pixels;
+    // And of the weights: one channel, in rows `weight_row + r · weight_step`.
+    let weight_step = comptime!(UNITS / tile_channels);
+    let weight_column = unit % tile_channels;
+    let weight_row = unit / tile_channels;
+    let load_channel = channel0 + weight_column;
+
+    // What this unit computes: pixels `tx + i · tile_pixels / 4`, channels
+    // `ty + j · tile_channels / 4` of the tile.
+    let pixel_step = comptime!(tile_pixels / 4);
+    let channel_step = comptime!(tile_channels / 4);
+    let tx = unit % pixel_step;
+    let ty = unit / pixel_step;
+
+    let chunks = taps.div_ceil(tile_k);
+    for chunk in 0..chunks {
+        let k0 = chunk * tile_k;
+        #[unroll]
+        for r in 0..comptime!(tile_k * tile_pixels / UNITS) {
+            let row = first_row + r * row_step;
+            let k = k0 + row;
+            let channel_in = k / 9;
+            let tap = k % 9;
+            let y = load_y + (tap / 3) as i32 - 1;
+            let x = load_x + (tap % 3) as i32 - 1;
+            let mut value = F::new(0.0);
+            if k < taps
+                && load_pixel < pixels
+                && y >= 0
+                && y < height as i32
+                && x >= 0
+                && x < width as i32
+            {
+                let at = input_base + channel_in * pixels + y as u32 * width + x as u32;
+                value = input[at as usize];
+            }
+            patch[(row * tile_pixels + column) as usize] = value;
+        }
+        #[unroll]
+        for r in 0..comptime!((tile_k * tile_channels).div_ceil(UNITS)) {
+            let row = weight_row + r * weight_step;
+            if row < tile_k {
+                let k = k0 + row;
+                let mut w = F::new(0.0);
+                if k < taps && load_channel < out_channels {
+                    w = weight[(k * out_channels + load_channel) as usize];
+                }
+                kernel[(row * tile_channels + weight_column) as usize] = w;
+            }
+        }
+        sync_cube();
+
+        #[unroll]
+        for row in 0..tile_k {
+            let mut a = Array::<F>::new(4usize);
+            let mut b = Array::<F>::new(4usize);
+            #[unroll]
+            for i in 0..4u32 {
+                a[i as usize] = patch[(row * tile_pixels + tx + i * pixel_step) as usize];
+                b[i as usize] = kernel[(row * tile_channels + ty + i * channel_step) as usize];
+            }
+            #[unroll]
+            for i in 0..4u32 {
+                #[unroll]
+                for j in 0..4u32 {
+                    let at = (i * 4 + j) as usize;
+                    sum[at] += a[i as usize] * b[j as usize];
+                }
+            }
+        }
+        sync_cube();
+    }
+
+    #[unroll]
+    for i in 0..4u32 {
+        let pixel = pixel0 + tx + i * pixel_step;
+        #[unroll]
+        for j in 0..4u32 {
+            let channel = channel0 + ty + j * channel_step;
+            if pixel < pixels && channel < out_channels {
+                let mut value = sum[(i * 4 + j) as usize] + bias[channel as usize];
+                if relu {
+                    value = F::max(value, F::new(0.0));
+                }
+                output[((batch * out_channels + channel) * pixels + pixel) as usize] = value;
+            }
+        }
+    }
+}
+
+impl Conv3x3Ops for CubeBackend {
+    fn conv3x3(
+        input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        _flipped: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        relu: bool,
+    ) -> FloatTensor<Self> {
+        let input = into_contiguous(input);
+        let weight = into_contiguous(weight);
+        let bias = into_contiguous(bias);
+        let [batch, in_channels, height, width] = input.meta.shape().dims();
+        let out_channels = weight.meta.shape()[1];
+        assert_eq!(
+            weight.meta.shape()[0],
+            in_channels * 9,
+            "conv3x3: the weight has in_channels · 9 rows"
+        );
+        let dtype = input.dtype;
+        let output = empty_device_contiguous_dtype(
+            input.client.clone(),
+            input.device.clone(),
+            Shape::from([batch, out_channels, height, width]),
+            dtype,
+        );
+        let tile = Tile::for_channels(out_channels);
+        let count = CubeCount::Static(
+            ((height * width) as u32).div_ceil(tile.pixels),
+            (out_channels as u32).div_ceil(tile.channels),
+            batch as u32,
+        );
+        conv3x3_kernel::launch(
+            &output.client,
+            count,
+            CubeDim::new_1d(UNITS),
+            input.into_tensor_arg(),
+            weight.into_tensor_arg(),
+            bias.into_tensor_arg(),
+            output.clone().into_tensor_arg(),
+            height as u32,
+            width as u32,
+            in_channels as u32,
+            out_channels as u32,
+            relu,
+            tile.pixels,
+            tile.channels,
+            tile.k,
+            dtype_to_storage_type(dtype),
+        );
+        output
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The GPU benchmark, for a machine with a real GPU (a few minutes; not a test): natively on
+# wgpu, which compiles the same WGSL as the browser, per-iteration time and GPU memory at
+# 128–1024 px and per-layer GFLOP/s, burn's direct convolution against our tiled kernel side
+# by side; then, where Chromium is installed, the browser benchmark on WebGPU.
+#
+# Build here, run there (the GPU machine needs no Rust):
+#   cargo build --release --bin bench && mkdir -p .gpu && cp "$CARGO_TARGET_DIR/release/bench" .gpu/
+#   bash tests/bench-gpu.sh [path/to/bench]       # default .gpu/bench
+# Without a Vulkan loader on the machine, unpack Debian's libvulkan1 (.deb files in .gl/).
+# SIZES, LAYER_SIZES and ITERATIONS override the defaults (a quick local try on lavapipe:
+# SIZES=64 LAYER_SIZES=64 ITERATIONS=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bench="${1:-.gpu/bench}"
+sizes="${SIZES:-128,256,512,1024}"
+layer_sizes="${LAYER_SIZES:-128,512,1024}"
+iterations="${ITERATIONS:-5}"
+
+if ! ldconfig -p | grep -q libvulkan && [ -d .gl ]; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nvidia_icd" ]; then
+  export VK_DRIVER_FILES="$nvidia_icd"
+fi
+# wgpu probes Wayland through this variable; without it, it prints errors (harmless).
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+
+echo "== machine"
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi"
+nproc
+
+echo "== native wgpu: both kernels, per iteration and per layer"
+"$bench" --backend gpu --kernels direct,tiled --sizes "$sizes" --iterations "$iterations" \
+  --layer-sizes "$layer_sizes" --fast-sizes 256,512,1024
+
+echo "== browser (WebGPU)"
+if command -v chromium >/dev/null && [ -d tests/node_modules ] && [ -f www/pkg/build.json ]; then
+  (cd tests && node bench-browser.mjs --paths webgpu --sizes 64,512 --iterations 5 --quick-sizes 512,1024)
+else
+  echo "skipped: needs chromium, tests/node_modules and a web build (www/pkg)"
+fi
