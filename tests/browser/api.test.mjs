@@ -202,6 +202,47 @@ describe('stylizer.js on the CPU backend', () => {
 describe('stylizer.js on WebGPU', () => {
   const under = siteUnderTest(blank, { webgpu: true });
 
+  test('the tiled kernel makes the CPU backend\'s run, step by step (burn\'s direct kernel its first step)', async () => {
+    const { page } = await apiPage(under.browser);
+    const [tiled, direct, cpu] = await page.evaluate(async () => {
+      // From the photo, one scale: the losses of each step depend on the forward pass, and
+      // each step after the first on the input gradient.
+      const options = { size: 32, minScale: 32, iterations: 3, init: 'content' };
+      const once = async (settings) => {
+        const stylizer = await api.createStylizer({ warmUp: false, ...settings });
+        const losses = [];
+        const run = await stylizer.stylize(request({ options, onProgress: (p) => losses.push(p.losses.total) }));
+        stylizer.dispose();
+        return { backend: run.backend, losses, pixels: [...run.image.data] };
+      };
+      return [
+        await once({ backend: 'webgpu', kernel: 'tiled' }),
+        await once({ backend: 'webgpu', kernel: 'direct' }),
+        await once({ backend: 'cpu' }),
+      ];
+    });
+    assert.deepEqual([tiled.backend, direct.backend, cpu.backend], ['webgpu', 'webgpu', 'cpu']);
+    console.log(`losses: tiled ${tiled.losses}, direct ${direct.losses}, CPU ${cpu.losses}`);
+    // The first step's loss is the forward pass alone: all three agree. f32 sums in another
+    // order differ by about 1e-6 of a loss; three L-BFGS steps carry that along but keep it
+    // far under 1e-3, while a wrong tap, flip or edge in either pass changes the loss or the
+    // steps by far more.
+    for (const other of [direct, cpu]) {
+      const error = Math.abs(tiled.losses[0] - other.losses[0]) / other.losses[0];
+      assert.ok(error < 1e-4, `first step: ${tiled.losses[0]} (tiled) against ${other.losses[0]}: ${error}`);
+    }
+    // The later steps follow the input gradient: ours agrees with the CPU backend at every
+    // step (measured: 1e-6). burn's direct kernel on SwiftShader does not (1.3 % apart at
+    // the second step, while it agrees on lavapipe), so it is logged above, not asserted.
+    tiled.losses.forEach((loss, i) => {
+      const error = Math.abs(loss - cpu.losses[i]) / cpu.losses[i];
+      assert.ok(error < 1e-3, `step ${i + 1}: ${loss} (tiled) against ${cpu.losses[i]} (CPU): ${error}`);
+    });
+    const worst = Math.max(...tiled.pixels.map((v, i) => Math.abs(v - cpu.pixels[i])));
+    assert.ok(worst <= 2, `pixels differ by up to ${worst} of 255 from the CPU backend's`);
+    await page.close();
+  });
+
   test('the warm-up compiles the pipelines of a run before the engine reports ready', async () => {
     const { page } = await apiPage(under.browser);
     const { cold, warm, statuses } = await page.evaluate(async () => {
