@@ -8,17 +8,19 @@
 #   cargo build --release --bin bench && mkdir -p .gpu && cp "$CARGO_TARGET_DIR/release/bench" .gpu/
 #   bash tests/bench-gpu.sh [path/to/bench]       # default .gpu/bench
 # Without a Vulkan loader on the machine, unpack Debian's libvulkan1 (.deb files in .gl/).
-# SIZES, LAYER_SIZES and ITERATIONS override the defaults (a quick local try on lavapipe:
-# SIZES=64 LAYER_SIZES=64 ITERATIONS=1).
+# SIZES, LAYER_SIZES, FAST_SIZES and ITERATIONS override the defaults (a quick local try on
+# lavapipe: SIZES=32 LAYER_SIZES=32 FAST_SIZES=64 ITERATIONS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bench="${1:-.gpu/bench}"
 sizes="${SIZES:-128,256,512,1024}"
 layer_sizes="${LAYER_SIZES:-128,512,1024}"
+fast_sizes="${FAST_SIZES:-256,512,1024}"
 iterations="${ITERATIONS:-5}"
 
-if ! ldconfig -p | grep -q libvulkan && [ -d .gl ]; then
+# (grep without -q: with pipefail, an early exit would fail ldconfig with SIGPIPE.)
+if ! ldconfig -p | grep libvulkan >/dev/null && [ -d .gl ]; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
@@ -35,7 +37,7 @@ nproc
 
 echo "== native wgpu: both kernels, per iteration and per layer"
 "$bench" --backend gpu --kernels direct,tiled --sizes "$sizes" --iterations "$iterations" \
-  --layer-sizes "$layer_sizes" --fast-sizes 256,512,1024
+  --layer-sizes "$layer_sizes" --fast-sizes "$fast_sizes"
 
 echo "== browser (WebGPU)"
 if command -v chromium >/dev/null && [ -d tests/node_modules ] && [ -f www/pkg/build.json ]; then

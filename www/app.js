@@ -455,7 +455,8 @@ async function boot() {
       startAfter: offline,
       // The warm-up compiles the pipelines of a run with the page's options (`?warmUp=0`: none,
       // for measuring what it saves). `?kernel=direct` runs burn's convolution, for comparison.
-      warmUp: params.get('warmUp') === '0' ? false : options(),
+      // (Its runs are too small to tile: the memory budget, unknown before the backend is, is left out.)
+      warmUp: params.get('warmUp') === '0' ? false : { ...options(), memoryBudget: undefined },
       kernel: params.get('kernel') ?? undefined,
     });
     document.body.dataset.ready = state.stylizer.backend;

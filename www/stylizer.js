@@ -65,8 +65,9 @@ export async function buildManifest() {
  * VGG16's and the feed-forward network's), {stage: 'starting'},
  * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles), on WebGPU
  * {stage: 'warming'} (a tiny run compiles the GPU's shader pipelines before the first real
- * one) and {stage: 'ready', backend, warmUp} (`warmUp`: {pipelines, ms}, what the warm-up
- * compiled and how long it took, or null without one); 'starting' to 'ready' again whenever
+ * one) and {stage: 'ready', backend, warmUp} (`warmUp`: {pipelines, ms, error}, what the
+ * warm-up compiled, how long it took and why it failed if it did (null if it did not), or
+ * null without a warm-up); 'starting' to 'ready' again whenever
  * a cancel restarts the engine. Only the first start warms up: after a cancel the next run
  * compiles just the pipelines it needs, fewer than the warm-up's (which covers several
  * shapes of photo), so it starts sooner.
@@ -74,8 +75,8 @@ export async function buildManifest() {
  * `startAfter`: the engine's worker starts only once this promise settles (the page passes
  * its service worker's install, which downloads the engine's files, so they come once).
  * `weights` overrides where a network's file comes from: {vgg?: {url, sha256}, fast?: {url, sha256}}.
- * `warmUp`: the options of the runs to come (engine options, as for stylize(); default {}),
- * whose pipelines the warm-up compiles, or false for no warm-up. `kernel`: VGG's convolution
+ * `warmUp`: the options of the runs to come (engine options, as for stylize(); {} when left
+ * out or null), whose pipelines the warm-up compiles, or false for no warm-up. `kernel`: VGG's convolution
  * kernel, 'tiled' (WebGPU only) or 'direct' (burn's), for comparing them; by default the
  * device's faster one.
  * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu', warmUp?: object|false, kernel?: 'tiled'|'direct',
@@ -268,8 +269,8 @@ class Stylizer {
         this.#settings.onStatus(stage === 'engine' ? { stage, ...onTheWire(loaded, bytes, contentLength) } : { stage });
       const transfer = Object.values(copy);
       const init = { weights: copy, engine, backend, warmUp: this.#warmedUp ? false : warmUp, kernel };
-      this.#warmedUp = true;
       this.#starting = bridge.request('init', init, { transfer, onProgress }).then((ready) => {
+        this.#warmedUp = true;
         this.backend = ready.backend;
         this.#settings.onStatus({ stage: 'ready', backend: ready.backend, warmUp: ready.warmUp });
       });
@@ -343,7 +344,7 @@ class Stylizer {
       iterations: r.iterations,
       msPerIteration,
       losses: r.losses,
-      /** Shader pipelines the GPU compiled during this run (0 once warm, and on the CPU). */
+      /** Shader pipelines the GPU compiled during this run (few once warmed up; 0 on the CPU). */
       pipelines: r.pipelines,
     };
   }

@@ -89,8 +89,10 @@ const handlers = {
     // Compile the GPU's pipelines now, while the user chooses images, not after Start.
     self.postMessage({ id, type: 'progress', progress: { stage: 'warming' } });
     const [before, began] = [pipelines, performance.now()];
-    await engine.warmUp(warmUp);
-    return { backend: engine.backend, warmUp: { pipelines: pipelines - before, ms: performance.now() - began } };
+    // A failed warm-up (say, options a run would refuse too) leaves the engine as it was: the
+    // run itself reports such errors.
+    const error = await engine.warmUp(warmUp).then(() => null, (e) => String(e?.message ?? e));
+    return { backend: engine.backend, warmUp: { pipelines: pipelines - before, ms: performance.now() - began, error } };
   },
 
   async plan({ width, height, options }) {

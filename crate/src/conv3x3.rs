@@ -252,6 +252,8 @@ mod tests {
             ([1, 1, 1, 1, 1], false),
             // Few channels: the 256 × 16 tile, forward and backward.
             ([1, 8, 3, 20, 17], true),
+            // More channel tiles than one, with a batch: the z index splits right.
+            ([3, 5, 130, 6, 7], true),
             ([1, 64, 128, 24, 20], true),
         ] {
             let (y, grad) = run(ConvKernel::Tiled, &gpu, shape, relu);

@@ -15,13 +15,15 @@ use crate::start::noise;
 /// `relu5_1`). Kernels are vectorized by what divides the tensors' widths, and each
 /// vectorization is a pipeline of its own: a width of 64 keeps every layer's width down to
 /// `relu5_1` a multiple of 4, as landscape photos at the usual sizes do; 51, odd after one
-/// pooling and after four, gets the variants that portrait and odd-sized photos need.
+/// pooling and after four, gets most of the variants that portrait and odd-sized photos
+/// need (a portrait photo still compiled 16 new pipelines of about 100 on SwiftShader).
 pub const WARM_UP_SIZES: [(u32, u32); 2] = [(64, 16), (51, 17)];
 
 impl Stylizer {
     /// Runs `options` (two iterations, a preview of each) on synthetic photos of
     /// [`WARM_UP_SIZES`] and a painting, so that the device compiles the pipelines of a real
-    /// run. The fast start runs too when the feed-forward network is loaded.
+    /// run. `options.init` is kept (the fast start, by default) when the feed-forward network
+    /// is loaded, else the runs start from the photo.
     pub async fn warm_up(&self, options: &StyleOptions) -> Result<(), StylizeError> {
         let painting = noise(64, 64, 2);
         let styles = [StyleImage {

@@ -83,7 +83,7 @@ function watch(page, errors) {
 
 /** Waits until the engine reports ready, and returns its backend. */
 export async function ready(page) {
-  // On WebGPU this includes the warm-up: about two minutes on SwiftShader.
+  // On WebGPU this includes the warm-up: about 100 s on SwiftShader.
   await page.waitForSelector('body[data-ready]', { timeout: 300_000 });
   return page.evaluate(() => document.body.dataset.ready);
 }

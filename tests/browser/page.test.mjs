@@ -7,7 +7,7 @@ import { deflateSync } from 'node:zlib';
 
 import { choose, differenceFromPhoto, fixtureBytes, ready, run, start, startRun, tiny } from './harness.mjs';
 
-// Only the first test keeps the page's warm-up: it costs about a minute on SwiftShader, and
+// Only the first test keeps the page's warm-up: it costs about 100 s on SwiftShader, and
 // the others are about something else (api.test.mjs tests the warm-up itself).
 const NO_WARM_UP = '?warmUp=0';
 

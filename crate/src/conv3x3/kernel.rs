@@ -23,6 +23,8 @@ use super::Conv3x3Ops;
 
 /// Units per workgroup; each computes 4 pixels × 4 channels of the output.
 const UNITS: u32 = 256;
+/// Workgroups along one dimension of a dispatch (WebGPU's least `maxComputeWorkgroupsPerDimension`).
+const MAX_WORKGROUPS: u32 = 65_535;
 
 /// A workgroup's share of the output and of K at a time. Both shapes keep 256 units busy and
 /// their workgroup memory under WebGPU's 16 KiB.
@@ -47,6 +49,15 @@ impl Tile {
         k: 8,
     };
 
+    /// What the kernel's index arithmetic assumes: the units cover the tile in 4 × 4 blocks,
+    /// each loads whole rows of the patch, and the patch fills a whole number of passes.
+    const fn fits(self) -> bool {
+        UNITS.is_multiple_of(self.pixels)
+            && UNITS.is_multiple_of(self.channels)
+            && (self.pixels / 4) * (self.channels / 4) == UNITS
+            && (self.k * self.pixels).is_multiple_of(UNITS)
+    }
+
     fn for_channels(out_channels: usize) -> Self {
         if out_channels <= 16 {
             Self::WIDE
@@ -55,6 +66,8 @@ impl Tile {
         }
     }
 }
+
+const _: () = assert!(Tile::SQUARE.fits() && Tile::WIDE.fits());
 
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
@@ -75,9 +88,12 @@ fn conv3x3_kernel<F: Float>(
 ) {
     let pixels = height * width;
     let taps = in_channels * 9;
-    let batch = CUBE_POS_Z;
-    let pixel0 = CUBE_POS_X * tile_pixels;
-    let channel0 = CUBE_POS_Y * tile_channels;
+    // Pixel tiles run along x and y (a dimension holds at most 65 535 workgroups), channel
+    // tiles and the batch along z.
+    let channel_tiles = out_channels.div_ceil(tile_channels);
+    let batch = CUBE_POS_Z / channel_tiles;
+    let pixel0 = (CUBE_POS_X + CUBE_POS_Y * CUBE_COUNT_X) * tile_pixels;
+    let channel0 = (CUBE_POS_Z % channel_tiles) * tile_channels;
     let unit = UNIT_POS;
 
     // [k][pixel] and [k][channel], `tile_k` rows each.
@@ -213,10 +229,12 @@ impl Conv3x3Ops for CubeBackend {
             dtype,
         );
         let tile = Tile::for_channels(out_channels);
+        let pixel_tiles = ((height * width) as u32).div_ceil(tile.pixels);
+        let along_x = pixel_tiles.min(MAX_WORKGROUPS);
         let count = CubeCount::Static(
-            ((height * width) as u32).div_ceil(tile.pixels),
-            (out_channels as u32).div_ceil(tile.channels),
-            batch as u32,
+            along_x,
+            pixel_tiles.div_ceil(along_x),
+            (out_channels as u32).div_ceil(tile.channels) * batch as u32,
         );
         conv3x3_kernel::launch(
             &output.client,
