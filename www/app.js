@@ -254,6 +254,27 @@ function showFrame(image) {
   canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
 }
 
+/**
+ * During a tiled step, veils the part of the picture whose tiles are still to come, so the
+ * step is seen sweeping across it (its pixels change when the step ends); `null` lifts the veil.
+ * Tiles run in order, so tiles 1 … done are finished; `regions` holds their rectangles.
+ */
+function showTiles(p, regions) {
+  const veil = $('tiles');
+  veil.hidden = !p;
+  if (!p) return;
+  const output = $('output');
+  veil.width = output.width;
+  veil.height = output.height;
+  veil.dataset.done = String(p.tile.done);
+  veil.dataset.count = String(p.tile.count);
+  const context = veil.getContext('2d');
+  context.fillStyle = 'rgba(0, 0, 0, 0.45)';
+  context.fillRect(0, 0, veil.width, veil.height);
+  const [sx, sy] = [veil.width / p.width, veil.height / p.height];
+  for (const r of regions) context.clearRect(r.x * sx, r.y * sy, r.width * sx, r.height * sy);
+}
+
 /** Download links (PNG, and JPEG for a smaller file) and, where the browser can, Share. */
 function offerResult() {
   const output = $('output');
@@ -290,7 +311,8 @@ async function showEstimate() {
     const rate = state.rates[state.stylizer.backend];
     const ms = plan.reduce((sum, s) => sum + s.iterations * s.work, 0) * (rate ?? FIRST_GUESS_MS_PER_PIXEL);
     const last = plan[plan.length - 1];
-    const tiles = last.tiles > 1 ? ` The ${last.width}×${last.height} px steps run in ${last.tiles} tiles to fit in memory.` : '';
+    const pairs = last.lbfgsPairs < plan[0].lbfgsPairs ? ` and keep ${last.lbfgsPairs} L-BFGS pairs` : '';
+    const tiles = last.tiles > 1 ? ` The ${last.width}×${last.height} px steps run in ${last.tiles} tiles${pairs} to fit in memory.` : '';
     box.textContent = `About ${seconds(ms)} on this device${rate ? '' : ' (a first guess until a run has been timed here)'}.${tiles}`;
   } catch (error) {
     box.textContent = error.name === 'OptionsError' ? error.message : '';
@@ -320,6 +342,7 @@ async function start() {
   const plan = await currentPlan().catch(() => []);
   const workOf = (p) => plan.find((s) => s.width === p.width && s.height === p.height)?.work ?? p.width * p.height;
   const timing = { last: null, ms: 0, work: 0 };
+  const tiles = []; // the finished tiles of the step in progress
   try {
     const result = await state.stylizer.stylize({
       content: state.content,
@@ -331,8 +354,12 @@ async function start() {
         if (p.tile) {
           $('progress-text').textContent =
             `Step ${p.iteration} of ${p.total} · ${p.width}×${p.height} px · tile ${p.tile.done} of ${p.tile.count}`;
+          if (p.tile.done === 1) tiles.length = 0;
+          tiles.push(p.tile);
+          showTiles(p, tiles);
           return;
         }
+        showTiles(null);
         if (p.iteration >= 1 && timing.last !== null) {
           timing.ms += now - timing.last;
           timing.work += workOf(p);
@@ -372,6 +399,7 @@ async function start() {
     }
   } finally {
     state.running = null;
+    showTiles(null);
     updateButtons();
     showEstimate();
   }

@@ -281,8 +281,9 @@ class Stylizer {
 
   /**
    * The scales of a run on a `width × height` photo with `options`, for an estimate before
-   * Start: [{width, height, iterations, tiles, work}], `work` being an iteration's cost in
-   * pixels of a whole-image pass (tiles add their halos). Rejects with OptionsError for bad options.
+   * Start: [{width, height, iterations, tiles, work, lbfgsPairs}], `work` being an iteration's
+   * cost in pixels of a whole-image pass (tiles add their halos), `lbfgsPairs` the L-BFGS pairs
+   * that scale keeps within the memory budget. Rejects with OptionsError for bad options.
    */
   async plan({ width, height, options = {} }) {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');

@@ -15,7 +15,7 @@ use crate::options::{Init, OptionsError, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
 use crate::schedule::schedule;
 use crate::start::{fast_style, start_image};
-use crate::tiles::tiled_gradient;
+use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
 
@@ -63,9 +63,9 @@ pub struct Progress {
     /// Iterations done, counting all scales: 0 for the starting picture, then from 1. During
     /// a tiled iteration, the iteration in progress.
     pub iteration: u32,
-    /// `Some((k, n))` in the reports sent during a tiled iteration, after its tile `k` of `n`
-    /// (no losses, no image yet); `None` in the report of a finished iteration.
-    pub tile: Option<(u32, u32)>,
+    /// The tile just finished, in the reports sent during a tiled iteration (no losses, no
+    /// image yet); `None` in the report of a finished iteration.
+    pub tile: Option<TileProgress>,
     /// Iterations in the whole run.
     pub total: u32,
     /// Index of the current scale, from 0.
@@ -83,6 +83,19 @@ pub struct Progress {
     pub image: Option<Image>,
     /// Where this iteration's time went.
     pub phases: Phases,
+}
+
+/// A tile finished within a tiled iteration: which one, and where it lies, so that a preview
+/// can show the iteration sweeping the picture (the pixels change only at the iteration's end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileProgress {
+    /// Tiles finished in this iteration, from 1.
+    pub done: u32,
+    /// Tiles in each iteration at this scale.
+    pub count: u32,
+    /// The finished tile's interior, the pixels whose gradient it gave, at this scale: left,
+    /// top, width, height.
+    pub region: [u32; 4],
 }
 
 /// The result of a run.
@@ -270,15 +283,20 @@ impl Stylizer {
             // Images over the memory budget run tile by tile.
             let tiling = tiling(height as usize, width as usize, options);
             let targets = targets(&self.vgg, &content_here, styles, options, side, min_side);
-            let mut optimizer = PixelOptimizer::new(options);
+            let mut optimizer = PixelOptimizer::new(options, width, height);
             for _ in 0..count {
                 done += 1;
                 let mut clock = Stopwatch::start();
                 let (terms, gradient) = match tiling {
                     None => whole_gradient(&self.vgg, &image, &targets, options),
                     Some(tiling) => {
-                        let on_tile = |k: usize, n: usize| {
-                            let tile = Some((k as u32, n as u32));
+                        let on_tile = |k: usize, n: usize, t: &Tile| {
+                            let [top, left, h, w] = t.interior.map(|v| v as u32);
+                            let tile = Some(TileProgress {
+                                done: k as u32,
+                                count: n as u32,
+                                region: [left, top, w, h],
+                            });
                             let phases = Phases::default();
                             on_progress(report(done, tile, None, None, phases)).is_continue()
                         };

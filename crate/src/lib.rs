@@ -54,7 +54,7 @@ mod test_util;
 
 pub use burn;
 pub use conv3x3::ConvKernel;
-pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer};
+pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer, TileProgress};
 pub use fast::{FastNetwork, FastWeights};
 pub use image::{Image, ImageError};
 pub use options::{Init, Optimizer, OptionsError, StyleOptions};

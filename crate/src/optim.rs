@@ -30,10 +30,14 @@ pub enum PixelOptimizer {
 }
 
 impl PixelOptimizer {
-    /// Fresh state for the optimiser `options` choose, with its settings.
-    pub fn new(options: &StyleOptions) -> Self {
+    /// Fresh state for the optimiser `options` choose, with its settings, for a `width ×
+    /// height` image (L-BFGS keeps [`StyleOptions::lbfgs_pairs`] pairs).
+    pub fn new(options: &StyleOptions, width: u32, height: u32) -> Self {
         match options.optimizer {
-            Optimizer::Lbfgs => Self::Lbfgs(Box::new(Lbfgs::new(options.lbfgs_history as usize))),
+            Optimizer::Lbfgs => {
+                let pairs = options.lbfgs_pairs(width, height);
+                Self::Lbfgs(Box::new(Lbfgs::new(pairs as usize)))
+            }
             Optimizer::Adam => Self::Adam(Box::new(Adam::new(options.learning_rate))),
         }
     }
@@ -249,7 +253,7 @@ mod tests {
         let t = |v: &[f32]| Tensor::<4>::from_data(TensorData::new(v.to_vec(), [1, 1, 1, 4]), &d);
         let (a_t, c_t) = (t(&a), t(&c));
         let mut x = t(&[0.0; 4]);
-        let mut opt = PixelOptimizer::new(&options);
+        let mut opt = PixelOptimizer::new(&options, 4, 1);
         for _ in 0..iterations {
             let diff = x.clone() - c_t.clone();
             let g = diff.clone() * a_t.clone();

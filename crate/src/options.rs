@@ -103,8 +103,10 @@ pub struct StyleOptions {
     /// Memory, in MiB, that one pass of a network over the image may take. A scale whose
     /// whole VGG16 pass would need more runs tile by tile (the same result, bounded memory,
     /// 1.4× the time at 1024 px with the default, more for small budgets); a fast start that
-    /// would need more is painted smaller and enlarged. The optimiser's state and a few copies
-    /// of the image come on top. Default 1024, which fits a browser tab.
+    /// would need more is painted smaller and enlarged. L-BFGS keeps fewer correction pairs
+    /// where [`lbfgs_history`](Self::lbfgs_history) pairs would take more (see
+    /// [`lbfgs_pairs`](Self::lbfgs_pairs)); a few copies of the image come on top. Default
+    /// 1024, which fits a browser tab.
     pub memory_budget: u32,
 }
 
@@ -272,6 +274,18 @@ impl StyleOptions {
             non_negative("styleLayers", weight)?;
         }
         Ok(())
+    }
+
+    /// The L-BFGS correction pairs kept for a `width × height` image:
+    /// [`lbfgs_history`](Self::lbfgs_history), or as many as fit in the memory budget, two
+    /// images each (at least one). 0 with Adam.
+    pub fn lbfgs_pairs(&self, width: u32, height: u32) -> u32 {
+        if self.optimizer != Optimizer::Lbfgs {
+            return 0;
+        }
+        let pair = 2 * 3 * std::mem::size_of::<f32>() as u64 * u64::from(width) * u64::from(height);
+        let fits = (self.memory_budget_bytes() / pair.max(1)).max(1);
+        u64::from(self.lbfgs_history).min(fits) as u32
     }
 
     /// [`memory_budget`](Self::memory_budget) in bytes.

@@ -21,6 +21,8 @@ pub struct ScalePlan {
     /// image's pixels, or for tiles their halos too and the extra forward pass that sums the
     /// Gram matrices (a third of a forward and backward pass).
     pub work: f64,
+    /// L-BFGS correction pairs kept at this scale ([`StyleOptions::lbfgs_pairs`]; 0 with Adam).
+    pub lbfgs_pairs: u32,
 }
 
 /// The scales, iterations and tiles of a run on a `width × height` photo with `options`: what
@@ -49,6 +51,7 @@ pub fn plan(
                 iterations,
                 tiles,
                 work,
+                lbfgs_pairs: options.lbfgs_pairs(w, h),
             }
         })
         .collect())
@@ -91,4 +94,48 @@ pub(crate) fn schedule(
         }
     }
     Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Optimizer;
+
+    /// L-BFGS's history is two images a pair: 24 B a pixel each. At 4096 × 3072 a pair takes
+    /// 288 MiB, so the default 1 GiB budget keeps 3 of the 10 pairs there; smaller scales
+    /// keep all 10, and a budget below one pair still keeps one.
+    #[test]
+    fn lbfgs_keeps_the_pairs_that_fit_in_the_memory_budget() {
+        let options = StyleOptions {
+            size: 4096,
+            iterations: 10,
+            ..Default::default()
+        };
+        let scales = plan(4096, 3072, &options).unwrap();
+        let last = scales.last().unwrap();
+        assert_eq!((last.width, last.height, last.lbfgs_pairs), (4096, 3072, 3));
+        assert_eq!(scales[0].lbfgs_pairs, 10);
+        let tight = StyleOptions {
+            memory_budget: 128,
+            ..options.clone()
+        };
+        assert_eq!(
+            plan(4096, 3072, &tight)
+                .unwrap()
+                .last()
+                .unwrap()
+                .lbfgs_pairs,
+            1
+        );
+        let adam = StyleOptions {
+            optimizer: Optimizer::Adam,
+            ..options
+        };
+        assert!(
+            plan(4096, 3072, &adam)
+                .unwrap()
+                .iter()
+                .all(|s| s.lbfgs_pairs == 0)
+        );
+    }
 }

@@ -226,7 +226,7 @@ pub(crate) fn tiled_gradient(
     targets: &Targets,
     options: &StyleOptions,
     tiling: Tiling,
-    mut on_tile: impl FnMut(usize, usize) -> bool,
+    mut on_tile: impl FnMut(usize, usize, &Tile) -> bool,
 ) -> Option<([Tensor<1>; 3], Tensor<4>)> {
     let device: Device = image.device();
     let [_, _, height, width] = image.dims();
@@ -289,7 +289,7 @@ pub(crate) fn tiled_gradient(
         let ranges = [0..1, 0..3, oy..oy + oh, ox..ox + ow];
         let sum = gradient.clone().slice(ranges.clone()) + tile_gradient;
         gradient = gradient.slice_assign(ranges, sum);
-        if !on_tile(k + 1, all.len()) {
+        if !on_tile(k + 1, all.len(), tile) {
             return None;
         }
     }
@@ -376,7 +376,7 @@ mod tests {
         for halo in [16, 48, HALO] {
             let tiling = Tiling { side: 48, halo };
             let (tiled_terms, tiled) =
-                tiled_gradient(&vgg, &x, &targets, &options, tiling, |_, _| true).unwrap();
+                tiled_gradient(&vgg, &x, &targets, &options, tiling, |_, _, _| true).unwrap();
             let tiled_terms = tiled_terms.map(|t| read(t)[0]);
             let error = relative_error(&read(tiled), &gradient);
             println!(

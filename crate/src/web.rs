@@ -106,8 +106,10 @@ impl Engine {
     /// rejects with an `OptionsError` before any work starts. `onProgress` gets
     /// `{iteration, total, scale, scales, width, height, losses, phases, image?}` after every
     /// iteration, and first `{iteration: 0, losses: null, image?}` for the fast start's
-    /// picture (`image` with `previewEvery` > 0, as for every preview); during a tiled iteration, `{iteration, tile: {done, count}, losses: null}`
-    /// after each tile. It may return `false` to stop.
+    /// picture (`image` with `previewEvery` > 0, as for every preview); during a tiled
+    /// iteration, `{iteration, tile: {done, count, x, y, width, height}, losses: null}` after
+    /// each tile, its rectangle being the tile's interior at this scale. It may return
+    /// `false` to stop.
     ///
     /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or
     /// `EngineError`; an `EngineError` whose `fatal` is true (the device failed) leaves the
@@ -149,8 +151,9 @@ impl Engine {
 }
 
 /// The scales of a run on a `width × height` photo with `options`:
-/// `[{width, height, iterations, tiles, work}]`, `work` in pixels of a whole-image forward and
-/// backward pass per iteration (see [`crate::ScalePlan`]). For a time estimate before Start.
+/// `[{width, height, iterations, tiles, work, lbfgsPairs}]`, `work` in pixels of a
+/// whole-image forward and backward pass per iteration (see [`crate::ScalePlan`]). For a time
+/// estimate before Start.
 #[wasm_bindgen]
 pub fn plan(width: u32, height: u32, options: JsValue) -> Result<Array, JsValue> {
     let options = options_from_js(options)?;
@@ -164,6 +167,7 @@ pub fn plan(width: u32, height: u32, options: JsValue) -> Result<Array, JsValue>
             set(&out, "iterations", s.iterations.into());
             set(&out, "tiles", s.tiles.into());
             set(&out, "work", s.work.into());
+            set(&out, "lbfgsPairs", s.lbfgs_pairs.into());
             JsValue::from(out)
         })
         .collect())
@@ -350,10 +354,13 @@ fn report(on_progress: &Function, p: Progress) -> ControlFlow<()> {
     set(&out, "width", p.width.into());
     set(&out, "height", p.height.into());
     set(&out, "losses", losses_to_js(&p.losses));
-    if let Some((done, count)) = p.tile {
+    if let Some(t) = p.tile {
         let tile = Object::new();
-        set(&tile, "done", done.into());
-        set(&tile, "count", count.into());
+        set(&tile, "done", t.done.into());
+        set(&tile, "count", t.count.into());
+        for (key, value) in ["x", "y", "width", "height"].iter().zip(t.region) {
+            set(&tile, key, value.into());
+        }
         set(&out, "tile", tile.into());
     }
     let phases = Object::new();

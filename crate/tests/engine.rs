@@ -9,7 +9,7 @@ use style_transfer::burn::tensor::Tensor;
 use style_transfer::color::luminance;
 use style_transfer::{
     FastNetwork, Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError,
-    Stylized, Stylizer,
+    Stylized, Stylizer, TileProgress,
 };
 
 fn run(
@@ -460,14 +460,30 @@ fn a_run_over_the_memory_budget_goes_tile_by_tile_to_the_same_result() {
     let (tiled, tiled_reports) = run(&stylizer, &photo, &only(&painting), &options(128));
     let (whole, tiled) = (whole.unwrap(), tiled.unwrap());
     assert!(whole_reports.iter().all(|r| r.tile.is_none()));
-    let tiles: Vec<(u32, (u32, u32))> = tiled_reports
+    let tiles: Vec<(u32, TileProgress)> = tiled_reports
         .iter()
         .filter_map(|r| r.tile.map(|t| (r.iteration, t)))
         .collect();
+    let counts: Vec<(u32, (u32, u32))> =
+        tiles.iter().map(|(i, t)| (*i, (t.done, t.count))).collect();
     let expected: Vec<(u32, (u32, u32))> = (1..=2)
         .flat_map(|i| (1..=12).map(move |k| (i, (k, 12))))
         .collect();
-    assert_eq!(tiles, expected);
+    assert_eq!(counts, expected);
+    // Each iteration's tile regions cover the 336 × 223 picture once.
+    for iteration in 1..=2 {
+        let mut covered = vec![0u8; 336 * 223];
+        for (_, t) in tiles.iter().filter(|(i, _)| *i == iteration) {
+            let [left, top, width, height] = t.region.map(|v| v as usize);
+            assert!(left + width <= 336 && top + height <= 223, "{t:?}");
+            for y in top..top + height {
+                covered[y * 336 + left..y * 336 + left + width]
+                    .iter_mut()
+                    .for_each(|c| *c += 1);
+            }
+        }
+        assert!(covered.iter().all(|&c| c == 1), "iteration {iteration}");
+    }
     let (a, b) = (whole.losses.unwrap(), tiled.losses.unwrap());
     for (x, y) in [(a.content, b.content), (a.style, b.style), (a.tv, b.tv)] {
         assert!((x - y).abs() <= 1e-4 * x.abs(), "{a:?} vs {b:?}");
@@ -487,7 +503,7 @@ fn cancelling_during_a_tiled_iteration_stops_within_a_tile() {
     };
     let mut reports = Vec::new();
     let result = pollster::block_on(stylizer.stylize(&photo, &only(&painting), &options, |p| {
-        let stop = p.tile == Some((3, 12));
+        let stop = p.tile.is_some_and(|t| (t.done, t.count) == (3, 12));
         reports.push(p);
         match stop {
             true => ControlFlow::Break(()),

@@ -219,10 +219,25 @@ describe('without WebGPU', () => {
       window.texts = [];
       new MutationObserver(() => texts.push(document.getElementById('progress-text').textContent))
         .observe(document.getElementById('progress-text'), { childList: true, characterData: true, subtree: true });
+      // The veil over the tiles still to come, at each tile: its opacity over the first tile
+      // (top left) and over the last (bottom right).
+      window.veils = [];
+      const veil = document.getElementById('tiles');
+      new MutationObserver(() => {
+        const alpha = (x, y) => veil.getContext('2d').getImageData(x, y, 1, 1).data[3];
+        veils.push({ done: Number(veil.dataset.done), first: alpha(1, 1), last: alpha(veil.width - 2, veil.height - 2) });
+      }).observe(veil, { attributeFilter: ['data-done'] });
     });
     assert.match(await run(page), /^Done: 1 steps on the CPU/);
     const texts = await page.evaluate(() => window.texts);
     assert.ok(texts.some((t) => /^Step 1 of 1 · 336×223 px · tile 12 of 12$/.test(t)), texts.join('\n'));
+    const veils = await page.evaluate(() => window.veils);
+    assert.deepEqual(veils.map((v) => v.done), [...Array(12).keys()].map((k) => k + 1), JSON.stringify(veils));
+    for (const v of veils.slice(0, 11)) {
+      assert.ok(v.first === 0 && v.last > 0, `the finished first tile is clear and the last still veiled: ${JSON.stringify(v)}`);
+    }
+    assert.equal(veils[11].last, 0, 'all tiles finished');
+    assert.equal(await page.isHidden('#tiles'), true, 'the veil is lifted after the step');
     // The PNG is encoded after "Done"; the link shows once it is ready.
     await page.waitForSelector('#download:not([hidden])');
     const png = await page.evaluate(async () => {

@@ -229,7 +229,7 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
                 "{}x{} content {:.3e} style {:.3e} tv {:.3e}",
                 p.width, p.height, l.content, l.style, l.tv
             ),
-            (None, Some((k, n))) => format!("{}x{} tile {k} of {n}", p.width, p.height),
+            (None, Some(t)) => format!("{}x{} tile {} of {}", p.width, p.height, t.done, t.count),
             (None, None) => format!("{}x{} starting picture", p.width, p.height),
         });
         if let Some(image) = &p.image {
