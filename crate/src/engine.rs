@@ -11,9 +11,10 @@ use crate::fast::{FastNetwork, FastWeights};
 use crate::image::{Image, resize_tensor};
 use crate::objective::{min_side, objective, objective_layers, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
-use crate::options::{Init, OptionsError, StyleOptions};
+use crate::options::{Init, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
-use crate::schedule::schedule;
+pub use crate::report::{Losses, Progress, StylizeError, Stylized, TileProgress};
+use crate::schedule::{largest_buffer, schedule};
 use crate::start::{fast_style, start_image};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
@@ -29,131 +30,6 @@ pub struct StyleImage<'a> {
     pub blend: f32,
 }
 
-/// The weighted loss terms of one iteration (`total` is their sum).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Losses {
-    /// Content weight × content loss.
-    pub content: f32,
-    /// Style weight × style loss, over all style layers.
-    pub style: f32,
-    /// Total-variation weight × total variation.
-    pub tv: f32,
-    /// The objective.
-    pub total: f32,
-}
-
-impl Losses {
-    /// From the terms `[content, style, tv]` (further values are ignored).
-    fn from_terms(terms: &[f32]) -> Self {
-        let [content, style, tv] = terms[..3] else {
-            unreachable!("three terms")
-        };
-        Self {
-            content,
-            style,
-            tv,
-            total: content + style + tv,
-        }
-    }
-}
-
-/// What the engine reports after each iteration.
-#[derive(Debug, Clone)]
-pub struct Progress {
-    /// Iterations done, counting all scales: 0 for the starting picture, then from 1. During
-    /// a tiled iteration, the iteration in progress.
-    pub iteration: u32,
-    /// The tile just finished, in the reports sent during a tiled iteration (no losses, no
-    /// image yet); `None` in the report of a finished iteration.
-    pub tile: Option<TileProgress>,
-    /// Iterations in the whole run.
-    pub total: u32,
-    /// Index of the current scale, from 0.
-    pub scale: usize,
-    /// Number of scales.
-    pub scales: usize,
-    /// Width of the image at this scale.
-    pub width: u32,
-    /// Height of the image at this scale.
-    pub height: u32,
-    /// Loss terms of the image this iteration started from; `None` in the report of the
-    /// starting picture (iteration 0), sent first when it is the fast start.
-    pub losses: Option<Losses>,
-    /// The current image, every [`StyleOptions::preview_every`] iterations.
-    pub image: Option<Image>,
-    /// Where this iteration's time went.
-    pub phases: Phases,
-}
-
-/// A tile finished within a tiled iteration: which one, and where it lies, so that a preview
-/// can show the iteration sweeping the picture (the pixels change only at the iteration's end).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TileProgress {
-    /// Tiles finished in this iteration, from 1.
-    pub done: u32,
-    /// Tiles in each iteration at this scale.
-    pub count: u32,
-    /// The finished tile's interior, the pixels whose gradient it gave, at this scale: left,
-    /// top, width, height.
-    pub region: [u32; 4],
-}
-
-/// The result of a run.
-#[derive(Debug, Clone)]
-pub struct Stylized {
-    /// The stylized image, at [`StyleOptions::size`].
-    pub image: Image,
-    /// Loss terms of the last iteration; `None` when no iteration ran (Quick mode).
-    pub losses: Option<Losses>,
-    /// Iterations run.
-    pub iterations: u32,
-}
-
-/// Why a run did not produce an image.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum StylizeError {
-    /// An option is out of range.
-    #[error(transparent)]
-    Options(#[from] OptionsError),
-    /// No style image, or blend weights that do not add up to anything.
-    #[error("{0}")]
-    Styles(String),
-    /// The content image is too thin for the network at this size.
-    #[error(
-        "the content image is too narrow: at size {size} its shorter side would be under {min} pixels"
-    )]
-    TooNarrow {
-        /// Requested output size.
-        size: u32,
-        /// Smallest side the network needs.
-        min: u32,
-    },
-    /// The device (GPU or CPU backend) failed, for example a lost WebGPU device.
-    #[error("the compute device failed: {0}")]
-    Device(String),
-    /// The loss stopped being a finite number.
-    #[error(
-        "the optimisation diverged at iteration {0} (the loss is not a finite number); try a lower style weight or the Adam optimiser"
-    )]
-    Diverged(u32),
-    /// The fast start or Quick mode was asked for, but the feed-forward network is not
-    /// loaded ([`Stylizer::with_fast`]).
-    #[error("init \"fast\" needs the feed-forward network, which is not loaded")]
-    NoFastNetwork,
-    /// The progress callback asked to stop.
-    #[error("cancelled")]
-    Cancelled,
-}
-
-impl From<ExecutionError> for StylizeError {
-    /// Keeps the chain of causes on one line and drops the backtrace.
-    fn from(e: ExecutionError) -> Self {
-        let text = e.to_string();
-        let causes = text.split("Backtrace:").next().unwrap_or_default();
-        Self::Device(causes.split_whitespace().collect::<Vec<_>>().join(" "))
-    }
-}
-
 /// VGG16, and optionally the feed-forward network, on one device, ready to stylize any number
 /// of images.
 #[derive(Debug, Clone)]
@@ -161,6 +37,7 @@ pub struct Stylizer {
     vgg: Vgg16,
     fast: Option<FastNetwork>,
     device: Device,
+    max_buffer: Option<u64>,
 }
 
 impl Stylizer {
@@ -180,7 +57,16 @@ impl Stylizer {
             vgg: Vgg16::with_kernel(weights, &device, kernel),
             fast: None,
             device,
+            max_buffer: None,
         }
+    }
+
+    /// Refuses runs that need a buffer over `bytes` ([`StylizeError::TooLarge`]) before any
+    /// work: a GPU's largest storage buffer (WebGPU's `maxStorageBufferBindingSize` and
+    /// `maxBufferSize`, the smaller), past which an allocation would lose the device.
+    pub fn with_max_buffer(mut self, bytes: u64) -> Self {
+        self.max_buffer = Some(bytes);
+        self
     }
 
     /// Adds the feed-forward network, which [`Init::Fast`] and Quick mode need.
@@ -221,6 +107,18 @@ impl Stylizer {
     ) -> Result<Stylized, StylizeError> {
         options.validate()?;
         check_styles(styles)?;
+        if let Some(limit) = self.max_buffer {
+            let size = |image: &Image| [image.width(), image.height()];
+            let sizes: Vec<[u32; 2]> = styles.iter().map(|s| size(s.image)).collect();
+            let (needed, what) = largest_buffer(size(content), &sizes, options)?;
+            if needed > limit {
+                return Err(StylizeError::TooLarge {
+                    needed,
+                    limit,
+                    what,
+                });
+            }
+        }
         let fast = match options.init {
             Init::Fast => {
                 let network = self.fast.as_ref().ok_or(StylizeError::NoFastNetwork)?;

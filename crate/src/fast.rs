@@ -24,6 +24,10 @@ use crate::weights::{QuantizedConv, WeightsError};
 /// 720 MB at 2048 × 1536 px and 290 MB at 1024 × 768 px, about 150 MB of it the process
 /// itself, so about 180 bytes a pixel.
 pub const BYTES_PER_PIXEL: u64 = 200;
+/// Bytes a pixel of the network's largest buffer: 16 channels in f32 at full resolution
+/// (the second expanding convolution's upsampled, reflect-padded input), with room for the
+/// padding.
+pub const BUFFER_PER_PIXEL: u64 = 16 * 4 + 4;
 /// Side of the square the style predictor sees.
 pub const STYLE_INPUT: u32 = 256;
 /// Length of the style vector.

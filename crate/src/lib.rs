@@ -39,6 +39,7 @@ pub mod optim;
 pub mod options;
 pub mod profile;
 pub mod quantize;
+pub mod report;
 pub mod schedule;
 mod start;
 pub mod tiles;

@@ -69,6 +69,9 @@ pub struct Chosen {
     pub cpu: bool,
     /// For people: which backend and adapter, and for `Auto`, why.
     pub description: String,
+    /// The GPU's largest buffer in bytes ([`crate::Stylizer::with_max_buffer`]); `None` on
+    /// the CPU.
+    pub max_buffer: Option<u64>,
 }
 
 /// The device for `backend`; for the GPU, an error when no adapter is found.
@@ -77,20 +80,22 @@ pub fn device(backend: Backend) -> Result<Chosen, String> {
         device: Device::flex(),
         cpu: true,
         description,
+        max_buffer: None,
     };
-    let on_gpu = |device: Device, adapter: String| Chosen {
-        device,
+    let on_gpu = |gpu: Gpu| Chosen {
+        device: gpu.device,
         cpu: false,
-        description: format!("GPU: {adapter}"),
+        description: format!("GPU: {}", gpu.adapter),
+        max_buffer: Some(gpu.max_buffer),
     };
     match backend {
         Backend::Cpu => Ok(cpu("CPU (burn's CPU backend)".into())),
         Backend::Gpu => gpu()
-            .map(|(device, adapter, _)| on_gpu(device, adapter))
+            .map(on_gpu)
             .map_err(|e| format!("no usable GPU ({e}); try --backend cpu")),
         Backend::Auto => Ok(match gpu() {
-            Ok((device, adapter, false)) => on_gpu(device, adapter),
-            Ok((_, adapter, true)) => cpu(format!(
+            Ok(gpu) if !gpu.software => on_gpu(gpu),
+            Ok(Gpu { adapter, .. }) => cpu(format!(
                 "CPU (burn's CPU backend): the only GPU adapter, {adapter}, is a software \
                  renderer, far slower than the CPU backend (--backend gpu takes it anyway)"
             )),
@@ -99,20 +104,33 @@ pub fn device(backend: Backend) -> Result<Chosen, String> {
     }
 }
 
-/// wgpu's preferred adapter (high performance first): the device, the adapter in words, and
-/// whether it is a software renderer.
+/// wgpu's preferred adapter (high performance first).
+struct Gpu {
+    device: Device,
+    /// The adapter in words.
+    adapter: String,
+    /// A software renderer rather than a GPU.
+    software: bool,
+    /// Its largest buffer in bytes.
+    max_buffer: u64,
+}
+
 #[cfg(feature = "gpu")]
-fn gpu() -> Result<(Device, String, bool), String> {
+fn gpu() -> Result<Gpu, String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup()
         .map_err(|e| e.to_string())?;
     let info = setup.adapter.get_info();
-    let adapter = format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type);
-    Ok((device, adapter, is_software(info.device_type)))
+    Ok(Gpu {
+        device,
+        adapter: format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type),
+        software: is_software(info.device_type),
+        max_buffer: crate::schedule::max_buffer(&setup),
+    })
 }
 
 #[cfg(not(feature = "gpu"))]
-fn gpu() -> Result<(Device, String, bool), String> {
+fn gpu() -> Result<Gpu, String> {
     Err("this build has no GPU backend (cargo feature `gpu`)".into())
 }
 

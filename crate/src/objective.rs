@@ -4,7 +4,7 @@
 use burn::tensor::Tensor;
 
 use crate::engine::{StyleImage, blend_shares};
-use crate::image::Image;
+use crate::image::{Image, size_for_long_side};
 use crate::loss::{content_loss, gram, style_loss, tv_loss};
 use crate::options::StyleOptions;
 use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_grams};
@@ -158,11 +158,22 @@ pub(crate) fn objective_layers(options: &StyleOptions) -> Vec<VggLayer> {
 /// The style image resized to `style_scale × side`, enlarged if needed so its shorter side
 /// reaches `min_side`.
 fn style_at_scale(style: &Image, side: u32, style_scale: f32, min_side: u32) -> Image {
+    let [w, h] = style_size([style.width(), style.height()], side, style_scale, min_side);
+    style.resize(w, h)
+}
+
+/// The size a `[width, height]` painting is seen at by [`style_at_scale`].
+pub(crate) fn style_size(
+    [width, height]: [u32; 2],
+    side: u32,
+    style_scale: f32,
+    min_side: u32,
+) -> [u32; 2] {
     let long = ((side as f32 * style_scale).round() as u32).max(min_side);
-    let (w, h) = style.size_for_long_side(long);
+    let (w, h) = size_for_long_side(width, height, long);
     let grow = (min_side as f32 / w.min(h) as f32).max(1.0);
-    let (w, h) = style.size_for_long_side((long as f32 * grow).ceil() as u32);
-    style.resize(w.max(min_side), h.max(min_side))
+    let (w, h) = size_for_long_side(width, height, (long as f32 * grow).ceil() as u32);
+    [w.max(min_side), h.max(min_side)]
 }
 
 #[cfg(test)]

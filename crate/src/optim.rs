@@ -107,7 +107,7 @@ const GRADIENT_STEP: f32 = 4.0 / 255.0;
 /// - either way, the trial's secant pair `(s, y)` is kept when its curvature `sᵀy` is
 ///   positive, so a failed step still teaches the curvature along its direction;
 /// - with no pair yet, the step follows the gradient and moves the most-changed pixel by
-///   [`GRADIENT_STEP`]; no pixel ever moves by more than [`MAX_PIXEL_STEP`] in one step.
+///   `GRADIENT_STEP`; no pixel ever moves by more than `MAX_PIXEL_STEP` in one step.
 #[derive(Debug)]
 pub struct Lbfgs {
     history: usize,

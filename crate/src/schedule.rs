@@ -1,10 +1,14 @@
 //! The coarse-to-fine schedule of a run: which sizes, and how many iterations at each.
 
 use crate::engine::StylizeError;
+use crate::fast;
 use crate::image::size_for_long_side;
-use crate::objective::{min_side, tiling};
-use crate::options::StyleOptions;
-use crate::tiles::tiles;
+use crate::objective::{min_side, style_size, tiling};
+use crate::options::{Init, StyleOptions};
+use crate::tiles::{self, tiles};
+
+/// Bytes a pixel of the largest buffer of a VGG16 pass: a conv1 layer's 64 channels in f32.
+const VGG_BUFFER_PER_PIXEL: u64 = 64 * 4;
 
 /// One scale of a run, as [`plan`] foresees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +59,58 @@ pub fn plan(
             }
         })
         .collect())
+}
+
+/// The largest buffer a run on a `[width, height]` photo with paintings of `styles` sizes
+/// allocates, in bytes, and what it holds. A device whose buffers are smaller cannot run it
+/// ([`StylizeError::TooLarge`]). VGG16's passes are bounded by the memory budget (larger
+/// pictures go tile by tile); the content target and the picture itself grow with the size.
+pub(crate) fn largest_buffer(
+    [width, height]: [u32; 2],
+    styles: &[[u32; 2]],
+    options: &StyleOptions,
+) -> Result<(u64, &'static str), StylizeError> {
+    let min_side = min_side(options);
+    let scales = schedule([width, height], options, min_side)?;
+    let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+    let (first, last) = (scales[0].0, scales[scales.len() - 1].0);
+    let whole = pixels(size_for_long_side(width, height, last));
+    let budget = options.memory_budget_bytes();
+    // The picture, its gradient and the optimiser's images: three f32 channels.
+    let mut buffers = vec![(3 * 4 * whole, "the picture")];
+    if options.iterations > 0 {
+        let largest = styles
+            .iter()
+            .map(|&s| style_size(s, last, options.style_scale, min_side))
+            .map(|[w, h]| pixels((w, h)))
+            .fold(whole, u64::max);
+        let pass = largest.min(budget / tiles::BYTES_PER_PIXEL);
+        buffers.push((VGG_BUFFER_PER_PIXEL * pass, "a pass of VGG16"));
+        let layer = options.content_layer;
+        let d = layer.downsampling() as u64;
+        let target = whole / (d * d) * layer.channels() as u64 * 4;
+        buffers.push((target, "the content target"));
+    }
+    if options.init == Init::Fast {
+        let side = if options.iterations == 0 { last } else { first };
+        let painted = pixels(size_for_long_side(width, height, side));
+        let painted = painted.min(budget / fast::BYTES_PER_PIXEL);
+        buffers.push((fast::BUFFER_PER_PIXEL * painted, "the feed-forward network"));
+    }
+    Ok(buffers
+        .into_iter()
+        .max_by_key(|b| b.0)
+        .expect("the picture at least"))
+}
+
+/// A wgpu device's largest buffer in bytes, for [`crate::Stylizer::with_max_buffer`]: the
+/// smaller of its largest storage binding and its largest buffer.
+#[cfg(feature = "gpu")]
+pub fn max_buffer(setup: &burn::tensor::wgpu::WgpuSetup) -> u64 {
+    let limits = setup.device.limits();
+    limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
 }
 
 /// The scales (longer side) whose shorter side the network can take, for a photo of
@@ -136,6 +192,37 @@ mod tests {
                 .unwrap()
                 .iter()
                 .all(|s| s.lbfgs_pairs == 0)
+        );
+    }
+
+    /// The largest buffers, by hand: VGG16's conv1 output is 256 B a pixel, capped by the
+    /// default budget at 1 GiB / 2000 B = 536 870 pixels (137 MB); the relu4_2 content target
+    /// is 512 channels an 8 × 8 block, 32 B a pixel; the feed-forward network's 68 B a pixel
+    /// up to 1 GiB / 200 B = 5.37 M pixels.
+    #[test]
+    fn the_largest_buffer_is_named_with_its_size() {
+        let options = |size, iterations| StyleOptions {
+            size,
+            iterations,
+            ..Default::default()
+        };
+        let painting = [[640, 480]];
+        let largest = |photo, size, iterations| {
+            largest_buffer(photo, &painting, &options(size, iterations)).unwrap()
+        };
+        let vgg = (256 * 536_870, "a pass of VGG16");
+        assert_eq!(largest([4096, 3072], 1024, 10), vgg);
+        let target = 4096 * 3072 / 64 * 512 * 4;
+        assert_eq!(
+            largest([4096, 3072], 4096, 10),
+            (target, "the content target")
+        );
+        let fast = (68 * 5_368_709, "the feed-forward network");
+        assert_eq!(largest([4096, 3072], 4096, 0), fast);
+        // A small photo: its own pass, not the budget's.
+        assert_eq!(
+            largest([400, 300], 400, 10),
+            (256 * 400 * 300, "a pass of VGG16")
         );
     }
 }

@@ -64,6 +64,11 @@ impl VggLayer {
         Self::ALL.into_iter().find(|l| l.name() == name)
     }
 
+    /// Channels of this layer's activations: 64, doubling at each pooling up to 512.
+    pub fn channels(self) -> usize {
+        (64 * self.downsampling()).min(512)
+    }
+
     /// How many times the input has been halved before this layer.
     pub fn downsampling(self) -> usize {
         1 << POOL_AFTER.iter().filter(|&&p| p < self.index()).count()
@@ -190,5 +195,10 @@ mod tests {
         assert_eq!(VggLayer::Relu3_1.downsampling(), 4);
         assert_eq!(VggLayer::Relu4_2.downsampling(), 8);
         assert_eq!(VggLayer::Relu5_1.downsampling(), 16);
+        let channels = VggLayer::ALL.map(|l| l.channels());
+        assert_eq!(
+            channels,
+            [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512]
+        );
     }
 }

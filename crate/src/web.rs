@@ -44,12 +44,12 @@ impl Engine {
         let fast = fast
             .map(|bytes| FastWeights::from_int8_safetensors(&bytes.to_vec()))
             .transpose()?;
-        let (device, backend) = match backend.as_str() {
-            "cpu" => (cpu()?, "cpu"),
+        let ((device, max_buffer), backend) = match backend.as_str() {
+            "cpu" => ((cpu()?, None), "cpu"),
             "webgpu" => (webgpu().await?, "webgpu"),
             "auto" => match webgpu().await {
-                Ok(device) => (device, "webgpu"),
-                Err(_) => (cpu()?, "cpu"),
+                Ok(gpu) => (gpu, "webgpu"),
+                Err(_) => ((cpu()?, None), "cpu"),
             },
             other => {
                 return Err(JsError::new(&format!(
@@ -68,6 +68,9 @@ impl Engine {
                 })?,
         };
         let mut stylizer = Stylizer::with_kernel(&weights, &device, kernel);
+        if let Some(bytes) = max_buffer {
+            stylizer = stylizer.with_max_buffer(bytes);
+        }
         if let Some(fast) = &fast {
             stylizer = stylizer.with_fast(fast)?;
         }
@@ -207,9 +210,11 @@ fn stylize_error(e: StylizeError) -> JsValue {
     match e {
         // Asking for the fast start from an engine created without its weights is a wrong
         // option for that engine; the engine itself stays usable.
-        StylizeError::Options(_) | StylizeError::Styles(_) | StylizeError::NoFastNetwork => {
-            named_error("OptionsError", &message)
-        }
+        // Too large for the GPU: a smaller size or memory budget runs.
+        StylizeError::Options(_)
+        | StylizeError::Styles(_)
+        | StylizeError::NoFastNetwork
+        | StylizeError::TooLarge { .. } => named_error("OptionsError", &message),
         StylizeError::TooNarrow { .. } => named_error("ImageInputError", &message),
         StylizeError::Cancelled => named_error("AbortError", &message),
         StylizeError::Diverged(_) | StylizeError::Device(_) => {
@@ -233,15 +238,15 @@ fn cpu() -> Result<Device, JsError> {
 
 /// A WebGPU device, or why there is none.
 #[cfg(not(feature = "gpu"))]
-async fn webgpu() -> Result<Device, JsError> {
+async fn webgpu() -> Result<(Device, Option<u64>), JsError> {
     Err(JsError::new(
         "this build has no WebGPU backend (cargo feature `gpu`)",
     ))
 }
 
-/// A WebGPU device, or why there is none.
+/// A WebGPU device and its largest buffer in bytes, or why there is none.
 #[cfg(feature = "gpu")]
-async fn webgpu() -> Result<Device, JsError> {
+async fn webgpu() -> Result<(Device, Option<u64>), JsError> {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
     let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or_default();
     if gpu.is_undefined() || gpu.is_null() {
@@ -249,10 +254,11 @@ async fn webgpu() -> Result<Device, JsError> {
             "this browser has no WebGPU (navigator.gpu is missing)",
         ));
     }
-    Device::wgpu_options()
-        .init_async()
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
         .await
-        .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))
+        .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?;
+    Ok((device, Some(crate::schedule::max_buffer(&setup))))
 }
 
 /// A JavaScript error message being built up.

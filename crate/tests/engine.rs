@@ -535,3 +535,30 @@ fn a_fast_start_over_the_budget_is_painted_smaller_and_enlarged() {
     let photo_here = photo.resize(1200, 795);
     assert!(mean_abs_difference(&capped, &photo_here) > 0.08);
 }
+
+/// A GPU whose buffers hold at most 100 MB cannot take a 1024 px pass of VGG16 (137 MB,
+/// the default budget's 536 870 pixels at 256 B): the run is refused before any work, with
+/// what needs the space, and the same stylizer then runs a size that fits.
+#[test]
+fn a_run_larger_than_the_device_s_buffers_is_refused_before_any_work() {
+    let (stylizer, photo, painting) = setup();
+    let stylizer = stylizer.with_max_buffer(100_000_000);
+    let (result, reports) = run(&stylizer, &photo, &only(&painting), &sized(1024, 2));
+    let error = result.unwrap_err();
+    assert_eq!(
+        error,
+        StylizeError::TooLarge {
+            needed: 256 * 536_870,
+            limit: 100_000_000,
+            what: "a pass of VGG16"
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "too large for this GPU: a pass of VGG16 takes 138 MB in one buffer, and this GPU \
+         allows 100 MB; choose a smaller size (or memory budget) or the CPU"
+    );
+    assert!(reports.is_empty());
+    let (result, _) = run(&stylizer, &photo, &only(&painting), &sized(64, 1));
+    assert_eq!(result.unwrap().image.width(), 64);
+}

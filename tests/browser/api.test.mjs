@@ -273,6 +273,26 @@ describe('stylizer.js on WebGPU', () => {
     await page.close();
   });
 
+  test('a picture too large for the GPU\'s buffers is refused before any work, and the engine runs on', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const [refused, next] = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'webgpu', warmUp: false });
+      // Untiled (an 8 GiB budget), VGG16's first layers at 2560 px would take more than the
+      // 1 GiB SwiftShader allows in one buffer.
+      const big = new ImageData(2560, 1706);
+      const options = { size: 2560, iterations: 1, init: 'content', memoryBudget: 8192 };
+      const refused = await settle(stylizer.stylize(request({ content: big, options })));
+      const next = await settle(stylizer.stylize(request({ options: { size: 32, minScale: 32, iterations: 1, init: 'content' } })));
+      stylizer.dispose();
+      return [refused, next];
+    });
+    assert.equal(refused.name, 'OptionsError', refused.message);
+    assert.match(refused.message, /^too large for this GPU: a pass of VGG16 takes \d+ MB in one buffer, and this GPU allows \d+ MB; choose a smaller size/);
+    assert.equal(next.ok, true, next.message);
+    assert.equal(await workers.started(), 1, 'the same worker ran on');
+    await page.close();
+  });
+
   test('a worker that crashes mid-run rejects that run with EngineError, and the next run works', async () => {
     const { page, workers } = await apiPage(under.browser);
     await page.evaluate(async () => {

@@ -1,0 +1,147 @@
+//! What a run reports and returns: its losses, progress, result and errors.
+
+use burn::tensor::ExecutionError;
+
+use crate::image::Image;
+use crate::options::OptionsError;
+use crate::profile::Phases;
+
+/// The weighted loss terms of one iteration (`total` is their sum).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Losses {
+    /// Content weight × content loss.
+    pub content: f32,
+    /// Style weight × style loss, over all style layers.
+    pub style: f32,
+    /// Total-variation weight × total variation.
+    pub tv: f32,
+    /// The objective.
+    pub total: f32,
+}
+
+impl Losses {
+    /// From the terms `[content, style, tv]` (further values are ignored).
+    pub(crate) fn from_terms(terms: &[f32]) -> Self {
+        let [content, style, tv] = terms[..3] else {
+            unreachable!("three terms")
+        };
+        Self {
+            content,
+            style,
+            tv,
+            total: content + style + tv,
+        }
+    }
+}
+
+/// What the engine reports after each iteration.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// Iterations done, counting all scales: 0 for the starting picture, then from 1. During
+    /// a tiled iteration, the iteration in progress.
+    pub iteration: u32,
+    /// The tile just finished, in the reports sent during a tiled iteration (no losses, no
+    /// image yet); `None` in the report of a finished iteration.
+    pub tile: Option<TileProgress>,
+    /// Iterations in the whole run.
+    pub total: u32,
+    /// Index of the current scale, from 0.
+    pub scale: usize,
+    /// Number of scales.
+    pub scales: usize,
+    /// Width of the image at this scale.
+    pub width: u32,
+    /// Height of the image at this scale.
+    pub height: u32,
+    /// Loss terms of the image this iteration started from; `None` in the report of the
+    /// starting picture (iteration 0), sent first when it is the fast start.
+    pub losses: Option<Losses>,
+    /// The current image, every [`StyleOptions::preview_every`](crate::StyleOptions::preview_every) iterations.
+    pub image: Option<Image>,
+    /// Where this iteration's time went.
+    pub phases: Phases,
+}
+
+/// A tile finished within a tiled iteration: which one, and where it lies, so that a preview
+/// can show the iteration sweeping the picture (the pixels change only at the iteration's end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileProgress {
+    /// Tiles finished in this iteration, from 1.
+    pub done: u32,
+    /// Tiles in each iteration at this scale.
+    pub count: u32,
+    /// The finished tile's interior, the pixels whose gradient it gave, at this scale: left,
+    /// top, width, height.
+    pub region: [u32; 4],
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct Stylized {
+    /// The stylized image, at [`StyleOptions::size`](crate::StyleOptions::size).
+    pub image: Image,
+    /// Loss terms of the last iteration; `None` when no iteration ran (Quick mode).
+    pub losses: Option<Losses>,
+    /// Iterations run.
+    pub iterations: u32,
+}
+
+/// Why a run did not produce an image.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StylizeError {
+    /// An option is out of range.
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    /// No style image, or blend weights that do not add up to anything.
+    #[error("{0}")]
+    Styles(String),
+    /// The content image is too thin for the network at this size.
+    #[error(
+        "the content image is too narrow: at size {size} its shorter side would be under {min} pixels"
+    )]
+    TooNarrow {
+        /// Requested output size.
+        size: u32,
+        /// Smallest side the network needs.
+        min: u32,
+    },
+    /// The device (GPU or CPU backend) failed, for example a lost WebGPU device.
+    #[error("the compute device failed: {0}")]
+    Device(String),
+    /// The loss stopped being a finite number.
+    #[error(
+        "the optimisation diverged at iteration {0} (the loss is not a finite number); try a lower style weight or the Adam optimiser"
+    )]
+    Diverged(u32),
+    /// The fast start or Quick mode was asked for, but the feed-forward network is not
+    /// loaded ([`Stylizer::with_fast`](crate::Stylizer::with_fast)).
+    #[error("init \"fast\" needs the feed-forward network, which is not loaded")]
+    NoFastNetwork,
+    /// The run needs a buffer larger than the device allows in one piece
+    /// ([`Stylizer::with_max_buffer`](crate::Stylizer::with_max_buffer)).
+    #[error(
+        "too large for this GPU: {what} takes {} MB in one buffer, and this GPU allows {} MB; choose a smaller size (or memory budget) or the CPU",
+        needed.div_ceil(1_000_000),
+        limit / 1_000_000
+    )]
+    TooLarge {
+        /// Bytes of the largest buffer the run needs.
+        needed: u64,
+        /// The device's largest buffer, in bytes.
+        limit: u64,
+        /// What that buffer holds, for people.
+        what: &'static str,
+    },
+    /// The progress callback asked to stop.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<ExecutionError> for StylizeError {
+    /// Keeps the chain of causes on one line and drops the backtrace.
+    fn from(e: ExecutionError) -> Self {
+        let text = e.to_string();
+        let causes = text.split("Backtrace:").next().unwrap_or_default();
+        Self::Device(causes.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
