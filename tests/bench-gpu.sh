@@ -4,16 +4,25 @@
 # 128–1024 px and per-layer GFLOP/s, burn's direct convolution against our tiled kernel side
 # by side; then, where Chromium is installed, the browser benchmark on WebGPU.
 #
-# Build here, run there (the GPU machine needs no Rust):
-#   cargo build --release --bin bench && mkdir -p .gpu && cp "$CARGO_TARGET_DIR/release/bench" .gpu/
-#   bash tests/bench-gpu.sh [path/to/bench]       # default .gpu/bench
+# Build here, run there (the GPU machine needs no Rust). What travels there is limited to
+# 64 MiB, and bench is about 110 MB, so it goes stripped and gzipped (25 MB):
+#   cargo build --release --bin bench && mkdir -p .gpu \
+#     && strip -o .gpu/bench "$CARGO_TARGET_DIR/release/bench" && gzip -9f .gpu/bench
+#   bash tests/bench-gpu.sh [path/to/bench]       # default .gpu/bench, else .gpu/bench.gz unpacked
 # Without a Vulkan loader on the machine, unpack Debian's libvulkan1 (.deb files in .gl/).
-# SIZES, LAYER_SIZES, FAST_SIZES and ITERATIONS override the defaults (a quick local try on
-# lavapipe: SIZES=32 LAYER_SIZES=32 FAST_SIZES=64 ITERATIONS=1).
+# SIZES, LAYER_SIZES, FAST_SIZES and ITERATIONS override the defaults, BROWSER=0 skips the
+# browser (a quick local try on lavapipe: SIZES=32 LAYER_SIZES=32 FAST_SIZES=64 ITERATIONS=1
+# BROWSER=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bench="${1:-.gpu/bench}"
+if [ ! -x "$bench" ] && [ -f "$bench.gz" ]; then
+  unpacked="$(mktemp)"
+  gunzip -c "$bench.gz" >"$unpacked"
+  chmod +x "$unpacked"
+  bench="$unpacked"
+fi
 sizes="${SIZES:-128,256,512,1024}"
 layer_sizes="${LAYER_SIZES:-128,512,1024}"
 fast_sizes="${FAST_SIZES:-256,512,1024}"
@@ -40,7 +49,9 @@ echo "== native wgpu: both kernels, per iteration and per layer"
   --layer-sizes "$layer_sizes" --fast-sizes "$fast_sizes"
 
 echo "== browser (WebGPU)"
-if command -v chromium >/dev/null && [ -d tests/node_modules ] && [ -f www/pkg/build.json ]; then
+if [ "${BROWSER:-1}" = 0 ]; then
+  echo "skipped: BROWSER=0"
+elif command -v chromium >/dev/null && [ -d tests/node_modules ] && [ -f www/pkg/build.json ]; then
   (cd tests && node bench-browser.mjs --paths webgpu --sizes 64,512 --iterations 5 --quick-sizes 512,1024)
 else
   echo "skipped: needs chromium, tests/node_modules and a web build (www/pkg)"
