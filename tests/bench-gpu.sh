@@ -2,7 +2,8 @@
 # The GPU benchmark, for a machine with a real GPU (a few minutes; not a test): natively on
 # wgpu, which compiles the same WGSL as the browser, per-iteration time and GPU memory at
 # 128–1024 px and per-layer GFLOP/s, burn's direct convolution against our tiled kernel side
-# by side; then, where Chromium is installed, the browser benchmark on WebGPU.
+# by side; print sizes (512–4096 px) whole and tiled with their GPU memory; then, where
+# Chromium is installed, the browser benchmark on WebGPU.
 #
 # Build here, run there (the GPU machine needs no Rust). What travels there is limited to
 # 64 MiB, and bench is about 110 MB, so it goes stripped and gzipped (25 MB):
@@ -10,9 +11,9 @@
 #     && strip -o .gpu/bench "$CARGO_TARGET_DIR/release/bench" && gzip -9f .gpu/bench
 #   bash tests/bench-gpu.sh [path/to/bench]       # default .gpu/bench, else .gpu/bench.gz unpacked
 # Without a Vulkan loader on the machine, unpack Debian's libvulkan1 (.deb files in .gl/).
-# SIZES, LAYER_SIZES, FAST_SIZES and ITERATIONS override the defaults, BROWSER=0 skips the
-# browser (a quick local try on lavapipe: SIZES=32 LAYER_SIZES=32 FAST_SIZES=64 ITERATIONS=1
-# BROWSER=0).
+# SIZES, LAYER_SIZES, FAST_SIZES, ITERATIONS and PRINT_ROWS (size:budget …) override the
+# defaults, BROWSER=0 skips the browser (a quick local try on lavapipe: SIZES=32
+# LAYER_SIZES=32 FAST_SIZES=64 ITERATIONS=1 PRINT_ROWS=32:65536 BROWSER=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,13 @@ nproc
 echo "== native wgpu: both kernels, per iteration and per layer"
 "$bench" --backend gpu --kernels direct,tiled --sizes "$sizes" --iterations "$iterations" \
   --layer-sizes "$layer_sizes" --fast-sizes "$fast_sizes"
+
+echo "== print size: whole (a 64 GiB budget) and tiled (the default 1 GiB), one process a row"
+# (Peak GPU memory is the process's pool, so each row runs alone.)
+for row in ${PRINT_ROWS:-512:65536 1024:65536 2048:65536 1024:1024 2048:1024 4096:1024}; do
+  "$bench" --backend gpu --kernels tiled --sizes "${row%%:*}" --iterations 2 \
+    --memory-budget "${row##*:}" --layer-sizes none --fast-sizes none | tail -n 1
+done
 
 echo "== browser (WebGPU)"
 if [ "${BROWSER:-1}" = 0 ]; then

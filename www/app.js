@@ -11,7 +11,8 @@ const $ = (id) => document.getElementById(id);
 
 /**
  * Output size and steps of each quality preset. Every run starts from the feed-forward
- * network's picture; Quick is that picture alone (0 steps of the optimisation).
+ * network's picture (mixed half and half with the photo); Quick is that picture alone (0
+ * steps of the optimisation).
  */
 const PRESETS = {
   quick: { size: 1024, iterations: 0 },
@@ -220,7 +221,8 @@ function options() {
     size: Number($('size').value),
     iterations: Number($('iterations').value),
     styleWeight: BASE_STYLE_WEIGHT * 2 ** Number($('strength').value),
-    // The first picture comes from the feed-forward network (the engine's default start);
+    // The first picture comes from the feed-forward network (the engine's default start,
+    // mixed with the photo);
     // below the middle of the strength slider it takes less of the paintings' style too.
     fastStrength: Math.min(1, 2 ** Number($('strength').value)),
     memoryBudget: Number(params.get('memoryBudget')) || MEMORY_BUDGET[state.stylizer?.backend] || MEMORY_BUDGET.cpu,
@@ -366,7 +368,8 @@ async function start() {
         }
         timing.last = now;
         if (p.iteration === 0) {
-          // The feed-forward network's picture, before any step of the optimisation.
+          // The start: the feed-forward network's picture (mixed with the photo, or alone in
+          // Quick mode), before any step of the optimisation.
           $('progress-text').textContent = p.total
             ? `First picture in ${seconds(now - began)}; refining it in ${p.total} steps…`
             : 'Quick picture ready.';

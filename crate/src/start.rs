@@ -35,8 +35,10 @@ pub(crate) fn fast_style(
 }
 
 /// The starting image at `content`'s size. `fast` holds the network and the style vector
-/// from [`fast_style`] when `options.init` is [`Init::Fast`]; a photo whose painting would
-/// take more than [`StyleOptions::memory_budget`] is painted smaller and enlarged.
+/// from [`fast_style`] when `options.init` is [`Init::Fast`]: its picture, mixed with the
+/// photo by [`StyleOptions::fast_mix`] unless there are no iterations (Quick); a photo whose
+/// painting would take more than [`StyleOptions::memory_budget`] is painted smaller and
+/// enlarged.
 ///
 /// # Shapes
 /// → `[1, 3, content height, content width]`
@@ -48,23 +50,42 @@ pub(crate) fn start_image(
 ) -> Tensor<4> {
     match (options.init, fast) {
         (Init::Fast, Some((network, style))) => {
-            let (width, height) = (content.width(), content.height());
-            let pixels = f64::from(width) * f64::from(height);
-            let fits = options.memory_budget_bytes() as f64 / BYTES_PER_PIXEL as f64;
-            if pixels <= fits {
-                return network.paint(content.to_tensor(device), style);
+            let painted = paint(network, content, style, options, device);
+            match options.iterations > 0 && options.fast_mix < 1.0 {
+                true => {
+                    let photo = content.to_tensor(device);
+                    painted.mul_scalar(options.fast_mix) + photo.mul_scalar(1.0 - options.fast_mix)
+                }
+                false => painted,
             }
-            let shrink = (fits / pixels).sqrt();
-            let side = |s: u32| ((f64::from(s) * shrink) as u32).max(8);
-            let small = content.resize(side(width), side(height));
-            let painted = network.paint(small.to_tensor(device), style);
-            resize_tensor(painted, width, height)
         }
         (Init::Noise, _) => {
             noise(content.width(), content.height(), options.seed).to_tensor(device)
         }
         _ => content.to_tensor(device),
     }
+}
+
+/// The network's picture of `content`, painted smaller and enlarged when it would take more
+/// than [`StyleOptions::memory_budget`].
+fn paint(
+    network: &FastNetwork,
+    content: &Image,
+    style: Tensor<2>,
+    options: &StyleOptions,
+    device: &Device,
+) -> Tensor<4> {
+    let (width, height) = (content.width(), content.height());
+    let pixels = f64::from(width) * f64::from(height);
+    let fits = options.memory_budget_bytes() as f64 / BYTES_PER_PIXEL as f64;
+    if pixels <= fits {
+        return network.paint(content.to_tensor(device), style);
+    }
+    let shrink = (fits / pixels).sqrt();
+    let side = |s: u32| ((f64::from(s) * shrink) as u32).max(8);
+    let small = content.resize(side(width), side(height));
+    let painted = network.paint(small.to_tensor(device), style);
+    resize_tensor(painted, width, height)
 }
 
 /// Seeded Gaussian noise around mid-grey.

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! `--memory-budget` sets the engine's budget (default 1024 MiB): sizes over it run tile by
-//! tile. Peak memory is the process's, so run one size per process to compare sizes.
+//! tile. Peak memory is the process's, so run one size per process to compare sizes. A list
+//! may be `none` (`--layer-sizes none --fast-sizes none` for the iteration table alone). A
+//! size the GPU's buffers cannot hold prints the engine's refusal in its row.
 //!
 //! Each size runs one scale with the default objective (content `relu4_2`, style `relu1_1` …
 //! `relu5_1`) and L-BFGS; the first iteration (shader compilation, allocation) is timed
@@ -67,8 +69,8 @@ fn main() {
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut devices = Vec::new();
     for backend in backends {
-        let (device, cpu) = match device(backend) {
-            Ok(chosen) => (chosen.device, chosen.cpu),
+        let (device, cpu, max_buffer) = match device(backend) {
+            Ok(chosen) => (chosen.device, chosen.cpu, chosen.max_buffer),
             Err(e) => {
                 println!("| {backend:?} | | - | unavailable: {e} | | | | |");
                 continue;
@@ -76,7 +78,10 @@ fn main() {
         };
         devices.push((backend, device.clone()));
         for &kernel in kernels.iter().filter(|k| k.runs_on(&device)) {
-            let stylizer = Stylizer::with_kernel(&weights, &device, kernel);
+            let mut stylizer = Stylizer::with_kernel(&weights, &device, kernel);
+            if let Some(bytes) = max_buffer {
+                stylizer = stylizer.with_max_buffer(bytes);
+            }
             for &size in &sizes {
                 let content = pattern(size, 1);
                 let style = pattern(size, 7);
@@ -90,7 +95,7 @@ fn main() {
                     ..Default::default()
                 };
                 let mut stamps = vec![Instant::now()];
-                pollster::block_on(stylizer.stylize(
+                let run = pollster::block_on(stylizer.stylize(
                     &content,
                     &[StyleImage {
                         image: &style,
@@ -103,8 +108,11 @@ fn main() {
                         }
                         ControlFlow::Continue(())
                     },
-                ))
-                .expect("benchmark run");
+                ));
+                if let Err(e) = run {
+                    println!("| {backend:?} | {} | {size} | {e} | | | | |", kernel.name());
+                    continue;
+                }
                 let first = stamps[1] - stamps[0];
                 let steady = (stamps[stamps.len() - 1] - stamps[1]) / iterations;
                 let gflop = iteration_flops(size, size) / 1e9;
@@ -133,7 +141,11 @@ fn main() {
     fast_pictures(&weights, &devices, &fast_sizes);
 }
 
+/// `128,256`; `none` for no sizes.
 fn sizes_in(list: &str) -> Vec<u32> {
+    if list == "none" {
+        return Vec::new();
+    }
     list.split(',')
         .map(|s| s.parse().expect("a size"))
         .collect()

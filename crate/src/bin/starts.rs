@@ -1,6 +1,6 @@
 //! Compares where the optimisation starts, on the engine's own objective: the photo, the
-//! feed-forward network's picture (`init: "fast"`), and that picture with half the style
-//! strength (its style vector halfway to the photo's own).
+//! feed-forward network's picture alone (`init: "fast"`, `fastMix` 1), and that picture
+//! mixed half and half with the photo (`fastMix` 0.5, the default).
 //!
 //! ```text
 //! cargo run --release --bin starts -- --pair photo.jpg painting.jpg [--pair ...] \
@@ -68,15 +68,15 @@ fn main() {
         let pair = format!("{} / {}", name(content_path), name(style_path));
         let starts = [
             ("photo", Init::Content, 1.0),
-            ("fast", Init::Fast, 1.0),
-            ("fast, strength 0.5", Init::Fast, 0.5),
+            ("fast picture", Init::Fast, 1.0),
+            ("fast, mixed half with the photo", Init::Fast, 0.5),
         ];
-        for (label, init, fast_strength) in starts {
+        for (label, init, fast_mix) in starts {
             let options = StyleOptions {
                 size,
                 iterations,
                 init,
-                fast_strength,
+                fast_mix,
                 ..Default::default()
             };
             let began = Instant::now();

@@ -97,6 +97,9 @@ struct Args {
     /// How much of the paintings' style the fast start takes, from 0 (the photo's) to 1.
     #[arg(long)]
     fast_strength: Option<f32>,
+    /// How much of the feed-forward picture the fast start takes, the rest the photo (0–1).
+    #[arg(long)]
+    fast_mix: Option<f32>,
     /// Memory (MiB) one pass of the network may take; larger images run tile by tile.
     #[arg(long, value_name = "MIB")]
     memory_budget: Option<u32>,
@@ -144,6 +147,7 @@ impl Args {
             ("learningRate", self.learning_rate.map(|v| json!(v))),
             ("init", self.init.as_ref().map(|v| json!(v))),
             ("fastStrength", self.fast_strength.map(|v| json!(v))),
+            ("fastMix", self.fast_mix.map(|v| json!(v))),
             ("memoryBudget", self.memory_budget.map(|v| json!(v))),
             ("init", self.quick.then_some(json!("fast"))),
             ("iterations", self.quick.then_some(json!(0))),
