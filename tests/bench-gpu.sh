@@ -51,9 +51,10 @@ echo "== native wgpu: both kernels, per iteration and per layer"
 
 echo "== print size: whole (a 64 GiB budget) and tiled (the default 1 GiB), one process a row"
 # (Peak GPU memory is the process's pool, so each row runs alone.)
+echo "| backend | kernel | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
 for row in ${PRINT_ROWS:-512:65536 1024:65536 2048:65536 1024:1024 2048:1024 4096:1024}; do
   "$bench" --backend gpu --kernels tiled --sizes "${row%%:*}" --iterations 2 \
-    --memory-budget "${row##*:}" --layer-sizes none --fast-sizes none | tail -n 1
+    --memory-budget "${row##*:}" --layer-sizes none --fast-sizes none | grep "^| Gpu | tiled |"
 done
 
 echo "== browser (WebGPU)"
