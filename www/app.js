@@ -222,8 +222,8 @@ function options() {
     iterations: Number($('iterations').value),
     styleWeight: BASE_STYLE_WEIGHT * 2 ** Number($('strength').value),
     // The first picture comes from the feed-forward network (the engine's default start,
-    // mixed with the photo);
-    // below the middle of the strength slider it takes less of the paintings' style too.
+    // mixed with the photo); below the middle of the strength slider it takes less of the
+    // paintings' style too.
     fastStrength: Math.min(1, 2 ** Number($('strength').value)),
     memoryBudget: Number(params.get('memoryBudget')) || MEMORY_BUDGET[state.stylizer?.backend] || MEMORY_BUDGET.cpu,
     preserveColors: $('preserve-colors').checked,
@@ -269,7 +269,6 @@ function showTiles(p, regions) {
   veil.width = output.width;
   veil.height = output.height;
   veil.dataset.done = String(p.tile.done);
-  veil.dataset.count = String(p.tile.count);
   const context = veil.getContext('2d');
   context.fillStyle = 'rgba(0, 0, 0, 0.45)';
   context.fillRect(0, 0, veil.width, veil.height);
