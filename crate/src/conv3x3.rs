@@ -239,8 +239,9 @@ mod tests {
 
     /// The tiled kernel on wgpu against burn's convolution on the CPU backend, forward and
     /// input gradient. Shapes cross tile edges on purpose: pixels and channels not multiples
-    /// of the 64 × 64 tile (or of the 256 × 16 one, for few channels), K = 9 · in not a
-    /// multiple of its 16-row (8-row) chunk, a batch of two, and one VGG-sized layer. Both sides sum the same f32 products in another order, which
+    /// of the 64 × 64 tile (or of the 256 × 16 one for few channels, the 16 × 256 one for few
+    /// pixels), K = 9 · in not a multiple of its 16-row (8-row) chunk, a batch of two, and one
+    /// VGG-sized layer. Both sides sum the same f32 products in another order, which
     /// moves a sum of K ≤ 4608 terms by about 1e-6 of its size; the bound of 1e-4 leaves a
     /// hundredfold margin, while a wrong tap, flip, layout or edge gives errors of order 1.
     #[test]
@@ -254,6 +255,9 @@ mod tests {
             ([1, 8, 3, 20, 17], true),
             // More channel tiles than one, with a batch: the z index splits right.
             ([3, 5, 130, 6, 7], true),
+            // Few pixels: the 16 × 256 tile, forward and backward, one channel tile or two.
+            ([2, 70, 300, 3, 5], true),
+            ([1, 300, 40, 4, 4], false),
             ([1, 64, 128, 24, 20], true),
         ] {
             let (y, grad) = run(ConvKernel::Tiled, &gpu, shape, relu);

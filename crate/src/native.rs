@@ -139,3 +139,23 @@ fn gpu() -> Result<Gpu, String> {
 pub fn is_software(device_type: burn::tensor::wgpu::wgpu::DeviceType) -> bool {
     device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu
 }
+
+/// The wgpu device that tests share, when an adapter exists (Mesa's lavapipe on the test
+/// machines); `None` tells a test to skip its wgpu part. With `STYLE_TRANSFER_REQUIRE_GPU=1`
+/// (set by tests/run.sh, which installs a Vulkan driver) a missing adapter fails the test
+/// instead.
+#[cfg(feature = "gpu")]
+pub fn test_gpu() -> Option<Device> {
+    // wgpu's runtime is set up once per process; every test shares it.
+    static GPU: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
+    match GPU.get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string())) {
+        Ok(device) => Some(device.clone()),
+        Err(e) if std::env::var("STYLE_TRANSFER_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("no wgpu adapter, but STYLE_TRANSFER_REQUIRE_GPU=1: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping the wgpu part: no adapter ({e})");
+            None
+        }
+    }
+}

@@ -5,9 +5,13 @@
 //! plain JavaScript object in the browser, then [`StyleOptions::validate`] checks the values.
 //! Keys left out take [`StyleOptions::default`], the one defaults object.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::vgg::VggLayer;
+
+mod validate;
+
+pub use validate::OptionsError;
 
 /// Smallest output side: VGG halves the image four times before `relu5_1`.
 pub const MIN_SIZE: u32 = 16;
@@ -150,142 +154,7 @@ impl Default for StyleOptions {
     }
 }
 
-/// An option that is unknown, of the wrong type, or outside its valid range.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("invalid option `{name}`: {reason}")]
-pub struct OptionsError {
-    /// The option's name as the caller wrote it (camelCase from JSON and JavaScript), or
-    /// `options` when the whole value is not an object.
-    pub name: String,
-    /// What is wrong with its value.
-    pub reason: String,
-}
-
-fn invalid(name: &str, reason: impl Into<String>) -> OptionsError {
-    OptionsError {
-        name: name.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn non_negative(name: &str, value: f32) -> Result<(), OptionsError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err(invalid(name, format!("must be a number ≥ 0, got {value}")))
-    }
-}
-
 impl StyleOptions {
-    /// Reads options from any serde format (JSON, a JavaScript object) and validates them:
-    /// the one path from outside into the engine. Missing keys take their defaults; an
-    /// unknown key, a wrong type or an out-of-range value is an [`OptionsError`] naming it.
-    pub fn deserialize_validated<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, OptionsError> {
-        let options: Self = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            let name = if path == "." {
-                "options".to_string()
-            } else {
-                path
-            };
-            let reason = e.into_inner().to_string();
-            invalid(&name, reason)
-        })?;
-        options.validate()?;
-        Ok(options)
-    }
-
-    /// Checks every option; the engine calls this before any work.
-    pub fn validate(&self) -> Result<(), OptionsError> {
-        if !(MIN_SIZE..=MAX_SIZE).contains(&self.size) {
-            return Err(invalid(
-                "size",
-                format!(
-                    "must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {}",
-                    self.size
-                ),
-            ));
-        }
-        if self.iterations > MAX_ITERATIONS {
-            return Err(invalid(
-                "iterations",
-                format!(
-                    "must be between 0 and {MAX_ITERATIONS}, got {}",
-                    self.iterations
-                ),
-            ));
-        }
-        for (name, value) in [
-            ("fastStrength", self.fast_strength),
-            ("fastMix", self.fast_mix),
-        ] {
-            if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
-                return Err(invalid(
-                    name,
-                    format!("must be between 0 and 1, got {value}"),
-                ));
-            }
-        }
-        non_negative("contentWeight", self.content_weight)?;
-        non_negative("styleWeight", self.style_weight)?;
-        non_negative("tvWeight", self.tv_weight)?;
-        if self.content_weight + self.style_weight + self.tv_weight == 0.0 {
-            return Err(invalid("styleWeight", "all loss weights are zero"));
-        }
-        if !(self.style_scale.is_finite() && self.style_scale > 0.0 && self.style_scale <= 4.0) {
-            return Err(invalid(
-                "styleScale",
-                format!("must be in (0, 4], got {}", self.style_scale),
-            ));
-        }
-        if !(MIN_SIZE..=MAX_SIZE).contains(&self.min_scale) {
-            return Err(invalid(
-                "minScale",
-                format!(
-                    "must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {}",
-                    self.min_scale
-                ),
-            ));
-        }
-        if !(self.scale_step.is_finite() && self.scale_step > 1.05 && self.scale_step <= 4.0) {
-            return Err(invalid(
-                "scaleStep",
-                format!("must be in (1.05, 4], got {}", self.scale_step),
-            ));
-        }
-        if !(1..=100).contains(&self.lbfgs_history) {
-            return Err(invalid(
-                "lbfgsHistory",
-                format!("must be between 1 and 100, got {}", self.lbfgs_history),
-            ));
-        }
-        let rate = self.learning_rate;
-        if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
-            return Err(invalid(
-                "learningRate",
-                format!("must be in (0, 1], got {rate}"),
-            ));
-        }
-        if !(MIN_MEMORY_BUDGET..=MAX_MEMORY_BUDGET).contains(&self.memory_budget) {
-            return Err(invalid(
-                "memoryBudget",
-                format!(
-                    "must be between {MIN_MEMORY_BUDGET} and {MAX_MEMORY_BUDGET} MiB, got {}",
-                    self.memory_budget
-                ),
-            ));
-        }
-        if self.style_weight > 0.0 && self.style_layers.is_empty() {
-            return Err(invalid("styleLayers", "no style layer given"));
-        }
-        for &(_, weight) in &self.style_layers {
-            non_negative("styleLayers", weight)?;
-        }
-        Ok(())
-    }
-
     /// The L-BFGS correction pairs kept for a `width × height` image:
     /// [`lbfgs_history`](Self::lbfgs_history), or as many as fit in the memory budget, two
     /// images each (at least one). 0 with Adam.
@@ -369,131 +238,6 @@ mod tests {
     }
 
     #[test]
-    fn every_invalid_option_is_named() {
-        let cases: Vec<(&str, StyleOptions)> = vec![
-            (
-                "size",
-                StyleOptions {
-                    size: 8,
-                    ..Default::default()
-                },
-            ),
-            (
-                "size",
-                StyleOptions {
-                    size: 10_000,
-                    ..Default::default()
-                },
-            ),
-            (
-                "iterations",
-                StyleOptions {
-                    iterations: MAX_ITERATIONS + 1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "fastStrength",
-                StyleOptions {
-                    fast_strength: 1.5,
-                    ..Default::default()
-                },
-            ),
-            (
-                "fastMix",
-                StyleOptions {
-                    fast_mix: -0.1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "contentWeight",
-                StyleOptions {
-                    content_weight: -1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "styleWeight",
-                StyleOptions {
-                    style_weight: f32::NAN,
-                    ..Default::default()
-                },
-            ),
-            (
-                "tvWeight",
-                StyleOptions {
-                    tv_weight: f32::INFINITY,
-                    ..Default::default()
-                },
-            ),
-            (
-                "styleWeight",
-                StyleOptions {
-                    content_weight: 0.0,
-                    style_weight: 0.0,
-                    tv_weight: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "styleScale",
-                StyleOptions {
-                    style_scale: 0.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "minScale",
-                StyleOptions {
-                    min_scale: 4,
-                    ..Default::default()
-                },
-            ),
-            (
-                "scaleStep",
-                StyleOptions {
-                    scale_step: 1.0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "lbfgsHistory",
-                StyleOptions {
-                    lbfgs_history: 0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "learningRate",
-                StyleOptions {
-                    optimizer: Optimizer::Adam,
-                    learning_rate: -0.1,
-                    ..Default::default()
-                },
-            ),
-            (
-                "styleLayers",
-                StyleOptions {
-                    style_layers: vec![],
-                    ..Default::default()
-                },
-            ),
-            (
-                "styleLayers",
-                StyleOptions {
-                    style_layers: vec![(VggLayer::Relu1_1, -2.0)],
-                    ..Default::default()
-                },
-            ),
-        ];
-        for (name, options) in cases {
-            let err = options.validate().unwrap_err();
-            assert_eq!(err.name, name, "{err}");
-        }
-    }
-
-    #[test]
     fn a_step_that_does_not_grow_gives_one_scale_instead_of_looping() {
         for scale_step in [1.0, 0.5, 0.0, -2.0, f32::NAN, f32::INFINITY] {
             let o = StyleOptions {
@@ -502,66 +246,6 @@ mod tests {
             };
             assert_eq!(o.scales(), vec![512], "{scale_step}");
             assert!(o.validate().is_err());
-        }
-    }
-
-    fn from_json(text: &str) -> Result<StyleOptions, OptionsError> {
-        StyleOptions::deserialize_validated(&mut serde_json::Deserializer::from_str(text))
-    }
-
-    #[test]
-    fn json_takes_camel_case_keys_and_defaults_the_rest() {
-        let o = from_json(
-            r#"{"size": 256, "styleWeight": 50, "optimizer": "adam", "learningRate": 0.1,
-                "init": "noise", "preserveColors": true,
-                "styleLayers": [["relu1_1", 1], ["relu3_1", 0.5]]}"#,
-        )
-        .unwrap();
-        let expected = StyleOptions {
-            size: 256,
-            style_weight: 50.0,
-            optimizer: Optimizer::Adam,
-            learning_rate: 0.1,
-            init: Init::Noise,
-            preserve_colors: true,
-            style_layers: vec![(VggLayer::Relu1_1, 1.0), (VggLayer::Relu3_1, 0.5)],
-            ..Default::default()
-        };
-        assert_eq!(o, expected);
-        // The defaults object round-trips through its own serialized form.
-        let text = serde_json::to_string(&StyleOptions::default()).unwrap();
-        assert_eq!(from_json(&text).unwrap(), StyleOptions::default());
-        assert_eq!(from_json("{}").unwrap(), StyleOptions::default());
-    }
-
-    #[test]
-    fn json_errors_name_the_option() {
-        for (text, name, reason) in [
-            (
-                r#"{"styleWieght": 5}"#,
-                "styleWieght",
-                "unknown field `styleWieght`",
-            ),
-            (r#"{"size": "big"}"#, "size", "invalid type"),
-            (r#"{"size": 300.5}"#, "size", "invalid type"),
-            (r#"{"iterations": -3}"#, "iterations", "invalid value"),
-            (
-                r#"{"optimizer": "sgd"}"#,
-                "optimizer",
-                "unknown variant `sgd`",
-            ),
-            (
-                r#"{"styleLayers": [["relu9_9", 1]]}"#,
-                "styleLayers[0][0]",
-                "unknown variant",
-            ),
-            (r#"{"size": 8}"#, "size", "between 16 and 4096"),
-            (r#"{"scaleStep": 1}"#, "scaleStep", "(1.05, 4]"),
-            ("42", "options", "invalid type"),
-        ] {
-            let e = from_json(text).unwrap_err();
-            assert_eq!(e.name, name, "{text}: {e}");
-            assert!(e.reason.contains(reason), "{text}: {e}");
         }
     }
 }

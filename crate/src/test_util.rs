@@ -43,21 +43,5 @@ pub fn synthetic_vgg() -> VggWeights {
     VggWeights { layers }
 }
 
-/// A wgpu device when an adapter exists (Mesa's lavapipe on the test machines). With
-/// `STYLE_TRANSFER_REQUIRE_GPU=1` (set by tests/run.sh, which installs a Vulkan driver) a
-/// missing adapter fails the test instead of skipping its wgpu part.
 #[cfg(feature = "gpu")]
-pub fn gpu() -> Option<Device> {
-    // wgpu's runtime is set up once per process; every test shares it.
-    static GPU: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
-    match GPU.get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string())) {
-        Ok(device) => Some(device.clone()),
-        Err(e) if std::env::var("STYLE_TRANSFER_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("no wgpu adapter, but STYLE_TRANSFER_REQUIRE_GPU=1: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping the wgpu part: {e}");
-            None
-        }
-    }
-}
+pub use crate::native::test_gpu as gpu;

@@ -3,12 +3,12 @@
 //!
 //! A 3×3, stride 1, padding 1 convolution is a matrix product: output pixels (M = h·w) ×
 //! output channels (N) over K = in_channels · 9 taps. A workgroup of 256 units computes a
-//! tile of the output, 64 pixels × 64 channels (or 256 × 16 when there are few channels);
-//! each unit keeps a 4 × 4 block of it in registers. The K loop runs in chunks: the units
-//! first copy the chunk's input patch (im2col on the fly, zero outside the image) and weights
-//! into workgroup memory, then every unit reads each value it needs from there, 4 + 4 reads
-//! per 16 multiply-adds. Units with neighbouring indices own neighbouring pixels, so reads of
-//! the input and writes of the output coalesce.
+//! tile of the output, 64 pixels × 64 channels (256 × 16 when there are few channels, 16 × 256
+//! when there are few pixels); each unit keeps a 4 × 4 block of it in registers. The K loop
+//! runs in chunks: the units first copy the chunk's input patch (im2col on the fly, zero
+//! outside the image) and weights into workgroup memory, then every unit reads each value it
+//! needs from there, 4 + 4 reads per 16 multiply-adds. Units with neighbouring indices own
+//! neighbouring pixels, so reads of the input and writes of the output coalesce.
 
 use burn::backend::cubecl::dtype_to_storage_type;
 use burn::backend::tensor::FloatTensor;
@@ -48,26 +48,40 @@ impl Tile {
         channels: 16,
         k: 8,
     };
+    /// 16 × 256, 8 taps at a time (16 taps would pass WebGPU's 16 KiB of workgroup memory): few
+    /// output pixels, as the deepest layers of a small picture (`conv5_1` has 4 at 32 px).
+    const NARROW: Tile = Tile {
+        pixels: 16,
+        channels: 256,
+        k: 8,
+    };
 
-    /// What the kernel's index arithmetic assumes: the units cover the tile in 4 × 4 blocks,
-    /// each loads whole rows of the patch, and the patch fills a whole number of passes.
+    /// What the kernel's index arithmetic assumes (the units cover the tile in 4 × 4 blocks),
+    /// and what WebGPU allows every adapter (16 KiB of workgroup memory).
     const fn fits(self) -> bool {
         UNITS.is_multiple_of(self.pixels)
             && UNITS.is_multiple_of(self.channels)
             && (self.pixels / 4) * (self.channels / 4) == UNITS
-            && (self.k * self.pixels).is_multiple_of(UNITS)
+            && (self.k * (self.pixels + self.channels)) * 4 <= 16 * 1024
     }
 
-    fn for_channels(out_channels: usize) -> Self {
-        if out_channels <= 16 {
+    /// The tile for an output of `pixels` × `channels`. The square tile moves the fewest values
+    /// per multiply-add; the others take over where it would leave most of itself empty.
+    fn for_output(pixels: usize, channels: usize) -> Self {
+        if channels <= 16 {
             Self::WIDE
+        } else if pixels <= NARROW_MAX_PIXELS {
+            Self::NARROW
         } else {
             Self::SQUARE
         }
     }
 }
 
-const _: () = assert!(Tile::SQUARE.fits() && Tile::WIDE.fits());
+/// Outputs of at most this many pixels take [`Tile::NARROW`].
+const NARROW_MAX_PIXELS: usize = 16;
+
+const _: () = assert!(Tile::SQUARE.fits() && Tile::WIDE.fits() && Tile::NARROW.fits());
 
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
@@ -131,25 +145,27 @@ fn conv3x3_kernel<F: Float>(
     for chunk in 0..chunks {
         let k0 = chunk * tile_k;
         #[unroll]
-        for r in 0..comptime!(tile_k * tile_pixels / UNITS) {
+        for r in 0..comptime!((tile_k * tile_pixels).div_ceil(UNITS)) {
             let row = first_row + r * row_step;
-            let k = k0 + row;
-            let channel_in = k / 9;
-            let tap = k % 9;
-            let y = load_y + (tap / 3) as i32 - 1;
-            let x = load_x + (tap % 3) as i32 - 1;
-            let mut value = F::new(0.0);
-            if k < taps
-                && load_pixel < pixels
-                && y >= 0
-                && y < height as i32
-                && x >= 0
-                && x < width as i32
-            {
-                let at = input_base + channel_in * pixels + y as u32 * width + x as u32;
-                value = input[at as usize];
+            if row < tile_k {
+                let k = k0 + row;
+                let channel_in = k / 9;
+                let tap = k % 9;
+                let y = load_y + (tap / 3) as i32 - 1;
+                let x = load_x + (tap % 3) as i32 - 1;
+                let mut value = F::new(0.0);
+                if k < taps
+                    && load_pixel < pixels
+                    && y >= 0
+                    && y < height as i32
+                    && x >= 0
+                    && x < width as i32
+                {
+                    let at = input_base + channel_in * pixels + y as u32 * width + x as u32;
+                    value = input[at as usize];
+                }
+                patch[(row * tile_pixels + column) as usize] = value;
             }
-            patch[(row * tile_pixels + column) as usize] = value;
         }
         #[unroll]
         for r in 0..comptime!((tile_k * tile_channels).div_ceil(UNITS)) {
@@ -228,7 +244,7 @@ impl Conv3x3Ops for CubeBackend {
             Shape::from([batch, out_channels, height, width]),
             dtype,
         );
-        let tile = Tile::for_channels(out_channels);
+        let tile = Tile::for_output(height * width, out_channels);
         let pixel_tiles = ((height * width) as u32).div_ceil(tile.pixels);
         let along_x = pixel_tiles.min(MAX_WORKGROUPS);
         let count = CubeCount::Static(

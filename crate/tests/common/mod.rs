@@ -59,19 +59,9 @@ pub fn cpu() -> Device {
     Device::flex()
 }
 
-/// A wgpu device when an adapter exists. With `STYLE_TRANSFER_REQUIRE_GPU=1` (set by
-/// tests/run.sh, which installs a Vulkan driver) a missing adapter fails the test instead.
+/// The wgpu device the tests share ([`style_transfer::native::test_gpu`]).
 pub fn gpu() -> Option<Device> {
-    match Device::wgpu_options().init() {
-        Ok(device) => Some(device),
-        Err(e) if std::env::var("STYLE_TRANSFER_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("no wgpu adapter, but STYLE_TRANSFER_REQUIRE_GPU=1: {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping the wgpu part: no adapter ({e})");
-            None
-        }
-    }
+    style_transfer::native::test_gpu()
 }
 
 /// Reads a tensor (natively, blocking is fine).
