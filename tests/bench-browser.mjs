@@ -11,12 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { choose, fixture, ready, root, start, tiny } from './browser/harness.mjs';
+import { argument, choose, fixture, ready, root, start, tiny } from './browser/harness.mjs';
 
-const argument = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const all = (name) => process.argv.flatMap((a, i) => (a === name ? [process.argv[i + 1]] : []));
 const sites = all('--site').length ? all('--site') : [undefined];
 const paths = argument('--paths', 'webgpu,cpu').split(',');

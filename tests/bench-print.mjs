@@ -11,12 +11,8 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 
-import { start } from './browser/harness.mjs';
+import { argument, start } from './browser/harness.mjs';
 
-const argument = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-};
 const path = argument('--path', 'cpu');
 const iterations = Number(argument('--iterations', 2));
 const rows = argument('--rows', '512:768,512:128,1024:768').split(',').map((row) => row.split(':').map(Number));

@@ -63,9 +63,10 @@ impl Stylizer {
 
     /// Refuses runs that need a buffer over `bytes` ([`StylizeError::TooLarge`]) before any
     /// work: a GPU's largest storage buffer (WebGPU's `maxStorageBufferBindingSize` and
-    /// `maxBufferSize`, the smaller), past which an allocation would lose the device.
-    pub fn with_max_buffer(mut self, bytes: u64) -> Self {
-        self.max_buffer = Some(bytes);
+    /// `maxBufferSize`, the smaller), past which an allocation would lose the device. `None`
+    /// sets no limit, as on the CPU.
+    pub fn with_max_buffer(mut self, bytes: Option<u64>) -> Self {
+        self.max_buffer = bytes;
         self
     }
 

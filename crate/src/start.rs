@@ -51,13 +51,11 @@ pub(crate) fn start_image(
     match (options.init, fast) {
         (Init::Fast, Some((network, style))) => {
             let painted = paint(network, content, style, options, device);
-            match options.iterations > 0 && options.fast_mix < 1.0 {
-                true => {
-                    let photo = content.to_tensor(device);
-                    painted.mul_scalar(options.fast_mix) + photo.mul_scalar(1.0 - options.fast_mix)
-                }
-                false => painted,
+            if options.iterations == 0 || options.fast_mix >= 1.0 {
+                return painted;
             }
+            let photo = content.to_tensor(device);
+            painted.mul_scalar(options.fast_mix) + photo.mul_scalar(1.0 - options.fast_mix)
         }
         (Init::Noise, _) => {
             noise(content.width(), content.height(), options.seed).to_tensor(device)

@@ -67,10 +67,8 @@ impl Engine {
                     ))
                 })?,
         };
-        let mut stylizer = Stylizer::with_kernel(&weights, &device, kernel);
-        if let Some(bytes) = max_buffer {
-            stylizer = stylizer.with_max_buffer(bytes);
-        }
+        let mut stylizer =
+            Stylizer::with_kernel(&weights, &device, kernel).with_max_buffer(max_buffer);
         if let Some(fast) = &fast {
             stylizer = stylizer.with_fast(fast)?;
         }

@@ -552,7 +552,7 @@ fn a_fast_start_over_the_budget_is_painted_smaller_and_enlarged() {
 #[test]
 fn a_run_larger_than_the_device_s_buffers_is_refused_before_any_work() {
     let (stylizer, photo, painting) = setup();
-    let stylizer = stylizer.with_max_buffer(100_000_000);
+    let stylizer = stylizer.with_max_buffer(Some(100_000_000));
     let (result, reports) = run(&stylizer, &photo, &only(&painting), &sized(1024, 2));
     let error = result.unwrap_err();
     assert_eq!(

@@ -81,6 +81,12 @@ function watch(page, errors) {
   }));
 }
 
+/** The value after `name` on the command line (the benchmarks' flags), else `fallback`. */
+export function argument(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
 /** Waits until the engine reports ready, and returns its backend. */
 export async function ready(page) {
   // On WebGPU this includes the warm-up: about 100 s on SwiftShader.

@@ -78,10 +78,8 @@ fn main() {
         };
         devices.push((backend, device.clone()));
         for &kernel in kernels.iter().filter(|k| k.runs_on(&device)) {
-            let mut stylizer = Stylizer::with_kernel(&weights, &device, kernel);
-            if let Some(bytes) = max_buffer {
-                stylizer = stylizer.with_max_buffer(bytes);
-            }
+            let stylizer =
+                Stylizer::with_kernel(&weights, &device, kernel).with_max_buffer(max_buffer);
             for &size in &sizes {
                 let content = pattern(size, 1);
                 let style = pattern(size, 7);

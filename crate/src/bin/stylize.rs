@@ -215,12 +215,10 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
     let chosen = device(backend).map_err(|e| (1, e))?;
     eprintln!("backend: {}", chosen.description);
     let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).map_err(|e| (1, e.to_string()))?;
-    let mut stylizer = Stylizer::new(&weights, &chosen.device)
+    let stylizer = Stylizer::new(&weights, &chosen.device)
+        .with_max_buffer(chosen.max_buffer)
         .with_fast(&fast)
         .map_err(|e| (1, e.to_string()))?;
-    if let Some(bytes) = chosen.max_buffer {
-        stylizer = stylizer.with_max_buffer(bytes);
-    }
 
     let bar = ProgressBar::new(u64::from(options.iterations));
     bar.set_style(
