@@ -388,13 +388,17 @@ async function start() {
     drawInto($('before'), state.content);
     $('compare-control').hidden = false;
     const where = result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU';
+    const kept = result.startKept ? ' None improved on the first picture, so it is kept.' : '';
     $('progress-text').textContent = result.iterations
-      ? `Done: ${result.iterations} steps on ${where}, ${Math.round(result.msPerIteration)} ms per step.`
+      ? `Done: ${result.iterations} step${result.iterations === 1 ? '' : 's'} on ${where}, ${Math.round(result.msPerIteration)} ms per step.${kept}`
       : `Done: the quick picture, ${result.image.width}×${result.image.height} px, in ${seconds(performance.now() - began)} on ${where}.`;
     offerResult();
   } catch (error) {
     if (error instanceof AbortError) {
-      $('progress-text').textContent = 'Cancelled.';
+      // Every picture shown is the best so far: it stays, and can be downloaded.
+      const shown = Number($('output').dataset.frames) > 0;
+      $('progress-text').textContent = shown ? 'Cancelled: the picture shown is the best so far.' : 'Cancelled.';
+      if (shown) offerResult();
     } else {
       $('progress-text').textContent = '';
       showMessage(`The stylization failed: ${error.message}`);

@@ -293,7 +293,7 @@ class Stylizer {
 
   /**
    * Runs one stylization; calls run one at a time, in call order. Resolves to
-   * {image, backend, iterations, msPerIteration, losses, pipelines}.
+   * {image, backend, iterations, msPerIteration, losses, startKept, pipelines}.
    * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[],
    *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
    */
@@ -345,6 +345,8 @@ class Stylizer {
       iterations: r.iterations,
       msPerIteration,
       losses: r.losses,
+      /** No step improved on the starting picture, so the result is that picture. */
+      startKept: r.startKept,
       /** Shader pipelines the GPU compiled during this run (few once warmed up; 0 on the CPU). */
       pipelines: r.pipelines,
     };

@@ -212,7 +212,9 @@ class Widget {
       });
       drawImage(canvas, result.image);
       offerDownload(canvas, this.#$('.download'));
-      this.#status(result.iterations ? `Done in ${result.iterations} steps.` : 'Done.');
+      const kept = result.startKept ? ' None improved on the first picture, so it is kept.' : '';
+      const steps = `${result.iterations} step${result.iterations === 1 ? '' : 's'}`;
+      this.#status(result.iterations ? `Done in ${steps}.${kept}` : 'Done.');
       this.#emit('done', { image: result.image });
       return result.image;
     } catch (error) {

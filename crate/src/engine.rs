@@ -8,14 +8,14 @@ use burn::tensor::{Device, ExecutionError, Tensor};
 use crate::color::transfer_luminance;
 use crate::conv3x3::ConvKernel;
 use crate::fast::{FastNetwork, FastWeights};
-use crate::image::{Image, resize_tensor};
+use crate::image::Image;
 use crate::objective::{min_side, objective, objective_layers, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
 use crate::options::{Init, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
 pub use crate::report::{Losses, Progress, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
-use crate::start::{fast_style, start_image};
+use crate::start::{Start, fast_style};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
@@ -99,12 +99,31 @@ impl Stylizer {
     /// iteration; returning [`ControlFlow::Break`] stops the run with
     /// [`StylizeError::Cancelled`] before the next iteration (or tile) starts. With 0 iterations the
     /// result is the starting picture at [`StyleOptions::size`].
+    ///
+    /// The start is made at the output size; the coarser scales refine its broad forms and
+    /// keep its detail (see `Start::carry`). No picture the run shows or returns scores worse
+    /// than the start on the objective at its scale: each scale keeps its best point, and
+    /// every scale after the first scores the start there as its second point. So the result
+    /// scores at most the start's objective at the output size, and is the start itself
+    /// ([`Stylized::start_kept`]) when no step improved on it.
     pub async fn stylize(
         &self,
         content: &Image,
         styles: &[StyleImage<'_>],
         options: &StyleOptions,
         mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<Stylized, StylizeError> {
+        // One body for every caller's callback type: compiled once, in this crate, rather
+        // than again in each binary and test that calls it.
+        self.run(content, styles, options, &mut on_progress).await
+    }
+
+    async fn run(
+        &self,
+        content: &Image,
+        styles: &[StyleImage<'_>],
+        options: &StyleOptions,
+        on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Stylized, StylizeError> {
         options.validate()?;
         check_styles(styles)?;
@@ -130,14 +149,63 @@ impl Stylizer {
         let min_side = min_side(options);
         let plan = schedule([content.width(), content.height()], options, min_side)?;
         let total: u32 = plan.iter().map(|s| s.1).sum();
+        let (width, height) = content.size_for_long_side(options.size);
+        let content_out = content.resize(width, height);
+
+        // The start, made at the output size and shown first.
+        let mut clock = Stopwatch::start();
+        let with_fast = fast.is_some();
+        let start = Start::new(content, (width, height), options, fast, &self.device).await?;
+        if with_fast || total == 0 {
+            let network = clock.lap();
+            let preview = match options.preview_every > 0 {
+                true => Some(
+                    self.render(start.tensor().clone(), &content_out, options)
+                        .await?,
+                ),
+                false => None,
+            };
+            let phases = Phases {
+                network,
+                preview: clock.lap(),
+                ..Phases::default()
+            };
+            let (w, h) = content.size_for_long_side(plan[0].0);
+            let report = Progress {
+                iteration: 0,
+                tile: None,
+                total,
+                scale: 0,
+                scales: plan.len(),
+                width: w,
+                height: h,
+                losses: None,
+                image: preview,
+                phases,
+            };
+            if on_progress(report).is_break() {
+                return Err(StylizeError::Cancelled);
+            }
+        }
+        // Quick mode: the start is the result.
+        if total == 0 {
+            return Ok(Stylized {
+                image: self
+                    .render(start.tensor().clone(), &content_out, options)
+                    .await?,
+                losses: None,
+                iterations: 0,
+                start_kept: false,
+            });
+        }
 
         let mut done = 0;
-        let mut losses = None;
-        // The result of the previous scale, with the content photo at that scale.
-        let mut last: Option<(Tensor<4>, Image)> = None;
+        // The best picture of the previous scale, with the start at that scale.
+        let mut carried: Option<(Best, Tensor<4>)> = None;
         for (scale, &(side, count)) in plan.iter().enumerate() {
             let (width, height) = content.size_for_long_side(side);
             let content_here = content.resize(width, height);
+            let start_here = start.at(width, height);
             // A report at this scale; only these fields vary.
             let report = |iteration, tile, losses, image, phases| Progress {
                 iteration,
@@ -151,39 +219,22 @@ impl Stylizer {
                 image,
                 phases,
             };
-            let mut image = match last.take() {
-                Some((previous, _)) => resize_tensor(previous, width, height),
-                None => {
-                    let mut clock = Stopwatch::start();
-                    let start = start_image(&content_here, options, fast.clone(), &self.device);
-                    if fast.is_some() || total == 0 {
-                        let network = clock.lap();
-                        let preview = match options.preview_every > 0 {
-                            true => Some(self.render(start.clone(), &content_here, options).await?),
-                            false => None,
-                        };
-                        let phases = Phases {
-                            network,
-                            preview: clock.lap(),
-                            ..Phases::default()
-                        };
-                        if on_progress(report(0, None, None, preview, phases)).is_break() {
-                            return Err(StylizeError::Cancelled);
-                        }
-                    }
-                    start
-                }
+            // From the start, or the last scale's best carried here; then the start is
+            // scored too (second), so the best never scores worse than the start here.
+            let mut image = match &carried {
+                None => start_here.clone(),
+                Some((best, from)) => start.carry(best.image.clone(), from, &start_here),
             };
-            // Quick mode: the starting picture is the result.
-            if count == 0 {
-                last = Some((image, content_here));
-                continue;
-            }
+            let scores_start = |k: u32| match scale {
+                0 => k == 0,
+                _ => k == 1,
+            };
             // Images over the memory budget run tile by tile.
             let tiling = tiling(height as usize, width as usize, options);
             let targets = targets(&self.vgg, &content_here, styles, options, side, min_side);
             let mut optimizer = PixelOptimizer::new(options, width, height);
-            for _ in 0..count {
+            let mut best: Option<Best> = None;
+            for k in 0..count {
                 done += 1;
                 let mut clock = Stopwatch::start();
                 let (terms, gradient) = match tiling {
@@ -208,18 +259,31 @@ impl Stylizer {
                 scalars.extend(optimizer.scalars(&image, &gradient));
                 let values = read_scalars(scalars).await?;
                 let read = clock.lap();
-                let these = Losses::from_terms(&values);
-                if !these.total.is_finite() {
+                let losses = Losses::from_terms(&values);
+                if !losses.total.is_finite() {
                     return Err(StylizeError::Diverged(done));
                 }
-                losses = Some(these);
-                image = optimizer.step(image, gradient, these.total, &values[3..]);
+                if best.as_ref().is_none_or(|b| losses.total < b.losses.total) {
+                    best = Some(Best {
+                        image: image.clone(),
+                        losses,
+                        is_start: scores_start(k),
+                    });
+                }
+                let next = optimizer.step(image, gradient, losses.total, &values[3..]);
+                image = match scale > 0 && k == 0 {
+                    true => optimizer.propose(next, start_here.clone()),
+                    false => next,
+                };
                 let stepped = clock.lap();
                 let preview = options.preview_every > 0
                     && (done % options.preview_every == 0 || done == total);
-                let preview = match preview {
-                    true => Some(self.render(image.clone(), &content_here, options).await?),
-                    false => None,
+                let preview = match (preview, &best) {
+                    (true, Some(best)) => {
+                        let shown = start.carry(best.image.clone(), &start_here, start.tensor());
+                        Some(self.render(shown, &content_out, options).await?)
+                    }
+                    _ => None,
                 };
                 let phases = Phases {
                     network,
@@ -227,19 +291,21 @@ impl Stylizer {
                     optimizer: stepped,
                     preview: clock.lap(),
                 };
-                if on_progress(report(done, None, losses, preview, phases)).is_break() {
+                let report = report(done, None, Some(losses), preview, phases);
+                if on_progress(report).is_break() {
                     return Err(StylizeError::Cancelled);
                 }
             }
-            last = Some((optimizer.finish(image), content_here));
+            let best = best.expect("every scale has iterations");
+            carried = Some((best, start_here));
         }
         // The schedule always ends at `options.size`, so the last scale is the output's.
-        let (image, content_here) = last.expect("at least one scale");
-        let image = self.render(image, &content_here, options).await?;
+        let (best, _) = carried.expect("at least one scale");
         Ok(Stylized {
-            image,
-            losses,
+            image: self.render(best.image, &content_out, options).await?,
+            losses: Some(best.losses),
             iterations: done,
+            start_kept: best.is_start,
         })
     }
 
@@ -290,6 +356,14 @@ impl Stylizer {
             false => image,
         })
     }
+}
+
+/// The best point evaluated at a scale: what a preview shows and the scale hands on.
+struct Best {
+    image: Tensor<4>,
+    losses: Losses,
+    /// Whether it is the start (at this scale).
+    is_start: bool,
 }
 
 /// Reads scalars (each `[1]`) from the device in one transfer.

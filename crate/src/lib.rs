@@ -29,6 +29,8 @@ pub mod conv3x3;
 mod engine;
 pub mod fast;
 pub mod image;
+#[cfg(not(target_family = "wasm"))]
+pub mod judge;
 pub mod loss;
 #[cfg(not(target_family = "wasm"))]
 pub mod native;

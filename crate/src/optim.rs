@@ -21,18 +21,30 @@ fn dot(a: &Tensor<4>, b: &Tensor<4>) -> Tensor<4> {
 }
 
 /// An optimiser for the pixels of one scale.
+///
+/// Besides its own steps it can score a point it did not choose ([`propose`](Self::propose)):
+/// the next evaluation is of that point, and the optimiser continues from whichever of the
+/// two is better, its own course untouched when the proposal loses.
 #[derive(Debug)]
-pub enum PixelOptimizer {
-    /// See [`Lbfgs`].
+pub struct PixelOptimizer {
+    method: Method,
+    /// The method as it was before a proposal, with the point it planned to evaluate next
+    /// and the loss of the point it planned from: restored if the proposal scores worse.
+    before_proposal: Option<(Method, Tensor<4>, f32)>,
+    /// The loss of the last point evaluated.
+    last_loss: f32,
+    options: StyleOptions,
+    size: (u32, u32),
+}
+
+#[derive(Debug)]
+enum Method {
     Lbfgs(Box<Lbfgs>),
-    /// See [`Adam`].
     Adam(Box<Adam>),
 }
 
-impl PixelOptimizer {
-    /// Fresh state for the optimiser `options` choose, with its settings, for a `width ×
-    /// height` image (L-BFGS keeps [`StyleOptions::lbfgs_pairs`] pairs).
-    pub fn new(options: &StyleOptions, width: u32, height: u32) -> Self {
+impl Method {
+    fn new(options: &StyleOptions, (width, height): (u32, u32)) -> Self {
         match options.optimizer {
             Optimizer::Lbfgs => {
                 let pairs = options.lbfgs_pairs(width, height);
@@ -41,12 +53,26 @@ impl PixelOptimizer {
             Optimizer::Adam => Self::Adam(Box::new(Adam::new(options.learning_rate))),
         }
     }
+}
+
+impl PixelOptimizer {
+    /// Fresh state for the optimiser `options` choose, with its settings, for a `width ×
+    /// height` image (L-BFGS keeps [`StyleOptions::lbfgs_pairs`] pairs).
+    pub fn new(options: &StyleOptions, width: u32, height: u32) -> Self {
+        Self {
+            method: Method::new(options, (width, height)),
+            before_proposal: None,
+            last_loss: f32::INFINITY,
+            options: options.clone(),
+            size: (width, height),
+        }
+    }
 
     /// Scalars (`[1]` tensors) the next [`step`](Self::step) needs read from the device.
     pub fn scalars(&mut self, x: &Tensor<4>, gradient: &Tensor<4>) -> Vec<Tensor<1>> {
-        match self {
-            Self::Lbfgs(o) => o.scalars(x, gradient),
-            Self::Adam(_) => Vec::new(),
+        match &mut self.method {
+            Method::Lbfgs(o) => o.scalars(x, gradient),
+            Method::Adam(_) => Vec::new(),
         }
     }
 
@@ -58,19 +84,33 @@ impl PixelOptimizer {
         loss: f32,
         values: &[f32],
     ) -> Tensor<4> {
-        match self {
-            Self::Lbfgs(o) => o.step(x, gradient, loss, values),
-            Self::Adam(o) => o.step(x, gradient),
+        let next = match &mut self.method {
+            Method::Lbfgs(o) => o.step(x, gradient, loss, values),
+            Method::Adam(o) => o.step(x, gradient),
+        };
+        let proposal = self.before_proposal.take();
+        self.last_loss = loss;
+        match proposal {
+            // The proposal scored worse than the point the method had planned from: back to
+            // the method's own course, as if the proposal had never been made.
+            Some((method, planned, against)) if !(loss < against) => {
+                self.method = method;
+                self.last_loss = against;
+                planned
+            }
+            _ => next,
         }
     }
 
-    /// The image to keep when the iterations run out: L-BFGS keeps its best evaluated point
-    /// (its last step is untried); Adam's last step is kept.
-    pub fn finish(self, last: Tensor<4>) -> Tensor<4> {
-        match self {
-            Self::Lbfgs(o) => o.accepted.map_or(last, |a| a.x),
-            Self::Adam(_) => last,
-        }
+    /// Makes `proposal` the next point to evaluate instead of `planned` (what
+    /// [`step`](Self::step) returned). If it scores better than the last point evaluated, the
+    /// optimisation continues from it afresh (no history); otherwise it continues with
+    /// `planned`, its state as before.
+    pub fn propose(&mut self, planned: Tensor<4>, proposal: Tensor<4>) -> Tensor<4> {
+        let fresh = Method::new(&self.options, self.size);
+        let method = std::mem::replace(&mut self.method, fresh);
+        self.before_proposal = Some((method, planned, self.last_loss));
+        proposal
     }
 }
 
@@ -244,27 +284,44 @@ mod tests {
     use crate::test_util::{cpu, read};
     use burn::tensor::TensorData;
 
-    /// Minimises f(x) = ½ Σ aᵢ (xᵢ − cᵢ)², an ill-conditioned quadratic, reading values the
-    /// way the engine does.
+    const A: [f32; 4] = [1.0, 10.0, 100.0, 0.5];
+    const C: [f32; 4] = [0.3, 0.7, 0.5, 0.9];
+
+    fn tensor(values: &[f32]) -> Tensor<4> {
+        Tensor::from_data(TensorData::new(values.to_vec(), [1, 1, 1, 4]), &cpu())
+    }
+
+    /// f(x) = ½ Σ aᵢ (xᵢ − cᵢ)², an ill-conditioned quadratic, and its gradient.
+    fn quadratic(x: &Tensor<4>) -> (f32, Tensor<4>) {
+        let diff = x.clone() - tensor(&C);
+        let g = diff.clone() * tensor(&A);
+        (read((diff * g.clone()).sum().mul_scalar(0.5))[0], g)
+    }
+
+    /// Evaluates `x` and steps, reading values the way the engine does; returns the loss at `x`.
+    fn evaluate(opt: &mut PixelOptimizer, x: &mut Tensor<4>) -> f32 {
+        let (loss, g) = quadratic(x);
+        let values: Vec<f32> = opt.scalars(x, &g).into_iter().flat_map(read).collect();
+        *x = opt.step(x.clone(), g, loss, &values);
+        loss
+    }
+
+    /// Runs `iterations` evaluations from 0 and returns the best point evaluated (what the
+    /// engine keeps) as its distance to the minimum, per coordinate.
     fn minimise(options: StyleOptions, iterations: usize) -> Vec<f32> {
-        let d = cpu();
-        let a = [1.0f32, 10.0, 100.0, 0.5];
-        let c = [0.3f32, 0.7, 0.5, 0.9];
-        let t = |v: &[f32]| Tensor::<4>::from_data(TensorData::new(v.to_vec(), [1, 1, 1, 4]), &d);
-        let (a_t, c_t) = (t(&a), t(&c));
-        let mut x = t(&[0.0; 4]);
         let mut opt = PixelOptimizer::new(&options, 4, 1);
+        let mut x = tensor(&[0.0; 4]);
+        let mut best = (f32::INFINITY, x.clone());
         for _ in 0..iterations {
-            let diff = x.clone() - c_t.clone();
-            let g = diff.clone() * a_t.clone();
-            let loss = read((diff.clone() * g.clone()).sum().mul_scalar(0.5))[0];
-            let scalars = opt.scalars(&x, &g);
-            let values: Vec<f32> = scalars.into_iter().flat_map(read).collect();
-            x = opt.step(x, g, loss, &values);
+            let at = x.clone();
+            let loss = evaluate(&mut opt, &mut x);
+            if loss <= best.0 {
+                best = (loss, at);
+            }
         }
-        read(opt.finish(x))
+        read(best.1)
             .iter()
-            .zip(c)
+            .zip(C)
             .map(|(x, c)| (x - c).abs())
             .collect()
     }
@@ -284,5 +341,40 @@ mod tests {
         };
         let errors = minimise(adam, 400);
         assert!(errors.iter().all(|e| *e < 0.02), "{errors:?}");
+    }
+
+    /// A proposal that scores worse costs one evaluation and nothing else: the points the
+    /// optimiser evaluates afterwards are those it would have evaluated without it. One that
+    /// scores better is where it continues from.
+    #[test]
+    fn a_proposal_is_taken_only_when_it_scores_better() {
+        let adam = StyleOptions {
+            optimizer: Optimizer::Adam,
+            learning_rate: 0.05,
+            ..Default::default()
+        };
+        for options in [StyleOptions::default(), adam] {
+            let course = |proposal: Option<[f32; 4]>| {
+                let mut opt = PixelOptimizer::new(&options, 4, 1);
+                let mut x = tensor(&[0.0; 4]);
+                let mut losses = Vec::new();
+                for i in 0..8 {
+                    if let (3, Some(p)) = (i, proposal) {
+                        x = opt.propose(x, tensor(&p));
+                        let proposed = evaluate(&mut opt, &mut x);
+                        assert_eq!(proposed, quadratic(&tensor(&p)).0);
+                    }
+                    losses.push(evaluate(&mut opt, &mut x));
+                }
+                losses
+            };
+            let plain = course(None);
+            let worse = course(Some([5.0, -5.0, 5.0, -5.0]));
+            assert_eq!(plain, worse, "{:?}", options.optimizer);
+            // The minimum itself: every later point stays there (its gradient is zero).
+            let better = course(Some(C));
+            assert_eq!(better[..3], plain[..3]);
+            assert!(better[3..].iter().all(|&l| l < 1e-9), "{better:?}");
+        }
     }
 }

@@ -24,6 +24,11 @@ pub const MIN_MEMORY_BUDGET: u32 = 128;
 /// Largest memory budget, in MiB.
 pub const MAX_MEMORY_BUDGET: u32 = 1 << 20;
 
+/// Fewest iterations a scale gets: a run with fewer than this many per scale drops its
+/// coarsest scales. A scale's first iterations score the carried picture and the start and
+/// take a gradient step before L-BFGS has any curvature to work with.
+pub const MIN_SCALE_ITERATIONS: u32 = 20;
+
 /// How the output image starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -81,16 +86,19 @@ pub struct StyleOptions {
     pub min_scale: u32,
     /// Ratio between successive scales. Default √2.
     pub scale_step: f32,
-    /// Starting image. Default [`Init::Fast`] (needs [`Stylizer::with_fast`](crate::Stylizer::with_fast)).
+    /// Starting image, made at the output size. Default [`Init::Fast`] (needs
+    /// [`Stylizer::with_fast`](crate::Stylizer::with_fast)).
     pub init: Init,
     /// How much of the paintings' style the feed-forward picture takes, from 0 (the photo's
     /// own style vector) to 1 (the paintings'): the two style vectors are interpolated, as
     /// Ghiasi et al. do. Default 1.
     pub fast_strength: f32,
     /// How much of the feed-forward picture the optimisation starts from, the rest being the
-    /// photo (a pixel mix, 0–1). Half and half was ahead of both the photo and the picture
-    /// alone on the engine's objective at 50–300 iterations (README). Quick mode (0
-    /// iterations) returns the picture alone. Default 0.5.
+    /// photo (a pixel mix, 0–1). The picture alone makes the first frame as painted as Quick
+    /// mode's, and a run of any length keeps at least that (a mix with the photo is less
+    /// painted and softer, which short runs cannot make up for); judged by the float VGG16
+    /// at 50–300 iterations, the two end level (README, "Short runs"). Quick mode (0
+    /// iterations) returns the picture alone. Default 1.
     pub fast_mix: f32,
     /// Seed of the noise start; the same seed gives the same run. Default 0.
     pub seed: u64,
@@ -132,7 +140,7 @@ impl Default for StyleOptions {
             scale_step: std::f32::consts::SQRT_2,
             init: Init::Fast,
             fast_strength: 1.0,
-            fast_mix: 0.5,
+            fast_mix: 1.0,
             seed: 0,
             optimizer: Optimizer::Lbfgs,
             lbfgs_history: 10,
@@ -184,8 +192,9 @@ impl StyleOptions {
             s *= self.scale_step;
         }
         scales.push(self.size);
-        // Never more scales than iterations: drop the coarsest.
-        let keep = scales.len().min(self.iterations as usize);
+        // Every scale gets the iterations it needs: with fewer, drop the coarsest.
+        let affordable = (self.iterations / MIN_SCALE_ITERATIONS).max(1) as usize;
+        let keep = scales.len().min(affordable);
         scales.split_off(scales.len() - keep)
     }
 
@@ -228,13 +237,32 @@ mod tests {
         assert_eq!(o.scales(), vec![64]);
         let o = StyleOptions {
             size: 256,
-            iterations: 10,
+            iterations: 3 * MIN_SCALE_ITERATIONS + 2,
             ..Default::default()
         };
         assert_eq!(o.scales(), vec![128, 181, 256]);
-        assert_eq!(o.iterations_per_scale(), vec![3, 3, 4]);
-        let o = StyleOptions { iterations: 2, ..o };
-        assert_eq!(o.scales(), vec![181, 256]);
+        let m = MIN_SCALE_ITERATIONS;
+        assert_eq!(o.iterations_per_scale(), vec![m, m, m + 2]);
+    }
+
+    /// Each scale gets at least [`MIN_SCALE_ITERATIONS`]: fewer steps, fewer scales, the
+    /// finest kept; one step still runs at the output size.
+    #[test]
+    fn short_runs_drop_the_coarsest_scales() {
+        let scales = |iterations| {
+            let o = StyleOptions {
+                size: 512,
+                iterations,
+                ..Default::default()
+            };
+            (o.scales(), o.iterations_per_scale())
+        };
+        let m = MIN_SCALE_ITERATIONS;
+        assert_eq!(scales(1), (vec![512], vec![1]));
+        assert_eq!(scales(2 * m - 1), (vec![512], vec![2 * m - 1]));
+        assert_eq!(scales(2 * m), (vec![362, 512], vec![m, m]));
+        assert_eq!(scales(5 * m + 3).0, vec![128, 181, 256, 362, 512]);
+        assert_eq!(scales(500).1, vec![100; 5]);
     }
 
     #[test]

@@ -56,7 +56,10 @@ pub struct Progress {
     /// Loss terms of the image this iteration started from; `None` in the report of the
     /// starting picture (iteration 0), sent first when it is the fast start.
     pub losses: Option<Losses>,
-    /// The current image, every [`StyleOptions::preview_every`](crate::StyleOptions::preview_every) iterations.
+    /// The best picture so far at the output size, every
+    /// [`StyleOptions::preview_every`](crate::StyleOptions::preview_every) iterations: the
+    /// best point of this scale, carried to the output size with the start's detail (the
+    /// start itself in the first report).
     pub image: Option<Image>,
     /// Where this iteration's time went.
     pub phases: Phases,
@@ -80,10 +83,13 @@ pub struct TileProgress {
 pub struct Stylized {
     /// The stylized image, at [`StyleOptions::size`](crate::StyleOptions::size).
     pub image: Image,
-    /// Loss terms of the last iteration; `None` when no iteration ran (Quick mode).
+    /// Loss terms of the result; `None` when no iteration ran (Quick mode).
     pub losses: Option<Losses>,
     /// Iterations run.
     pub iterations: u32,
+    /// Whether no step improved on the starting picture, so that it is the result (the run
+    /// had too few steps to find anything better at the output size); false in Quick mode.
+    pub start_kept: bool,
 }
 
 /// Why a run did not produce an image.

@@ -73,7 +73,7 @@ pub(crate) fn largest_buffer(
     let min_side = min_side(options);
     let scales = schedule([width, height], options, min_side)?;
     let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
-    let (first, last) = (scales[0].0, scales[scales.len() - 1].0);
+    let last = scales[scales.len() - 1].0;
     let whole = pixels(size_for_long_side(width, height, last));
     let budget = options.memory_budget_bytes();
     // The picture, its gradient and the optimiser's images: three f32 channels.
@@ -92,9 +92,8 @@ pub(crate) fn largest_buffer(
         buffers.push((target, "the content target"));
     }
     if options.init == Init::Fast {
-        let side = if options.iterations == 0 { last } else { first };
-        let painted = pixels(size_for_long_side(width, height, side));
-        let painted = painted.min(budget / fast::BYTES_PER_PIXEL);
+        // The start is painted at the output size.
+        let painted = whole.min(budget / fast::BYTES_PER_PIXEL);
         buffers.push((fast::BUFFER_PER_PIXEL * painted, "the feed-forward network"));
     }
     Ok(buffers
@@ -164,13 +163,13 @@ mod tests {
     fn lbfgs_keeps_the_pairs_that_fit_in_the_memory_budget() {
         let options = StyleOptions {
             size: 4096,
-            iterations: 10,
+            iterations: 500,
             ..Default::default()
         };
         let scales = plan(4096, 3072, &options).unwrap();
         let last = scales.last().unwrap();
         assert_eq!((last.width, last.height, last.lbfgs_pairs), (4096, 3072, 3));
-        assert_eq!(scales[0].lbfgs_pairs, 10);
+        assert_eq!((scales[0].width, scales[0].lbfgs_pairs), (128, 10));
         let tight = StyleOptions {
             memory_budget: 128,
             ..options.clone()

@@ -1,7 +1,7 @@
 //! Where the optimisation starts: the photo, seeded noise, or the feed-forward network's
 //! painting of the photo with the blended paintings' style.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, ExecutionError, Tensor};
 
 use crate::engine::{StyleImage, blend_shares};
 use crate::fast::{BYTES_PER_PIXEL, FastNetwork};
@@ -34,33 +34,95 @@ pub(crate) fn fast_style(
     }
 }
 
-/// The starting image at `content`'s size. `fast` holds the network and the style vector
-/// from [`fast_style`] when `options.init` is [`Init::Fast`]: its picture, mixed with the
-/// photo by [`StyleOptions::fast_mix`] unless there are no iterations (Quick); a photo whose
-/// painting would take more than [`StyleOptions::memory_budget`] is painted smaller and
-/// enlarged.
+/// The picture a run starts from, made at the output size (the size it is shown and
+/// returned at), with its versions at the run's coarser scales.
 ///
-/// # Shapes
-/// → `[1, 3, content height, content width]`
-pub(crate) fn start_image(
-    content: &Image,
-    options: &StyleOptions,
-    fast: Option<(&FastNetwork, Tensor<2>)>,
-    device: &Device,
-) -> Tensor<4> {
-    match (options.init, fast) {
-        (Init::Fast, Some((network, style))) => {
-            let painted = paint(network, content, style, options, device);
-            if options.iterations == 0 || options.fast_mix >= 1.0 {
-                return painted;
+/// Coarse to fine, each scale's result is carried to the next scale as its difference from
+/// the start, enlarged and added to the start at the next size ([`carry`](Self::carry)):
+/// the coarse scales change the picture's broad forms, and the start's fine detail (the
+/// painted strokes, the photo's edges) reaches the output unblurred instead of going through
+/// every enlargement. A noise start has no detail worth keeping: its pictures are enlarged.
+pub(crate) struct Start {
+    /// What the start at each scale is resized from (antialiased), on the host: the photo
+    /// itself for a photo start, else the start at the output size.
+    source: Image,
+    /// The start at the output size, on the device.
+    tensor: Tensor<4>,
+    keeps_detail: bool,
+}
+
+impl Start {
+    /// The start for `content` at `(width, height)`, the output size. `fast` holds the
+    /// network and the style vector from [`fast_style`] when `options.init` is
+    /// [`Init::Fast`]: its picture, mixed with the photo by [`StyleOptions::fast_mix`] unless
+    /// there are no iterations (Quick); a photo whose painting would take more than
+    /// [`StyleOptions::memory_budget`] is painted smaller and enlarged.
+    pub(crate) async fn new(
+        content: &Image,
+        (width, height): (u32, u32),
+        options: &StyleOptions,
+        fast: Option<(&FastNetwork, Tensor<2>)>,
+        device: &Device,
+    ) -> Result<Self, ExecutionError> {
+        let (source, keeps_detail) = match (options.init, fast) {
+            (Init::Fast, Some((network, style))) => {
+                let photo = content.resize(width, height);
+                let mut painted = paint(network, &photo, style, options, device);
+                if options.iterations > 0 && options.fast_mix < 1.0 {
+                    painted = painted.mul_scalar(options.fast_mix)
+                        + photo.to_tensor(device).mul_scalar(1.0 - options.fast_mix);
+                }
+                (Image::from_tensor(painted).await?, true)
             }
-            let photo = content.to_tensor(device);
-            painted.mul_scalar(options.fast_mix) + photo.mul_scalar(1.0 - options.fast_mix)
+            (Init::Noise, _) => (noise(width, height, options.seed), false),
+            _ => (content.clone(), true),
+        };
+        let tensor = source.resize(width, height).to_tensor(device);
+        Ok(Self {
+            source,
+            tensor,
+            keeps_detail,
+        })
+    }
+
+    /// The start at the output size, on the device.
+    ///
+    /// # Shapes
+    /// → `[1, 3, height, width]` of the output
+    pub(crate) fn tensor(&self) -> &Tensor<4> {
+        &self.tensor
+    }
+
+    /// The start resized to `width × height` (antialiased), on the device.
+    ///
+    /// # Shapes
+    /// → `[1, 3, height, width]`
+    pub(crate) fn at(&self, width: u32, height: u32) -> Tensor<4> {
+        let [_, _, h, w] = self.tensor.dims();
+        match (width as usize, height as usize) == (w, h) {
+            true => self.tensor.clone(),
+            false => self
+                .source
+                .resize(width, height)
+                .to_tensor(&self.tensor.device()),
         }
-        (Init::Noise, _) => {
-            noise(content.width(), content.height(), options.seed).to_tensor(device)
+    }
+
+    /// `picture`, made at the size where the start is `from`, brought to the size where the
+    /// start is `to`: `to` plus the picture's difference from `from`, enlarged; or, for a
+    /// noise start, the picture enlarged. At the same size, the picture itself.
+    ///
+    /// # Shapes
+    /// `picture`, `from`: `[1, 3, h, w]`; `to`: `[1, 3, H, W]` → `[1, 3, H, W]`
+    pub(crate) fn carry(&self, picture: Tensor<4>, from: &Tensor<4>, to: &Tensor<4>) -> Tensor<4> {
+        let [_, _, h, w] = to.dims();
+        if picture.dims() == to.dims() {
+            return picture;
         }
-        _ => content.to_tensor(device),
+        match self.keeps_detail {
+            true => to.clone() + resize_tensor(picture - from.clone(), w as u32, h as u32),
+            false => resize_tensor(picture, w as u32, h as u32),
+        }
     }
 }
 

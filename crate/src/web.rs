@@ -99,8 +99,9 @@ impl Engine {
 
     /// Stylizes `content` (`{width, height, data}` with RGBA bytes, like `ImageData`) with
     /// `styles` (an array of `{image, blend}`; `blend` is the painting's share, default 1),
-    /// resolving to `{width, height, data, iterations, losses}` (`losses` is `null` after 0
-    /// iterations).
+    /// resolving to `{width, height, data, iterations, losses, startKept}` (`losses`, the
+    /// result's, is `null` after 0 iterations; `startKept`: no step improved on the start,
+    /// which is the result).
     ///
     /// `options` is the engine's options object with camelCase keys (see
     /// [`StyleOptions`]); keys left out keep their defaults, an unknown key or a bad value
@@ -146,6 +147,7 @@ impl Engine {
             let out = image_to_js(&result.image);
             set(&out, "iterations", result.iterations.into());
             set(&out, "losses", losses_to_js(&result.losses));
+            set(&out, "startKept", result.start_kept.into());
             Ok(out.into())
         })
     }

@@ -1,6 +1,6 @@
 //! Compares where the optimisation starts, on the engine's own objective: the photo, the
-//! feed-forward network's picture alone (`init: "fast"`, `fastMix` 1), and that picture
-//! mixed half and half with the photo (`fastMix` 0.5, the default).
+//! feed-forward network's picture alone (`init: "fast"`, `fastMix` 1, the default), and that
+//! picture mixed half and half with the photo (`fastMix` 0.5).
 //!
 //! ```text
 //! cargo run --release --bin starts -- --pair photo.jpg painting.jpg [--pair ...] \

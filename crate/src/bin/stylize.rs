@@ -256,8 +256,12 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
         Some(l) => format!(", loss {:.4e}", l.total),
         None => String::new(),
     };
+    let kept = match result.start_kept {
+        true => " (no step improved on the starting picture, so it is kept)",
+        false => "",
+    };
     println!(
-        "wrote {} ({}x{}) after {} iterations{loss}",
+        "wrote {} ({}x{}) after {} iterations{loss}{kept}",
         args.output.display(),
         result.image.width(),
         result.image.height(),

@@ -1,0 +1,69 @@
+//! Judging finished pictures with a network other than the one that made them (the float
+//! VGG16 judging the quantized one's work), as ratios that read the same for every pair:
+//! how far a picture is from the painting's style and from the photo's content, and how
+//! sharp it is.
+
+use crate::engine::{StyleImage, StylizeError, Stylizer};
+use crate::image::Image;
+use crate::options::StyleOptions;
+
+/// A picture's distances, each relative to a picture that marks 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// Style loss against the painting, over the photo's (1: no more painted than the
+    /// untouched photo; lower is more like the painting).
+    pub style: f32,
+    /// Content loss against the photo, over the painting's (1: as far from the photo as the
+    /// painting itself; lower keeps more of the photo).
+    pub content: f32,
+    /// [`Image::sharpness`] of the picture itself.
+    pub sharpness: f64,
+}
+
+/// A judge: a stylizer whose network (ideally not the one that made the pictures) scores
+/// them with the default objective at the picture's size.
+#[derive(Debug)]
+pub struct Judge {
+    stylizer: Stylizer,
+}
+
+impl Judge {
+    /// Judges with `stylizer`'s network.
+    pub fn new(stylizer: Stylizer) -> Self {
+        Self { stylizer }
+    }
+
+    /// How `picture`, made from `photo` in the style of `painting`, compares with the
+    /// untouched photo (style) and with the painting (content), all at `picture`'s size.
+    pub async fn judge(
+        &self,
+        picture: &Image,
+        photo: &Image,
+        painting: &Image,
+    ) -> Result<Verdict, StylizeError> {
+        let (w, h) = (picture.width(), picture.height());
+        let options = StyleOptions {
+            size: w.max(h),
+            ..StyleOptions::default()
+        };
+        let styles = [StyleImage {
+            image: painting,
+            blend: 1.0,
+        }];
+        let score = |image: Image| {
+            let options = &options;
+            async move {
+                let styles = &styles;
+                self.stylizer.evaluate(&image, photo, styles, options).await
+            }
+        };
+        let own = score(picture.clone()).await?;
+        let unpainted = score(photo.resize(w, h)).await?;
+        let painted = score(painting.resize(w, h)).await?;
+        Ok(Verdict {
+            style: own.style / unpainted.style,
+            content: own.content / painted.content,
+            sharpness: picture.sharpness(),
+        })
+    }
+}
