@@ -5,6 +5,8 @@
 #     through Mesa's software Vulkan driver, on wgpu;
 #   - the browser tests: the web build in Debian's Chromium, WebGPU on SwiftShader and the
 #     CPU fallback.
+# Each stage's wall time is printed as it ends and again, as a table, when the run ends
+# (passed or not); STYLE_TRANSFER_TIMINGS=FILE also writes the table to FILE.
 #
 #   bash tests/run.sh
 set -euo pipefail
@@ -17,25 +19,49 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
   XDG_RUNTIME_DIR="$(mktemp -d)"
   export XDG_RUNTIME_DIR
 fi
+source tests/timing.sh
+
+step "setup: packages, toolchain targets, npm, reference networks"
 source tests/setup.sh
 source tests/fetch-fixtures.sh >/dev/null
-
-step() { printf '\n== %s\n' "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy, native"
-cargo clippy --release --workspace --all-targets -- -D warnings
+# The web build (wasm lints, the module, wasm-opt) runs alongside the native build and the
+# Rust tests: each has single-threaded stretches (the last crates of burn, wasm-opt, link
+# steps) in which the other uses the second core. They build into different profile
+# directories, so neither waits for the other's lock.
+# (`&&`: a function run as a command's condition does not stop at errors under `set -e`.)
+web_build() {
+  cargo clippy --lib -p style-transfer --target wasm32-unknown-unknown --profile web -- -D warnings &&
+    node www/build.mjs
+}
+background "web build: cargo clippy for wasm, then www/build.mjs (wasm-pack.toml profile)" web_build
 
-step "cargo clippy, wasm (web profile)"
-cargo clippy --lib -p style-transfer --target wasm32-unknown-unknown --profile web -- -D warnings
+# Natively, clippy lints the crate as the test build compiles it: clippy-driver as the
+# workspace's compiler wrapper, with the arguments `cargo clippy -- -D warnings` would give
+# it, so the dependencies are compiled once (a separate `cargo clippy` checks all of them
+# again). The canary makes sure the wrapper still denies warnings.
+step "cargo test, linted by clippy: CPU backend, and wgpu on Mesa's lavapipe"
+RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
+CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+canary="$(mktemp -d)"
+# A warning by default (clippy::needless_return), so only `-D warnings` makes it an error.
+printf 'pub fn f() -> u32 {\n    return 1;\n}\n' >"$canary/lib.rs"
+if "$RUSTC_WORKSPACE_WRAPPER" rustc --edition 2024 --crate-type lib --out-dir "$canary" "$canary/lib.rs" 2>/dev/null; then
+  echo "clippy-driver did not deny a lint: CLIPPY_ARGS is no longer how it takes -D warnings" >&2
+  exit 1
+fi
+rm -rf "$canary"
+STYLE_TRANSFER_REQUIRE_GPU=1 cargo test --profile ci --workspace
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
-step "cargo test: CPU backend, and wgpu on Mesa's lavapipe"
-STYLE_TRANSFER_REQUIRE_GPU=1 cargo test --release --workspace
-
-step "web build (wasm-pack.toml profile)"
-node www/build.mjs
+step "web build: the rest of it, and its output"
+await_background
 
 step "browser tests: Chromium, WebGPU on SwiftShader and the CPU fallback"
 (cd tests && npm test)
+
+step_done

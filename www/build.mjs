@@ -59,23 +59,28 @@ if (build.features.length) cargoArgs.push('--features', build.features.join(',')
 run('cargo', cargoArgs);
 const wasm = join(targetDir, build.target, build.profile, `${crateName.replaceAll('-', '_')}.wasm`);
 
-// 2. Bindings, with the CLI at exactly the pinned version.
-const version = (() => {
+// 2. Bindings, with the CLI at exactly the pinned version: the one on PATH, or the one this
+//    script installs in the cache (built in its own target directory, so that it never waits
+//    for a native build's lock).
+const cliRoot = join(cacheDir, 'tools');
+const versionOf = (command) => {
   try {
-    return execFileSync('wasm-bindgen', ['--version'], { env, encoding: 'utf8' }).trim().split(' ')[1];
+    return execFileSync(command, ['--version'], { env, encoding: 'utf8' }).trim().split(' ')[1];
   } catch {
     return null;
   }
-})();
-if (version !== bindgen.version) {
-  console.error(`wasm-bindgen-cli ${bindgen.version} is needed (found ${version ?? 'none'}): installing it with cargo, once.`);
-  run('cargo', ['install', 'wasm-bindgen-cli', '--version', bindgen.version]);
+};
+let wasmBindgen = [join(cliRoot, 'bin', 'wasm-bindgen'), 'wasm-bindgen'].find((c) => versionOf(c) === bindgen.version);
+if (!wasmBindgen) {
+  console.error(`wasm-bindgen-cli ${bindgen.version} is needed (found ${versionOf('wasm-bindgen') ?? 'none'}): installing it in ${cliRoot} with cargo, once.`);
+  run('cargo', ['install', 'wasm-bindgen-cli', '--version', bindgen.version, '--root', cliRoot, '--target-dir', join(targetDir, 'tools')]);
+  wasmBindgen = join(cliRoot, 'bin', 'wasm-bindgen');
 }
 const outDir = join(root, bindgen['out-dir']);
 rmSync(outDir, { recursive: true, force: true });
 const bindgenArgs = ['--target', bindgen.target, '--out-dir', outDir, '--out-name', bindgen['out-name']];
 if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
-run('wasm-bindgen', [...bindgenArgs, wasm]);
+run(wasmBindgen, [...bindgenArgs, wasm]);
 
 // 3. Size optimisation, with the wasm-opt of the binaryen version pinned in www/tools. It takes
 //    minutes, so its output is kept in the cache under the hash of its input and flags.

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import { countWorkers, siteUnderTest } from './harness.mjs';
 
@@ -201,25 +201,61 @@ describe('stylizer.js on the CPU backend', () => {
 
 describe('stylizer.js on WebGPU', () => {
   const under = siteUnderTest(blank, { webgpu: true });
+  // Every new WebGPU engine compiles its pipelines again (about 45 s on SwiftShader, 100 s
+  // with the warm-up), so the tests share one page and one warmed-up stylizer, `warm`, made
+  // once here; a test makes an engine of its own only where its claim needs one. They run in
+  // this order: the warm-up's own test first, the crash last (it ends the shared worker).
+  const shared = {};
+  before(async () => {
+    Object.assign(shared, await apiPage(under.browser));
+    await shared.page.evaluate(async () => {
+      window.statuses = [];
+      window.warm = await api.createStylizer({ backend: 'webgpu', onStatus: (s) => statuses.push(s) });
+    });
+  });
+
+  test('the warm-up compiles the pipelines of a run before the engine reports ready', async () => {
+    const { cold, warm, statuses } = await shared.page.evaluate(async () => {
+      // The page's kind of run: the fast start, then L-BFGS with a preview of every step.
+      const options = { size: 64, iterations: 2, previewEvery: 1 };
+      const fresh = await api.createStylizer({ backend: 'webgpu', warmUp: false });
+      const cold = (await fresh.stylize(request({ options }))).pipelines;
+      fresh.dispose();
+      // The shared stylizer's first run: what the warm-up left to compile.
+      const warm = (await window.warm.stylize(request({ options }))).pipelines;
+      return { cold, warm, statuses };
+    });
+    const stages = statuses.map((s) => s.stage).filter((s, i, all) => s !== all[i - 1]);
+    assert.deepEqual(stages, ['weights', 'starting', 'engine', 'warming', 'ready']);
+    const { warmUp } = statuses.at(-1);
+    assert.equal(warmUp.error, null);
+    console.log(`pipelines: a cold run ${cold}, the warm-up ${warmUp.pipelines} in ${warmUp.ms.toFixed(0)} ms, a run after it ${warm}`);
+    // Every kernel a run needs was compiled by the warm-up; what a run after it still
+    // compiles is at most a few shape-dependent variants (the photo is 64 × 48, the
+    // warm-up's photos 64 × 16 and 51 × 17).
+    assert.ok(cold >= 20, `a cold run compiled only ${cold} pipelines`);
+    assert.ok(warmUp.pipelines >= cold * 0.9, `the warm-up compiled ${warmUp.pipelines}, a cold run ${cold}`);
+    assert.ok(warm <= cold * 0.1, `a run after the warm-up compiled ${warm} of a cold run's ${cold}`);
+  });
 
   test('the tiled kernel makes the CPU backend\'s run, step by step (burn\'s direct kernel its first step)', async () => {
-    const { page } = await apiPage(under.browser);
-    const [tiled, direct, cpu] = await page.evaluate(async () => {
+    const [tiled, direct, cpu] = await shared.page.evaluate(async () => {
       // From the photo, one scale: the losses of each step depend on the forward pass, and
       // each step after the first on the input gradient.
       const options = { size: 32, minScale: 32, iterations: 3, init: 'content' };
-      const once = async (settings) => {
-        const stylizer = await api.createStylizer({ warmUp: false, ...settings });
+      const once = async (stylizer) => {
         const losses = [];
         const run = await stylizer.stylize(request({ options, onProgress: (p) => losses.push(p.losses.total) }));
-        stylizer.dispose();
         return { backend: run.backend, losses, pixels: [...run.image.data] };
       };
-      return [
-        await once({ backend: 'webgpu', kernel: 'tiled' }),
-        await once({ backend: 'webgpu', kernel: 'direct' }),
-        await once({ backend: 'cpu' }),
-      ];
+      const fresh = async (settings) => {
+        const stylizer = await api.createStylizer({ warmUp: false, ...settings });
+        const result = await once(stylizer);
+        stylizer.dispose();
+        return result;
+      };
+      // The tiled kernel is the default on WebGPU: the shared stylizer's.
+      return [await once(window.warm), await fresh({ backend: 'webgpu', kernel: 'direct' }), await fresh({ backend: 'cpu' })];
     });
     assert.deepEqual([tiled.backend, direct.backend, cpu.backend], ['webgpu', 'webgpu', 'cpu']);
     console.log(`losses: tiled ${tiled.losses}, direct ${direct.losses}, CPU ${cpu.losses}`);
@@ -240,71 +276,37 @@ describe('stylizer.js on WebGPU', () => {
     });
     const worst = Math.max(...tiled.pixels.map((v, i) => Math.abs(v - cpu.pixels[i])));
     assert.ok(worst <= 2, `pixels differ by up to ${worst} of 255 from the CPU backend's`);
-    await page.close();
-  });
-
-  test('the warm-up compiles the pipelines of a run before the engine reports ready', async () => {
-    const { page } = await apiPage(under.browser);
-    const { cold, warm, statuses } = await page.evaluate(async () => {
-      const statuses = [];
-      // The page's kind of run: the fast start, then L-BFGS with a preview of every step.
-      const options = { size: 64, iterations: 2, previewEvery: 1 };
-      const pipelines = async (settings) => {
-        const stylizer = await api.createStylizer({ backend: 'webgpu', ...settings });
-        const run = await stylizer.stylize(request({ options }));
-        stylizer.dispose();
-        return run.pipelines;
-      };
-      const cold = await pipelines({ warmUp: false });
-      const warm = await pipelines({ onStatus: (s) => statuses.push(s) });
-      return { cold, warm, statuses };
-    });
-    const stages = statuses.map((s) => s.stage).filter((s, i, all) => s !== all[i - 1]);
-    assert.deepEqual(stages, ['weights', 'starting', 'engine', 'warming', 'ready']);
-    const { warmUp } = statuses.at(-1);
-    assert.equal(warmUp.error, null);
-    console.log(`pipelines: a cold run ${cold}, the warm-up ${warmUp.pipelines} in ${warmUp.ms.toFixed(0)} ms, a run after it ${warm}`);
-    // Every kernel a run needs was compiled by the warm-up; what a run after it still
-    // compiles is at most a few shape-dependent variants (the photo is 64 × 48, the
-    // warm-up's photos 64 × 16 and 51 × 17).
-    assert.ok(cold >= 20, `a cold run compiled only ${cold} pipelines`);
-    assert.ok(warmUp.pipelines >= cold * 0.9, `the warm-up compiled ${warmUp.pipelines}, a cold run ${cold}`);
-    assert.ok(warm <= cold * 0.1, `a run after the warm-up compiled ${warm} of a cold run's ${cold}`);
-    await page.close();
   });
 
   test('a picture too large for the GPU\'s buffers is refused before any work, and the engine runs on', async () => {
-    const { page, workers } = await apiPage(under.browser);
+    const { page, workers } = shared;
+    const before = await workers.started();
     const [refused, next] = await page.evaluate(async () => {
-      const stylizer = await api.createStylizer({ backend: 'webgpu', warmUp: false });
       // Untiled (an 8 GiB budget), VGG16's first layers at 2560 px would take more than the
       // 1 GiB SwiftShader allows in one buffer.
       const big = new ImageData(2560, 1706);
       const options = { size: 2560, iterations: 1, init: 'content', memoryBudget: 8192 };
-      const refused = await settle(stylizer.stylize(request({ content: big, options })));
-      const next = await settle(stylizer.stylize(request({ options: { size: 32, minScale: 32, iterations: 1, init: 'content' } })));
-      stylizer.dispose();
+      const refused = await settle(window.warm.stylize(request({ content: big, options })));
+      const next = await settle(window.warm.stylize(request({ options: { size: 32, minScale: 32, iterations: 1, init: 'content' } })));
       return [refused, next];
     });
     assert.equal(refused.name, 'OptionsError', refused.message);
     assert.match(refused.message, /^too large for this GPU: a pass of VGG16 takes \d+ MB in one buffer, and this GPU allows \d+ MB; choose a smaller size/);
     assert.equal(next.ok, true, next.message);
-    assert.equal(await workers.started(), 1, 'the same worker ran on');
-    await page.close();
+    assert.equal(await workers.started(), before, 'the same worker ran on');
   });
 
   test('a worker that crashes mid-run rejects that run with EngineError, and the next run works', async () => {
-    const { page, workers } = await apiPage(under.browser);
+    const { page, workers } = shared;
     await page.evaluate(async () => {
-      // No warm-up: it is not what this test is about, and it costs about 100 s on SwiftShader.
-      window.stylizer = await api.createStylizer({ backend: 'webgpu', warmUp: false });
       window.progressed = new Promise((resolve) => (window.onFirstProgress = resolve));
-      window.crashed = settle(stylizer.stylize(request({
+      window.crashed = settle(window.warm.stylize(request({
         options: { size: 32, iterations: 400 },
         onProgress: () => onFirstProgress(),
       })));
       await progressed;
     });
+    // The shared stylizer's worker, the page's first; the other tests' engines are disposed.
     await workers.workers[0].evaluate(() => setTimeout(() => {
       throw new Error('simulated crash');
     }, 0));
@@ -312,8 +314,8 @@ describe('stylizer.js on WebGPU', () => {
     assert.deepEqual([crashed.ok, crashed.name], [false, 'EngineError']);
     assert.match(crashed.message, /simulated crash/);
     assert.equal(await workers.settled(), 0);
-    const next = await page.evaluate(() => settle(stylizer.stylize(request())));
+    // A new worker and device: this run compiles its pipelines on demand.
+    const next = await page.evaluate(() => settle(window.warm.stylize(request())));
     assert.equal(next.ok, true, next.message);
-    await page.close();
   });
 });
