@@ -5,6 +5,7 @@
 //! caller reads them together with the loss terms in one awaited read, and hands the values
 //! to [`PixelOptimizer::step`]. Everything else stays on the device: one read per iteration.
 
+use std::cmp::Ordering::Less;
 use std::collections::VecDeque;
 
 use burn::tensor::Tensor;
@@ -92,8 +93,8 @@ impl PixelOptimizer {
         self.last_loss = loss;
         match proposal {
             // The proposal scored worse than the point the method had planned from: back to
-            // the method's own course, as if the proposal had never been made.
-            Some((method, planned, against)) if !(loss < against) => {
+            // the method's own course, as if the proposal had never been made (a NaN is worse).
+            Some((method, planned, against)) if loss.partial_cmp(&against) != Some(Less) => {
                 self.method = method;
                 self.last_loss = against;
                 planned
