@@ -28,22 +28,10 @@ source tests/fetch-fixtures.sh >/dev/null
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-# The web build (wasm lints, the module, wasm-opt) runs alongside the native build and the
-# Rust tests: each has single-threaded stretches (the last crates of burn, wasm-opt, link
-# steps) in which the other uses the second core. They build into different profile
-# directories, so neither waits for the other's lock.
-# (`&&`: a function run as a command's condition does not stop at errors under `set -e`.)
-web_build() {
-  cargo clippy --lib -p style-transfer --target wasm32-unknown-unknown --profile web -- -D warnings &&
-    node www/build.mjs
-}
-background "web build: cargo clippy for wasm, then www/build.mjs (wasm-pack.toml profile)" web_build
-
-# Natively, clippy lints the crate as the test build compiles it: clippy-driver as the
-# workspace's compiler wrapper, with the arguments `cargo clippy -- -D warnings` would give
-# it, so the dependencies are compiled once (a separate `cargo clippy` checks all of them
-# again). The canary makes sure the wrapper still denies warnings.
-step "cargo test, linted by clippy: CPU backend, and wgpu on Mesa's lavapipe"
+# Clippy lints our crate as the builds compile it: clippy-driver as the workspace's compiler
+# wrapper, with the arguments `cargo clippy -- -D warnings` would give it, so no dependency is
+# compiled a second time for a check build (a separate `cargo clippy` checks all of them
+# again, natively and for wasm). The canary makes sure the wrapper still denies warnings.
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
 CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
@@ -55,7 +43,18 @@ if "$RUSTC_WORKSPACE_WRAPPER" rustc --edition 2024 --crate-type lib --out-dir "$
   exit 1
 fi
 rm -rf "$canary"
-STYLE_TRANSFER_REQUIRE_GPU=1 cargo test --profile ci --workspace
+# STYLE_TRANSFER_CARGO_TIMINGS=1: both cargo builds write their timing reports (cargo-timings/).
+timings=()
+if [ "${STYLE_TRANSFER_CARGO_TIMINGS:-}" = 1 ]; then timings=(--timings); fi
+
+# The web build (the module, linted for wasm as it compiles, and wasm-opt) runs alongside the
+# native build and the Rust tests: each has single-threaded stretches (the last crates of
+# burn, LTO, wasm-opt, link steps) in which the other uses the second core. They build into
+# different profile directories, so neither waits for the other's lock.
+background "web build: the module for wasm, linted; wasm-opt (www/build.mjs)" node www/build.mjs
+
+step "cargo test, linted by clippy: CPU backend, and wgpu on Mesa's lavapipe"
+STYLE_TRANSFER_REQUIRE_GPU=1 cargo test --profile ci --workspace "${timings[@]}"
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
 step "web build: the rest of it, and its output"

@@ -32,6 +32,9 @@ const wasmOpt = profile['wasm-opt'];
 const cacheDir = process.env.STYLE_TRANSFER_CACHE ?? join(homedir(), '.cache', 'style-transfer');
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(cacheDir, 'target');
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
+// STYLE_TRANSFER_CARGO_TIMINGS=1: cargo writes its build timing report (cargo-timings/ in the
+// target directory), as tests/run.sh's native build does.
+const timings = process.env.STYLE_TRANSFER_CARGO_TIMINGS === '1' ? ['--timings'] : [];
 const run = (command, args) => {
   console.error(`$ ${command} ${args.join(' ')}`);
   execFileSync(command, args, { cwd: root, env, stdio: 'inherit' });
@@ -56,7 +59,7 @@ if (installed && !installed.includes(build.target)) run('rustup', ['target', 'ad
 const cargoArgs = ['build', '--lib', '-p', crateName, '--target', build.target, '--profile', build.profile];
 if (build['default-features'] === false) cargoArgs.push('--no-default-features');
 if (build.features.length) cargoArgs.push('--features', build.features.join(','));
-run('cargo', cargoArgs);
+run('cargo', [...cargoArgs, ...timings]);
 const wasm = join(targetDir, build.target, build.profile, `${crateName.replaceAll('-', '_')}.wasm`);
 
 // 2. Bindings, with the CLI at exactly the pinned version: the one on PATH, or the one this
@@ -73,7 +76,11 @@ const versionOf = (command) => {
 let wasmBindgen = [join(cliRoot, 'bin', 'wasm-bindgen'), 'wasm-bindgen'].find((c) => versionOf(c) === bindgen.version);
 if (!wasmBindgen) {
   console.error(`wasm-bindgen-cli ${bindgen.version} is needed (found ${versionOf('wasm-bindgen') ?? 'none'}): installing it in ${cliRoot} with cargo, once.`);
-  run('cargo', ['install', 'wasm-bindgen-cli', '--version', bindgen.version, '--root', cliRoot, '--target-dir', join(targetDir, 'tools')]);
+  // Without the test command's clippy wrapper (see tests/run.sh): it lints our crate, not tools.
+  const { RUSTC_WORKSPACE_WRAPPER, CLIPPY_ARGS, ...toolEnv } = env;
+  const args = ['install', 'wasm-bindgen-cli', '--version', bindgen.version, '--root', cliRoot, '--target-dir', join(targetDir, 'tools'), ...timings];
+  console.error(`$ cargo ${args.join(' ')}`);
+  execFileSync('cargo', args, { cwd: root, env: toolEnv, stdio: 'inherit' });
   wasmBindgen = join(cliRoot, 'bin', 'wasm-bindgen');
 }
 const outDir = join(root, bindgen['out-dir']);
