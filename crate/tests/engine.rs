@@ -176,7 +176,7 @@ fn short_runs_never_end_worse_than_they_start() {
     let (stylizer, photo, painting) = setup();
     let styles = only(&painting);
     let m = MIN_SCALE_ITERATIONS;
-    for steps in [1, 3, 10, 2 * m, 3 * m] {
+    for steps in [1, 3, 5, 10, m, 2 * m, 3 * m] {
         let options = StyleOptions {
             size: 96,
             min_scale: 48,
