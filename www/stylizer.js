@@ -293,7 +293,8 @@ class Stylizer {
 
   /**
    * Runs one stylization; calls run one at a time, in call order. Resolves to
-   * {image, backend, iterations, msPerIteration, losses, startKept, pipelines}.
+   * {image, backend, iterations, msPerIteration, losses, startKept, pipelines}. If
+   * `onProgress` throws, the run stops and the call rejects with what it threw.
    * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[],
    *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
    */
@@ -326,14 +327,21 @@ class Stylizer {
     let firstDone = null;
     let last = null;
     const transfer = [content.data.buffer, ...styles.map((s) => s.image.data.buffer)];
-    const r = await this.#bridge.request('stylize', { content, styles, options }, {
+    const bridge = this.#bridge;
+    const r = await bridge.request('stylize', { content, styles, options }, {
       transfer,
       onProgress: (p) => {
         const now = performance.now();
         if (p.iteration === 1) firstDone = now;
         last = { iteration: p.iteration, time: now };
         if (p.image) p.image = new ImageData(p.image.data, p.image.width, p.image.height);
-        onProgress(p);
+        try {
+          onProgress(p);
+        } catch (error) {
+          // The caller's own error ends the run (the worker with it, as a cancel does) and
+          // is what this call rejects with: never swallowed, never mistaken for a cancel.
+          bridge.close(error);
+        }
       },
     });
     const msPerIteration = last && firstDone && last.iteration > 1

@@ -111,7 +111,7 @@ impl Engine {
     /// picture (`image` with `previewEvery` > 0, as for every preview); during a tiled
     /// iteration, `{iteration, tile: {done, count, x, y, width, height}, losses: null}` after
     /// each tile, its rectangle being the tile's interior at this scale. It may return
-    /// `false` to stop.
+    /// `false` to stop; if it throws, the run stops and rejects with what it threw.
     ///
     /// Errors are JavaScript `Error`s named `OptionsError`, `ImageInputError` or
     /// `EngineError`; an `EngineError` whose `fatal` is true (the device failed) leaves the
@@ -140,10 +140,16 @@ impl Engine {
                 .zip(&blends)
                 .map(|(image, &blend)| StyleImage { image, blend })
                 .collect();
+            let mut thrown = None;
             let result = stylizer
-                .stylize(&content, &styles, &options, |p| report(&on_progress, p))
-                .await
-                .map_err(stylize_error)?;
+                .stylize(&content, &styles, &options, |p| {
+                    report(&on_progress, p, &mut thrown)
+                })
+                .await;
+            if let Some(error) = thrown {
+                return Err(error);
+            }
+            let result = result.map_err(stylize_error)?;
             let out = image_to_js(&result.image);
             set(&out, "iterations", result.iterations.into());
             set(&out, "losses", losses_to_js(&result.losses));
@@ -350,8 +356,9 @@ fn losses_to_js(losses: &Option<Losses>) -> JsValue {
     out.into()
 }
 
-/// Calls `on_progress`; `false` (or a throw) stops the run.
-fn report(on_progress: &Function, p: Progress) -> ControlFlow<()> {
+/// Calls `on_progress`; `false` stops the run, and so does a throw, kept in `thrown` for the
+/// run to reject with.
+fn report(on_progress: &Function, p: Progress, thrown: &mut Option<JsValue>) -> ControlFlow<()> {
     let out = Object::new();
     set(&out, "iteration", p.iteration.into());
     set(&out, "total", p.total.into());
@@ -381,6 +388,9 @@ fn report(on_progress: &Function, p: Progress) -> ControlFlow<()> {
     match on_progress.call1(&JsValue::NULL, &out) {
         Ok(v) if v == JsValue::FALSE => ControlFlow::Break(()),
         Ok(_) => ControlFlow::Continue(()),
-        Err(_) => ControlFlow::Break(()),
+        Err(error) => {
+            *thrown = Some(error);
+            ControlFlow::Break(())
+        }
     }
 }

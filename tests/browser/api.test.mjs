@@ -185,6 +185,31 @@ describe('stylizer.js on the CPU backend', () => {
     await page.close();
   });
 
+  test('a progress callback that throws rejects the run with its error, and the next run works', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const results = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'cpu' });
+      const reported = [];
+      const thrown = await settle(stylizer.stylize(request({
+        options: { size: 32, iterations: 4 },
+        onProgress: (p) => {
+          reported.push(p.iteration);
+          if (p.iteration === 1) throw new TypeError('a bug in the caller');
+        },
+      })));
+      const next = await settle(stylizer.stylize(request()));
+      return { thrown, reported, next: next.ok };
+    });
+    // The caller's own error, not a cancel's AbortError nor a result; nothing reported after it.
+    assert.deepEqual(results.thrown, { ok: false, name: 'TypeError', message: 'a bug in the caller' });
+    assert.deepEqual(results.reported, [0, 1]);
+    assert.equal(results.next, true);
+    // The run ended with its worker, as a cancel does; the next call started another.
+    assert.deepEqual([await workers.started(), await workers.alive()], [2, 1]);
+    assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
   test('a worker that crashes while idle is replaced by the next call', async () => {
     const { page, workers } = await apiPage(under.browser);
     await page.evaluate(async () => (window.stylizer = await api.createStylizer({ backend: 'cpu' })));

@@ -1,0 +1,188 @@
+//! The tiled passes against the whole image's.
+
+use super::*;
+use crate::engine::StyleImage;
+use crate::image::Image;
+use crate::objective::{objective, objective_layers, targets};
+use crate::test_util::{cpu, read};
+use crate::weights::VggWeights;
+
+fn root() -> std::path::PathBuf {
+    // Read at run time: a path compiled in would follow the build cache to another clone.
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo");
+    std::path::Path::new(&crate_dir).join("..")
+}
+
+fn fixture(name: &str, width: u32, height: u32) -> Image {
+    let path = root().join("tests/fixtures").join(name);
+    crate::native::read_image(&path)
+        .unwrap()
+        .resize(width, height)
+}
+
+fn relative_error(a: &[f32], b: &[f32]) -> f64 {
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(b) {
+        diff += (f64::from(*x) - f64::from(*y)).powi(2);
+        norm += f64::from(*y).powi(2);
+    }
+    (diff / norm).sqrt()
+}
+
+/// The image the tiled tests score (photo and painting mixed 7:3 at `width × height`), its
+/// targets, and the whole image's loss terms and gradient there.
+struct Whole {
+    vgg: Vgg16,
+    x: Tensor<4>,
+    targets: Targets,
+    terms: [f32; 3],
+    gradient: Vec<f32>,
+}
+
+fn whole(options: &StyleOptions, width: u32, height: u32) -> Whole {
+    let bytes = std::fs::read(root().join("models/vgg16-int8.safetensors")).unwrap();
+    let vgg = Vgg16::new(&VggWeights::from_int8_safetensors(&bytes).unwrap(), &cpu());
+    let (content, style) = (
+        fixture("photo.jpg", width, height),
+        fixture("painting.png", width, height),
+    );
+    let styles = [StyleImage {
+        image: &style,
+        blend: 1.0,
+    }];
+    let targets = targets(&vgg, &content, &styles, options, width.max(height), 16);
+    let x = content.to_tensor(&cpu()).mul_scalar(0.7) + style.to_tensor(&cpu()).mul_scalar(0.3);
+    let leaf = x.clone().autodiff().require_grad();
+    let whole = objective(
+        &vgg,
+        leaf.clone(),
+        &targets,
+        options,
+        &objective_layers(options),
+    );
+    let terms =
+        [whole.content.clone(), whole.style.clone(), whole.tv.clone()].map(|t| read(t.inner())[0]);
+    let gradient = read(
+        leaf.grad(&(whole.content + whole.style + whole.tv).backward())
+            .unwrap(),
+    );
+    Whole {
+        vgg,
+        x,
+        targets,
+        terms,
+        gradient,
+    }
+}
+
+/// The tiled gradient and loss terms against the whole image's, on a 160 × 112 image in
+/// tiles of 48 (twelve tiles, every kind of edge), for several halos. Summed in another
+/// order, the two agree to float rounding (about 1e-6) once the halo covers the receptive
+/// field of `relu5_1` (radius 66 px, plus the pooling grid); a narrower halo feeds the
+/// interior features zero padding instead of neighbouring pixels, which shows as errors
+/// of percent size. This is how [`HALO`] was chosen.
+#[test]
+fn tiled_gradient_matches_the_whole_image() {
+    let options = StyleOptions {
+        size: 160,
+        ..Default::default()
+    };
+    let w = whole(&options, 160, 112);
+    let mut errors = Vec::new();
+    for halo in [16, 48, HALO] {
+        let tiling = Tiling { side: 48, halo };
+        let (tiled_terms, tiled) =
+            tiled_gradient(&w.vgg, &w.x, &w.targets, &options, tiling, |_, _, _| true).unwrap();
+        let tiled_terms = tiled_terms.map(|t| read(t)[0]);
+        let error = relative_error(&read(tiled), &w.gradient);
+        println!(
+            "halo {halo}: gradient relative error {error:.2e}; terms {tiled_terms:?} vs {:?}",
+            w.terms
+        );
+        errors.push(error);
+        if halo >= 80 {
+            for (a, b) in tiled_terms.iter().zip(&w.terms) {
+                assert!((a - b).abs() <= 1e-5 * b.abs(), "halo {halo}: {a} vs {b}");
+            }
+        }
+    }
+    assert!(errors[2] < 1e-6, "{errors:?}");
+    assert!(errors[0] > 1e-3, "a 16 px halo should show: {errors:?}");
+}
+
+/// With the style off (weight 0, no layer: valid options), the tiled pass has no Gram
+/// matrix to gather and still gives the whole image's terms and gradient; it used to
+/// panic summing an empty style term.
+#[test]
+fn tiles_without_a_style_layer_match_the_whole_image() {
+    let options = StyleOptions {
+        size: 64,
+        style_weight: 0.0,
+        style_layers: vec![],
+        ..Default::default()
+    };
+    let w = whole(&options, 64, 48);
+    let tiling = Tiling {
+        side: 32,
+        halo: HALO,
+    };
+    let (tiled_terms, tiled) =
+        tiled_gradient(&w.vgg, &w.x, &w.targets, &options, tiling, |_, _, _| true).unwrap();
+    let tiled_terms = tiled_terms.map(|t| read(t)[0]);
+    assert_eq!(tiled_terms[1], 0.0);
+    for (a, b) in tiled_terms.iter().zip(&w.terms) {
+        assert!(
+            (a - b).abs() <= 1e-5 * b.abs(),
+            "{tiled_terms:?} vs {:?}",
+            w.terms
+        );
+    }
+    assert!(relative_error(&read(tiled), &w.gradient) < 1e-6);
+}
+
+#[test]
+fn tiles_cover_the_image_once_and_start_on_the_pooling_grid() {
+    for (h, w, side) in [(100, 70, 32), (64, 64, 64), (33, 200, 16), (48, 48, 96)] {
+        let all = tiles(h, w, side, 32);
+        let mut covered = vec![0; h * w];
+        for t in &all {
+            let [y, x, th, tw] = t.interior;
+            let [oy, ox, oh, ow] = t.outer;
+            assert_eq!((y % TILE_ALIGN, x % TILE_ALIGN), (0, 0));
+            assert_eq!((oy % TILE_ALIGN, ox % TILE_ALIGN), (0, 0));
+            assert!(oy <= y && ox <= x && oy + oh >= y + th && ox + ow >= x + tw);
+            assert!(oy + oh <= h && ox + ow <= w);
+            for r in y..y + th {
+                for c in x..x + tw {
+                    covered[r * w + c] += 1;
+                }
+            }
+        }
+        assert!(covered.iter().all(|&n| n == 1), "{h}x{w} by {side}");
+    }
+}
+
+#[test]
+fn owned_feature_rows_partition_the_feature_map() {
+    // A 100-pixel side in tiles of 32: at every downsampling, the tiles' owned feature
+    // rows are consecutive and end at the whole map's floor(100 / d).
+    for d in [1, 2, 4, 8, 16] {
+        let mut next = 0;
+        for t in tiles(100, 16, 32, 32) {
+            let [y, _, h, _] = t.interior;
+            let (a, b) = owned(y, h, 100, d);
+            assert_eq!(a, next, "d = {d}");
+            next = b;
+        }
+        assert_eq!(next, 100 / d);
+    }
+}
+
+#[test]
+fn tile_side_fits_the_budget() {
+    assert_eq!(tile_side(512, 512, 1 << 30), None);
+    let side = tile_side(4096, 4096, 1 << 30).unwrap();
+    assert_eq!(side % TILE_ALIGN, 0);
+    let outer = (side + 2 * HALO) as u64;
+    assert!(outer * outer * BYTES_PER_PIXEL <= 1 << 30);
+}
