@@ -444,7 +444,7 @@ function showEngineStatus(status) {
     $('engine-status').textContent =
       status.backend === 'webgpu'
         ? 'Ready: running on your GPU (WebGPU).'
-        : 'Ready: running on the CPU (WebGPU is not available here), which is slower.';
+        : `Ready: running on the CPU (${status.fallback ?? 'WebGPU is not available here'}), which is slower.`;
     if (state.stylizer) document.body.dataset.ready = status.backend;
   }
 }

@@ -123,8 +123,6 @@ const name = bindgen['out-name'];
 writeFileSync(
   join(outDir, 'build.json'),
   JSON.stringify({
-    version: crateVersion,
-    backendFeatures: build.features,
     engine: { name, glue: `${name}.js`, wasm: `${name}_bg.wasm`, bytes: statSync(wasmOut).size },
     weights,
   }),

@@ -65,7 +65,8 @@ export async function buildManifest() {
  * VGG16's and the feed-forward network's), {stage: 'starting'},
  * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles), on WebGPU
  * {stage: 'warming'} (a tiny run compiles the GPU's shader pipelines before the first real
- * one) and {stage: 'ready', backend, warmUp} (`warmUp`: {pipelines, ms, error}, what the
+ * one) and {stage: 'ready', backend, fallback, warmUp} (`fallback`: why an 'auto' engine runs on
+ * the CPU, WebGPU's own message, else undefined; `warmUp`: {pipelines, ms, error}, what the
  * warm-up compiled, how long it took and why it failed if it did (null if it did not), or
  * null without a warm-up); 'starting' to 'ready' again whenever
  * a cancel restarts the engine. Only the first start warms up: after a cancel the next run
@@ -272,7 +273,7 @@ class Stylizer {
       this.#starting = bridge.request('init', init, { transfer, onProgress }).then((ready) => {
         this.#warmedUp = true;
         this.backend = ready.backend;
-        this.#settings.onStatus({ stage: 'ready', backend: ready.backend, warmUp: ready.warmUp });
+        this.#settings.onStatus({ stage: 'ready', backend: ready.backend, fallback: ready.fallback, warmUp: ready.warmUp });
       });
       this.#starting.catch(() => {}); // handled by whoever awaits it
     }

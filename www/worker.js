@@ -6,8 +6,9 @@
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
 //               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
-//               {id, type: 'result', result} ('init': {backend, warmUp: {pipelines, ms} or
-//               null}; 'stylize': the image, with `pipelines` compiled during the run),
+//               {id, type: 'result', result} ('init': {backend, fallback, warmUp: {pipelines,
+//               ms} or null}, `fallback` why 'auto' runs on the CPU; 'stylize': the image,
+//               with `pipelines` compiled during the run),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
@@ -82,17 +83,19 @@ const handlers = {
     const report = (loaded) =>
       self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, bytes: files.bytes, contentLength } });
     await init({ module_or_path: counted(response, report) });
-    const backendName = await chooseBackend(backend);
+    // The engine chooses the device ('auto': WebGPU if the browser gives one, else the CPU,
+    // and `fallback` says why).
     const fast = weights.fast && new Uint8Array(weights.fast);
-    engine = await Engine.create(new Uint8Array(weights.vgg), fast, backendName, kernel);
-    if (engine.backend !== 'webgpu' || warmUp === false) return { backend: engine.backend, warmUp: null };
+    engine = await Engine.create(new Uint8Array(weights.vgg), fast, backend, kernel);
+    const { fallback } = engine;
+    if (engine.backend !== 'webgpu' || warmUp === false) return { backend: engine.backend, fallback, warmUp: null };
     // Compile the GPU's pipelines now, while the user chooses images, not after Start.
     self.postMessage({ id, type: 'progress', progress: { stage: 'warming' } });
     const [before, began] = [pipelines, performance.now()];
     // A failed warm-up (say, options a run would refuse too) leaves the engine as it was: the
     // run itself reports such errors.
     const error = await engine.warmUp(warmUp).then(() => null, (e) => String(e?.message ?? e));
-    return { backend: engine.backend, warmUp: { pipelines: pipelines - before, ms: performance.now() - began, error } };
+    return { backend: engine.backend, fallback, warmUp: { pipelines: pipelines - before, ms: performance.now() - began, error } };
   },
 
   async plan({ width, height, options }) {
@@ -143,13 +146,4 @@ function describe(error) {
 
 function named(name, message, fatal) {
   return Object.assign(new Error(message), { name, fatal });
-}
-
-/** 'webgpu' when asked for and an adapter exists; 'cpu' otherwise (an error if WebGPU was required). */
-async function chooseBackend(requested) {
-  if (requested === 'cpu') return 'cpu';
-  const adapter = navigator.gpu ? await navigator.gpu.requestAdapter().catch(() => null) : null;
-  if (adapter) return 'webgpu';
-  if (requested === 'webgpu') throw named('EngineError', 'WebGPU is not available in this browser.', true);
-  return 'cpu';
 }

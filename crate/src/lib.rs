@@ -63,5 +63,4 @@ pub use image::{Image, ImageError};
 pub use options::{Init, Optimizer, OptionsError, StyleOptions};
 pub use schedule::{ScalePlan, plan};
 pub use vgg::{Vgg16, VggLayer};
-pub use warm::WARM_UP_SIZES;
 pub use weights::{VggWeights, WeightsError};

@@ -134,6 +134,10 @@ struct Evaluated {
 
 /// Largest change of one pixel (in the `[0, 1]` range) in one step.
 const MAX_PIXEL_STEP: f32 = 0.25;
+/// A step that raised the loss is retried this much shorter.
+const STEP_BACK: f32 = 0.25;
+/// A step that lowered it lets the next one grow by this much, up to L-BFGS's full step.
+const STEP_GROWTH: f32 = 2.0;
 /// Largest pixel change of a steepest-descent step (no curvature known yet).
 const GRADIENT_STEP: f32 = 4.0 / 255.0;
 
@@ -203,9 +207,9 @@ impl Lbfgs {
         }
         let rose = self.accepted.as_ref().is_some_and(|a| loss > a.loss);
         if rose {
-            self.step_length *= 0.25;
+            self.step_length *= STEP_BACK;
         } else {
-            self.step_length = (self.step_length * 2.0).min(1.0);
+            self.step_length = (self.step_length * STEP_GROWTH).min(1.0);
             self.accepted = Some(Evaluated {
                 x,
                 gradient: g,

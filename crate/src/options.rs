@@ -1,4 +1,5 @@
-//! Every setting of a stylization, with defaults taken from the anchors (`../shared/ANCHORS.md`).
+//! Every setting of a stylization, with defaults taken from published implementations
+//! (jcjohnson/neural-style, crowsonkb/style-transfer-pytorch; see [`StyleOptions`]).
 //!
 //! One options path serves every caller: [`StyleOptions`] deserializes (serde, camelCase keys,
 //! unknown keys refused) from JSON in the CLI (`--options file.json` and the flags) and from a
@@ -24,6 +25,13 @@ pub const MIN_MEMORY_BUDGET: u32 = 128;
 /// Largest memory budget, in MiB.
 pub const MAX_MEMORY_BUDGET: u32 = 1 << 20;
 
+/// Largest `style_scale`.
+pub const MAX_STYLE_SCALE: f32 = 4.0;
+/// `scale_step` must be above this (the scales would crowd together) …
+pub const MIN_SCALE_STEP: f32 = 1.05;
+/// … and at most this.
+pub const MAX_SCALE_STEP: f32 = 4.0;
+
 /// Fewest iterations a scale gets: a run with fewer than this many per scale drops its
 /// coarsest scales. A scale's first iterations score the carried picture and the start and
 /// take a gradient step before L-BFGS has any curvature to work with.
@@ -38,7 +46,7 @@ pub enum Init {
     /// From seeded noise (jcjohnson/neural-style's default).
     Noise,
     /// From the feed-forward network's painting of the photo (Ghiasi et al. 2017), made at
-    /// the first scale: a stylized picture at once, which the optimisation then refines.
+    /// the output size: a stylized picture at once, which the optimisation then refines.
     Fast,
 }
 
@@ -60,8 +68,8 @@ pub enum Optimizer {
 /// variation 1e-3, content at `relu4_2`, style at `relu1_1` … `relu5_1` equally weighted,
 /// Gram matrices divided by `c·h·w`, L-BFGS) with crowsonkb's automatic coarse-to-fine
 /// schedule (from 128 px upward in steps of √2), starting from the feed-forward network's
-/// picture of the photo ([`Init::Fast`]: a painting at once, and on the engine's objective as
-/// good as the photo start at equal iterations, see README). One departure: content weight
+/// picture of the photo alone ([`Init::Fast`], [`fast_mix`](Self::fast_mix) 1: a painting at
+/// once, which no run ends below; README, "Short runs"). One departure: content weight
 /// 20 instead of 5. Starting from the photo and going coarse to
 /// fine, 5 let the style wash out the buildings of the Tübingen test photo at 256 px; 20
 /// keeps them while the whole picture still takes the painting's strokes.

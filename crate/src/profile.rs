@@ -8,7 +8,8 @@ use web_time::Instant;
 /// of it shows up in `read`, where the engine waits for the device.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Phases {
-    /// Forward pass, losses and backward pass through VGG16.
+    /// Forward pass, losses and backward pass through VGG16; in the start's report
+    /// (iteration 0), the time taken to make the start (the feed-forward network's painting).
     pub network: f64,
     /// Reading the loss terms and the optimiser's scalars back from the device.
     pub read: f64,

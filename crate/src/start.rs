@@ -8,6 +8,9 @@ use crate::fast::{BYTES_PER_PIXEL, FastNetwork};
 use crate::image::{Image, resize_tensor};
 use crate::options::{Init, StyleOptions};
 
+/// Smallest side the feed-forward network paints a start over the memory budget at.
+const MIN_PAINTED_SIDE: u32 = 8;
+
 /// The style vector of the fast start: the paintings' vectors averaged by their blend
 /// weights, then interpolated towards the photo's own vector by
 /// [`StyleOptions::fast_strength`] (Ghiasi et al.'s style strength).
@@ -142,7 +145,7 @@ fn paint(
         return network.paint(content.to_tensor(device), style);
     }
     let shrink = (fits / pixels).sqrt();
-    let side = |s: u32| ((f64::from(s) * shrink) as u32).max(8);
+    let side = |s: u32| ((f64::from(s) * shrink) as u32).max(MIN_PAINTED_SIDE);
     let small = content.resize(side(width), side(height));
     let painted = network.paint(small.to_tensor(device), style);
     resize_tensor(painted, width, height)

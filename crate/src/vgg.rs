@@ -59,11 +59,6 @@ impl VggLayer {
         CONV_LAYERS[self.index()].replace("conv", "relu")
     }
 
-    /// Parses a conventional name such as `relu4_2`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.name() == name)
-    }
-
     /// Channels of this layer's activations: 64, doubling at each pooling up to 512.
     pub fn channels(self) -> usize {
         (64 * self.downsampling()).min(512)
@@ -180,12 +175,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn layer_names_round_trip() {
+    fn layer_names_are_the_options_names() {
+        // The options read layers through serde: its names and `name()` are one.
         for layer in VggLayer::ALL {
-            assert_eq!(VggLayer::from_name(&layer.name()), Some(layer));
+            let named = serde_json::Value::String(layer.name());
+            assert_eq!(serde_json::to_value(layer).unwrap(), named);
+            assert_eq!(serde_json::from_value::<VggLayer>(named).unwrap(), layer);
         }
         assert_eq!(VggLayer::Relu4_2.name(), "relu4_2");
-        assert_eq!(VggLayer::from_name("relu6_1"), None);
+        assert!(serde_json::from_str::<VggLayer>("\"relu6_1\"").is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn start() {
 pub struct Engine {
     stylizer: Rc<Stylizer>,
     backend: &'static str,
+    fallback: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -31,7 +32,8 @@ impl Engine {
     /// Loads the int8 weight files' bytes (VGG16's, and the feed-forward network's, which
     /// `init: "fast"` and 0-iteration runs need; `undefined` to leave it out) onto
     /// `backend`: `"webgpu"`, `"cpu"` (burn's CPU backend compiled to wasm) or `"auto"`
-    /// (WebGPU when the browser has it, else the CPU). `kernel` picks VGG's convolution
+    /// (WebGPU when the browser has it and gives a device, else the CPU, with the reason in
+    /// [`fallback`](Self::fallback)). `kernel` picks VGG's convolution
     /// kernel, `"tiled"` (WebGPU only) or `"direct"` (burn's); `undefined` for the device's
     /// faster one.
     pub async fn create(
@@ -44,12 +46,16 @@ impl Engine {
         let fast = fast
             .map(|bytes| FastWeights::from_int8_safetensors(&bytes.to_vec()))
             .transpose()?;
+        let mut fallback = None;
         let ((device, max_buffer), backend) = match backend.as_str() {
             "cpu" => ((cpu()?, None), "cpu"),
-            "webgpu" => (webgpu().await?, "webgpu"),
+            "webgpu" => (webgpu().await.map_err(|e| JsError::new(&e))?, "webgpu"),
             "auto" => match webgpu().await {
                 Ok(gpu) => (gpu, "webgpu"),
-                Err(_) => ((cpu()?, None), "cpu"),
+                Err(reason) => {
+                    fallback = Some(reason);
+                    ((cpu()?, None), "cpu")
+                }
             },
             other => {
                 return Err(JsError::new(&format!(
@@ -75,7 +81,15 @@ impl Engine {
         Ok(Engine {
             stylizer: Rc::new(stylizer),
             backend,
+            fallback,
         })
+    }
+
+    /// Why an `"auto"` engine runs on the CPU: WebGPU was missing or gave no device (its
+    /// message); `undefined` when the engine runs on what was asked for.
+    #[wasm_bindgen(getter)]
+    pub fn fallback(&self) -> Option<String> {
+        self.fallback.clone()
     }
 
     /// `"webgpu"` or `"cpu"`.
@@ -244,26 +258,22 @@ fn cpu() -> Result<Device, JsError> {
 
 /// A WebGPU device, or why there is none.
 #[cfg(not(feature = "gpu"))]
-async fn webgpu() -> Result<(Device, Option<u64>), JsError> {
-    Err(JsError::new(
-        "this build has no WebGPU backend (cargo feature `gpu`)",
-    ))
+async fn webgpu() -> Result<(Device, Option<u64>), String> {
+    Err("this build has no WebGPU backend (cargo feature `gpu`)".into())
 }
 
 /// A WebGPU device and its largest buffer in bytes, or why there is none.
 #[cfg(feature = "gpu")]
-async fn webgpu() -> Result<(Device, Option<u64>), JsError> {
+async fn webgpu() -> Result<(Device, Option<u64>), String> {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
     let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or_default();
     if gpu.is_undefined() || gpu.is_null() {
-        return Err(JsError::new(
-            "this browser has no WebGPU (navigator.gpu is missing)",
-        ));
+        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
     }
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| JsError::new(&format!("WebGPU is not available: {e}")))?;
+        .map_err(|e| format!("WebGPU is not available: {e}"))?;
     Ok((device, Some(crate::schedule::max_buffer(&setup))))
 }
 

@@ -224,8 +224,22 @@ describe('stylizer.js on the CPU backend', () => {
   });
 });
 
+/**
+ * The blank page, and a worker for this test site only in which WebGPU is there but gives no
+ * device (as a blocklisted driver or a device lost at creation does): the shipped worker,
+ * imported after a module that makes every adapter's requestDevice reject.
+ */
+function blankWithDevicelessWorker(site) {
+  blank(site);
+  writeFileSync(
+    join(site, 'no-device.js'),
+    "GPUAdapter.prototype.requestDevice = () => Promise.reject(new DOMException('no device for you (test)', 'OperationError'));\n",
+  );
+  writeFileSync(join(site, 'no-device-worker.js'), "import './no-device.js';\nimport './worker.js';\n");
+}
+
 describe('stylizer.js on WebGPU', () => {
-  const under = siteUnderTest(blank, { webgpu: true });
+  const under = siteUnderTest(blankWithDevicelessWorker, { webgpu: true });
   // Every new WebGPU engine compiles its pipelines again (about 45 s on SwiftShader, 100 s
   // with the warm-up), so the tests share one page and one warmed-up stylizer, `warm`, made
   // once here; a test makes an engine of its own only where its claim needs one. They run in
@@ -319,6 +333,23 @@ describe('stylizer.js on WebGPU', () => {
     assert.match(refused.message, /^too large for this GPU: a pass of VGG16 takes \d+ MB in one buffer, and this GPU allows \d+ MB; choose a smaller size/);
     assert.equal(next.ok, true, next.message);
     assert.equal(await workers.started(), before, 'the same worker ran on');
+  });
+
+  test('"auto" runs on the CPU when WebGPU gives no device, and says why', async () => {
+    const { ready, run } = await shared.page.evaluate(async () => {
+      const statuses = [];
+      const stylizer = await api.createStylizer({
+        backend: 'auto',
+        workerUrl: '/no-device-worker.js',
+        onStatus: (s) => statuses.push(s),
+      });
+      const run = await settle(stylizer.stylize(request({ options: { size: 32, iterations: 1 } })));
+      stylizer.dispose();
+      return { ready: statuses.find((s) => s.stage === 'ready'), run: { ok: run.ok, backend: run.value?.backend } };
+    });
+    assert.equal(ready.backend, 'cpu');
+    assert.match(ready.fallback, /^WebGPU is not available: .*no device for you \(test\)/);
+    assert.deepEqual(run, { ok: true, backend: 'cpu' });
   });
 
   test('a worker that crashes mid-run rejects that run with EngineError, and the next run works', async () => {

@@ -25,6 +25,8 @@ use super::Conv3x3Ops;
 const UNITS: u32 = 256;
 /// Workgroups along one dimension of a dispatch (WebGPU's least `maxComputeWorkgroupsPerDimension`).
 const MAX_WORKGROUPS: u32 = 65_535;
+/// Workgroup memory every WebGPU adapter allows (`maxComputeWorkgroupStorageSize`), in bytes.
+const WORKGROUP_MEMORY: u32 = 16 * 1024;
 
 /// A workgroup's share of the output and of K at a time. Both shapes keep 256 units busy and
 /// their workgroup memory under WebGPU's 16 KiB.
@@ -62,13 +64,13 @@ impl Tile {
         UNITS.is_multiple_of(self.pixels)
             && UNITS.is_multiple_of(self.channels)
             && (self.pixels / 4) * (self.channels / 4) == UNITS
-            && (self.k * (self.pixels + self.channels)) * 4 <= 16 * 1024
+            && (self.k * (self.pixels + self.channels)) * 4 <= WORKGROUP_MEMORY
     }
 
     /// The tile for an output of `pixels` × `channels`. The square tile moves the fewest values
     /// per multiply-add; the others take over where it would leave most of itself empty.
     fn for_output(pixels: usize, channels: usize) -> Self {
-        if channels <= 16 {
+        if channels <= Self::WIDE.channels as usize {
             Self::WIDE
         } else if pixels <= NARROW_MAX_PIXELS {
             Self::NARROW

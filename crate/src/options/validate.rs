@@ -89,10 +89,11 @@ impl StyleOptions {
         if self.content_weight + self.style_weight + self.tv_weight == 0.0 {
             return Err(invalid("styleWeight", "all loss weights are zero"));
         }
-        if !(self.style_scale.is_finite() && self.style_scale > 0.0 && self.style_scale <= 4.0) {
+        let scale = self.style_scale;
+        if !(scale.is_finite() && scale > 0.0 && scale <= MAX_STYLE_SCALE) {
             return Err(invalid(
                 "styleScale",
-                format!("must be in (0, 4], got {}", self.style_scale),
+                format!("must be in (0, {MAX_STYLE_SCALE}], got {scale}"),
             ));
         }
         if !(MIN_SIZE..=MAX_SIZE).contains(&self.min_scale) {
@@ -104,10 +105,11 @@ impl StyleOptions {
                 ),
             ));
         }
-        if !(self.scale_step.is_finite() && self.scale_step > 1.05 && self.scale_step <= 4.0) {
+        let step = self.scale_step;
+        if !(step.is_finite() && step > MIN_SCALE_STEP && step <= MAX_SCALE_STEP) {
             return Err(invalid(
                 "scaleStep",
-                format!("must be in (1.05, 4], got {}", self.scale_step),
+                format!("must be in ({MIN_SCALE_STEP}, {MAX_SCALE_STEP}], got {step}"),
             ));
         }
         if !(1..=100).contains(&self.lbfgs_history) {
