@@ -35,9 +35,9 @@ const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
 // STYLE_TRANSFER_CARGO_TIMINGS=1: cargo writes its build timing report (cargo-timings/ in the
 // target directory), as tests/run.sh's native build does.
 const timings = process.env.STYLE_TRANSFER_CARGO_TIMINGS === '1' ? ['--timings'] : [];
-const run = (command, args) => {
+const run = (command, args, runEnv = env) => {
   console.error(`$ ${command} ${args.join(' ')}`);
-  execFileSync(command, args, { cwd: root, env, stdio: 'inherit' });
+  execFileSync(command, args, { cwd: root, env: runEnv, stdio: 'inherit' });
 };
 
 // 1. The wasm module.
@@ -80,9 +80,7 @@ if (!wasmBindgen) {
   // Without default features: those are TLS for the test runner's downloads, which the
   // bindings do not use (the output is byte for byte the same; 114 s to install instead of 130).
   const { RUSTC_WORKSPACE_WRAPPER, CLIPPY_ARGS, ...toolEnv } = env;
-  const args = ['install', 'wasm-bindgen-cli', '--version', bindgen.version, '--no-default-features', '--root', cliRoot, '--target-dir', join(targetDir, 'tools'), ...timings];
-  console.error(`$ cargo ${args.join(' ')}`);
-  execFileSync('cargo', args, { cwd: root, env: toolEnv, stdio: 'inherit' });
+  run('cargo', ['install', 'wasm-bindgen-cli', '--version', bindgen.version, '--no-default-features', '--root', cliRoot, '--target-dir', join(targetDir, 'tools'), ...timings], toolEnv);
   wasmBindgen = join(cliRoot, 'bin', 'wasm-bindgen');
 }
 const outDir = join(root, bindgen['out-dir']);

@@ -201,7 +201,13 @@ class Bridge {
     const request = this.#pending.get(data.id);
     if (!request) return;
     if (data.type === 'progress') {
-      request.onProgress(data.progress);
+      try {
+        request.onProgress(data.progress);
+      } catch (error) {
+        // A throwing progress callback (the caller's own) ends the work and its worker, as a
+        // cancel does, and is what the call rejects with: never swallowed, never a cancel.
+        this.close(error);
+      }
       return;
     }
     this.#pending.delete(data.id);
@@ -328,21 +334,14 @@ class Stylizer {
     let firstDone = null;
     let last = null;
     const transfer = [content.data.buffer, ...styles.map((s) => s.image.data.buffer)];
-    const bridge = this.#bridge;
-    const r = await bridge.request('stylize', { content, styles, options }, {
+    const r = await this.#bridge.request('stylize', { content, styles, options }, {
       transfer,
       onProgress: (p) => {
         const now = performance.now();
         if (p.iteration === 1) firstDone = now;
         last = { iteration: p.iteration, time: now };
         if (p.image) p.image = new ImageData(p.image.data, p.image.width, p.image.height);
-        try {
-          onProgress(p);
-        } catch (error) {
-          // The caller's own error ends the run (the worker with it, as a cancel does) and
-          // is what this call rejects with: never swallowed, never mistaken for a cancel.
-          bridge.close(error);
-        }
+        onProgress(p);
       },
     });
     const msPerIteration = last && firstDone && last.iteration > 1

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 
 use common::*;
 use serde_json::{Map, Value, json};
-use style_transfer::{StyleImage, StyleOptions, Stylizer};
+use style_transfer::{StyleImage, StyleOptions, Stylizer, VggLayer};
 
 /// A small deterministic generator (xorshift64*), so a failure names a case that reproduces.
 struct Random(u64);
@@ -31,14 +31,10 @@ impl Random {
     }
 }
 
-const LAYERS: [&str; 11] = [
-    "relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu4_1",
-    "relu4_2", "relu4_3", "relu5_1",
-];
-
 /// An options object: each key present or not; its value inside the range (at its edges
 /// too) or, one time in twenty, outside it.
 fn options(random: &mut Random) -> Value {
+    let names = VggLayer::ALL.map(|l| l.name());
     let weight = (
         vec![json!(0.0), json!(1e-3), json!(1.0), json!(20.0), json!(1e6)],
         json!(-1.0),
@@ -105,7 +101,7 @@ fn options(random: &mut Random) -> Value {
         ),
         (
             "contentLayer",
-            (LAYERS.iter().map(|l| json!(l)).collect(), json!("relu6_1")),
+            (names.iter().map(|l| json!(l)).collect(), json!("relu6_1")),
         ),
         (
             "previewEvery",
@@ -134,7 +130,7 @@ fn options(random: &mut Random) -> Value {
                 } else {
                     random.pick(&weights)
                 };
-                json!([random.pick(&LAYERS), weight])
+                json!([random.pick(&names), weight])
             })
             .collect();
         object.insert("styleLayers".to_string(), Value::Array(layers));
