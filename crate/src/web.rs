@@ -265,6 +265,7 @@ async fn webgpu() -> Result<(Device, Option<u64>), String> {
 /// A WebGPU device and its largest buffer in bytes, or why there is none.
 #[cfg(feature = "gpu")]
 async fn webgpu() -> Result<(Device, Option<u64>), String> {
+    use burn::tensor::wgpu::WgpuInitError;
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
     let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or_default();
     if gpu.is_undefined() || gpu.is_null() {
@@ -273,7 +274,17 @@ async fn webgpu() -> Result<(Device, Option<u64>), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| format!("WebGPU is not available: {e}"))?;
+        .map_err(|e| match e {
+            // Said to the user as the reason the engine runs on the CPU: the cases they can
+            // act on in their words, wgpu's own text where it says something.
+            WgpuInitError::AdapterUnavailable { .. } => {
+                "this browser found no GPU for WebGPU".to_string()
+            }
+            WgpuInitError::RequestDevice { message } => {
+                format!("the GPU would not start: {message}")
+            }
+            other => format!("WebGPU could not start: {other}"),
+        })?;
     Ok((device, Some(crate::schedule::max_buffer(&setup))))
 }
 

@@ -348,7 +348,7 @@ describe('stylizer.js on WebGPU', () => {
       return { ready: statuses.find((s) => s.stage === 'ready'), run: { ok: run.ok, backend: run.value?.backend } };
     });
     assert.equal(ready.backend, 'cpu');
-    assert.match(ready.fallback, /^WebGPU is not available: .*no device for you \(test\)/);
+    assert.match(ready.fallback, /^the GPU would not start: .*no device for you \(test\)/);
     assert.deepEqual(run, { ok: true, backend: 'cpu' });
   });
 
