@@ -2,11 +2,12 @@
 //! of a real-time, arbitrary neural artistic stylization network" (Magenta's weights): it
 //! paints a photo in one pass, the engine's fast start and its Quick mode.
 //!
-//! Two parts: a style predictor (MobileNet-v2 up to its 1280-channel layer, then a 1×1
-//! convolution to a 100-number style vector) and a transformer (reflect-padded convolutions,
-//! three contracting, five residual blocks and three expanding after nearest upsampling, each
-//! but the first three followed by a conditional instance norm whose scale and shift are 1×1
-//! convolutions of the style vector; sigmoid output). Plain burn, no autodiff, any backend.
+//! Two parts: a style predictor (`fast/predictor.rs`: MobileNet-v2 up to its 1280-channel
+//! layer, then a 1×1 convolution to a 100-number style vector) and a transformer
+//! (reflect-padded convolutions, three contracting, five residual blocks and three expanding
+//! after nearest upsampling, each but the first three followed by a conditional instance
+//! norm whose scale and shift are 1×1 convolutions of the style vector; sigmoid output).
+//! Plain burn, no autodiff, any backend.
 //! Layer names are the original graph's scopes (see `models/README.md`).
 
 use std::collections::BTreeMap;
@@ -16,6 +17,11 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::SafeTensors;
+
+mod predictor;
+
+use predictor::Predictor;
+pub use predictor::{STYLE_INPUT_MULTIPLE, STYLE_INPUT_SIDES, style_input_side};
 
 use crate::image::Image;
 use crate::weights::{QuantizedConv, WeightsError};
@@ -28,16 +34,12 @@ pub const BYTES_PER_PIXEL: u64 = 200;
 /// (the second expanding convolution's upsampled, reflect-padded input), with room for the
 /// padding.
 pub const BUFFER_PER_PIXEL: u64 = 16 * 4 + 4;
-/// Side of the square the style predictor sees.
-pub const STYLE_INPUT: u32 = 256;
 /// Length of the style vector.
 pub const STYLE_DIM: usize = 100;
 /// The transformer halves the image twice: its input sides are padded to a multiple of this.
 const TRANSFORMER_MULTIPLE: usize = 4;
 /// Variance epsilon of the conditional instance norms, as stored in the graph.
 const NORM_EPSILON: f32 = 1e-5;
-/// Strides of MobileNet-v2's inverted residual blocks 1 to 16 (block 0 has stride 1).
-const BOTTLENECK_STRIDES: [usize; 16] = [2, 1, 2, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1];
 
 /// The network's int8 convolutions by name, as stored in `models/fast-int8.safetensors`.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,99 +151,6 @@ impl Conv {
     fn forward_reflect(&self, x: Tensor<4>) -> Tensor<4> {
         let half = self.weight.dims()[2] / 2;
         self.forward(x.pad([(half, half), (half, half)], PadMode::Reflect))
-    }
-}
-
-fn relu6(x: Tensor<4>) -> Tensor<4> {
-    x.clamp(0.0, 6.0)
-}
-
-/// An inverted residual block of MobileNet-v2.
-#[derive(Debug, Clone)]
-struct Bottleneck {
-    expand: Option<Conv>,
-    depthwise: Conv,
-    project: Conv,
-    residual: bool,
-}
-
-/// The style predictor: a painting's style vector.
-#[derive(Debug, Clone)]
-struct Predictor {
-    stem: Conv,
-    blocks: Vec<Bottleneck>,
-    head: Conv,
-    style: Conv,
-}
-
-impl Predictor {
-    fn new(weights: &FastWeights, device: &Device) -> Result<Self, WeightsError> {
-        let scope = |name: &str| format!("MobilenetV2/{name}");
-        let stem = Conv::new(weights, &scope("Conv"), [32, 3, 3], 2, device)?;
-        // Output channels of block 0 (no expansion) and of blocks 1..=16 (expansion 6).
-        let outs = [
-            16, 24, 24, 32, 32, 32, 64, 64, 64, 64, 96, 96, 96, 160, 160, 160, 320,
-        ];
-        let mut blocks = Vec::new();
-        let mut cin = 32;
-        for (i, &out) in outs.iter().enumerate() {
-            let (block, stride) = match i {
-                0 => ("expanded_conv".to_string(), 1),
-                _ => (format!("expanded_conv_{i}"), BOTTLENECK_STRIDES[i - 1]),
-            };
-            let hidden = if i == 0 { cin } else { 6 * cin };
-            let name = |part: &str| scope(&format!("{block}/{part}"));
-            let expand = match i {
-                0 => None,
-                _ => Some(Conv::new(
-                    weights,
-                    &name("expand"),
-                    [hidden, cin, 1],
-                    1,
-                    device,
-                )?),
-            };
-            let depthwise = Conv::new(weights, &name("depthwise"), [hidden, 1, 3], stride, device)?;
-            let project = Conv::new(weights, &name("project"), [out, hidden, 1], 1, device)?;
-            blocks.push(Bottleneck {
-                expand,
-                depthwise,
-                project,
-                residual: stride == 1 && cin == out,
-            });
-            cin = out;
-        }
-        Ok(Self {
-            stem,
-            blocks,
-            head: Conv::new(weights, &scope("Conv_1"), [1280, 320, 1], 1, device)?,
-            style: Conv::new(
-                weights,
-                "mobilenet_conv/Conv",
-                [STYLE_DIM, 1280, 1],
-                1,
-                device,
-            )?,
-        })
-    }
-
-    /// # Shapes
-    /// `[n, 3, h, w]` RGB in `[0, 1]` → `[n, 100]`
-    fn forward(&self, rgb: Tensor<4>) -> Tensor<2> {
-        let mut x = relu6(self.stem.forward_same(rgb));
-        for block in &self.blocks {
-            let mut h = x.clone();
-            if let Some(expand) = &block.expand {
-                h = relu6(expand.forward(h));
-            }
-            h = block
-                .project
-                .forward(relu6(block.depthwise.forward_same(h)));
-            x = if block.residual { h + x } else { h };
-        }
-        let x = relu6(self.head.forward(x)).mean_dim(3).mean_dim(2);
-        let [n, ..] = x.dims();
-        self.style.forward(x).reshape([n, STYLE_DIM])
     }
 }
 
@@ -386,12 +295,13 @@ impl FastNetwork {
         })
     }
 
-    /// The style vector of a painting: its centred square at 256 × 256.
+    /// The style vector of a painting: its centred square at `side × side` (see
+    /// [`style_input_side`]).
     ///
     /// # Shapes
     /// → `[1, 100]`
-    pub fn style_vector(&self, painting: &Image) -> Tensor<2> {
-        let square = painting.center_square().resize(STYLE_INPUT, STYLE_INPUT);
+    pub fn style_vector(&self, painting: &Image, side: u32) -> Tensor<2> {
+        let square = painting.center_square().resize(side, side);
         self.predict(square.to_tensor(&self.device))
     }
 

@@ -89,6 +89,8 @@ pub struct StyleOptions {
     /// Weight of the total-variation (smoothness) loss. Default 1e-3.
     pub tv_weight: f32,
     /// Style images are resized to `style_scale × ` the current output size. Default 1.
+    /// The feed-forward network's style predictor sees them at the output size's scale too
+    /// ([`style_input_side`](crate::fast::style_input_side)), so it scales Quick's strokes.
     pub style_scale: f32,
     /// Coarse-to-fine starts at this size; `size` at or below it runs at one scale. Default 128.
     pub min_scale: u32,

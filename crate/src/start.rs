@@ -4,7 +4,7 @@
 use burn::tensor::{Device, ExecutionError, Tensor};
 
 use crate::engine::{StyleImage, blend_shares};
-use crate::fast::{BYTES_PER_PIXEL, FastNetwork};
+use crate::fast::{BYTES_PER_PIXEL, FastNetwork, style_input_side};
 use crate::image::{Image, resize_tensor};
 use crate::options::{Init, StyleOptions};
 
@@ -13,7 +13,8 @@ const MIN_PAINTED_SIDE: u32 = 8;
 
 /// The style vector of the fast start: the paintings' vectors averaged by their blend
 /// weights, then interpolated towards the photo's own vector by
-/// [`StyleOptions::fast_strength`] (Ghiasi et al.'s style strength).
+/// [`StyleOptions::fast_strength`] (Ghiasi et al.'s style strength). Each picture is seen at
+/// the optimisation's scale for the output size ([`style_input_side`]).
 ///
 /// # Shapes
 /// → `[1, 100]`
@@ -23,14 +24,22 @@ pub(crate) fn fast_style(
     styles: &[StyleImage<'_>],
     options: &StyleOptions,
 ) -> Tensor<2> {
+    let vector = |image: &Image| {
+        let side = style_input_side(
+            [image.width(), image.height()],
+            options.size,
+            options.style_scale,
+        );
+        network.style_vector(image, side)
+    };
     let blended = blend_shares(styles)
-        .map(|(image, share)| network.style_vector(image).mul_scalar(share))
+        .map(|(image, share)| vector(image).mul_scalar(share))
         .reduce(|a, b| a + b)
         .expect("at least one style has a positive weight");
     let strength = options.fast_strength;
     match strength < 1.0 {
         true => {
-            let own = network.style_vector(content);
+            let own = vector(content);
             blended.mul_scalar(strength) + own.mul_scalar(1.0 - strength)
         }
         false => blended,

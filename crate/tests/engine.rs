@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use common::*;
 use style_transfer::burn::tensor::Tensor;
 use style_transfer::color::luminance;
+use style_transfer::fast::{STYLE_INPUT_SIDES, style_input_side};
 use style_transfer::options::MIN_SCALE_ITERATIONS;
 use style_transfer::{
     FastNetwork, Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError,
@@ -465,9 +466,12 @@ fn fast_start_reports_a_painted_picture_first_then_refines_it() {
     );
     // It is the network's picture (`fast_mix` 1, the default).
     let network = FastNetwork::new(&fast_weights(), &cpu()).unwrap();
+    // At 64 px the predictor sees the painting at its smallest side.
+    let side = style_input_side([painting.width(), painting.height()], 64, 1.0);
+    assert_eq!(side, *STYLE_INPUT_SIDES.start());
     let painted = network.paint(
         photo_here.to_tensor(&cpu()),
-        network.style_vector(&painting),
+        network.style_vector(&painting, side),
     );
     let expected = pollster::block_on(Image::from_tensor(painted.clone())).unwrap();
     let difference = mean_abs_difference(picture, &expected);
@@ -518,8 +522,13 @@ fn quick_mode_is_the_network_picture_at_full_size() {
     assert_eq!((result.image.width(), result.image.height()), (w, h));
 
     let network = FastNetwork::new(&fast_weights(), &cpu()).unwrap();
-    let style: Tensor<2> = network.style_vector(&painting).mul_scalar(0.75)
-        + network.style_vector(&second).mul_scalar(0.25);
+    let side = |image: &Image| style_input_side([image.width(), image.height()], 200, 1.0);
+    let style: Tensor<2> = network
+        .style_vector(&painting, side(&painting))
+        .mul_scalar(0.75)
+        + network
+            .style_vector(&second, side(&second))
+            .mul_scalar(0.25);
     let expected = network.paint(photo.resize(w, h).to_tensor(&cpu()), style);
     let expected = pollster::block_on(Image::from_tensor(expected)).unwrap();
     let difference = mean_abs_difference(&result.image, &expected);

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use style_transfer::burn::tensor::{Device, Tensor, TensorData};
+use style_transfer::fast::{STYLE_INPUT_MULTIPLE, STYLE_INPUT_SIDES, style_input_side};
 use style_transfer::{FastNetwork, Image};
 
 /// ONNX Runtime's outputs (see `tests/reference/fast_network.py`).
@@ -123,11 +124,20 @@ fn matches_onnx_runtime_at_the_graphs_size() {
 
 #[test]
 fn paints_any_size_like_the_float_graph() {
-    // A size the graph never saw, not square; the reference frees the input's sides.
-    let style = fixture("painting.png").center_square().resize(256, 256);
+    // Sizes the graphs never saw, the content not square; the reference frees the inputs'
+    // sides. The style at 320, as the predictor sees this square painting for a 320 px
+    // output.
+    let painting = fixture("painting.png");
+    let side = style_input_side([painting.width(), painting.height()], 320, 1.0);
+    assert_eq!(side, 320);
+    let style = painting.center_square().resize(side, side);
     let content = fixture("photo.jpg").resize(156, 104);
     let reference = onnx_runtime(&style, &content);
     let network = FastNetwork::new(&fast_weights(), &cpu()).unwrap();
+    let style_vector = read(network.style_vector(&painting, side));
+    let error = relative_error(&style_vector, &reference.style_float);
+    println!("style vector at {side} px vs the float graph: relative error {error:.2e}");
+    assert!(error < FLOAT_TOLERANCE, "style vector: {error}");
     let painting = network.paint(
         content.to_tensor(&cpu()),
         style_tensor(&reference.style_float),
@@ -179,4 +189,26 @@ fn weight_file_is_reproduced_byte_for_byte() {
         ],
         "fast-int8.safetensors",
     );
+}
+
+#[test]
+fn the_predictor_sees_a_painting_at_the_optimisations_scale() {
+    // A 4:3 painting: its shorter side as the objective sees it, to a multiple of 32.
+    let side = |output, scale| style_input_side([800, 600], output, scale);
+    assert_eq!(side(512, 1.0), 384);
+    assert_eq!(side(512, 0.5), 192);
+    assert_eq!(side(720, 1.0), 544, "540 rounds to 544");
+    assert_eq!(side(256, 1.0), 192);
+    // Portrait or landscape, the shorter side.
+    assert_eq!(style_input_side([600, 800], 512, 1.0), 384);
+    // Within the range at both ends.
+    assert_eq!(side(64, 1.0), *STYLE_INPUT_SIDES.start());
+    assert_eq!(side(4096, 1.0), *STYLE_INPUT_SIDES.end());
+    for output in (16..5000).step_by(37) {
+        let s = side(output, 1.0);
+        assert!(
+            STYLE_INPUT_SIDES.contains(&s) && s % STYLE_INPUT_MULTIPLE == 0,
+            "{s}"
+        );
+    }
 }

@@ -10,11 +10,14 @@ ONNX graphs, twice:
 
 Inputs are raw little-endian float32, planar RGB in [0, 1] ([3, H, W]), as the Rust tests
 write them. Writes to OUT_DIR, as raw float32:
-  style_int8.f32, style_float.f32   the 100-number style vectors of STYLE (256 x 256);
+  style_int8.f32, style_float.f32   the 100-number style vectors of STYLE (a square);
   paint_int8.f32                    the original transformer on CONTENT with style_int8;
   paint_float.f32                   the float transformer on CONTENT with style_float;
-the paintings planar [3, H, W]. The graphs fix the content at 384 x 384; this script frees
-its height and width (multiples of 4), which the fully convolutional transformer allows.
+the paintings planar [3, H, W]. The graphs fix the content at 384 x 384 and the style at
+256 x 256; this script frees the content's height and width (multiples of 4), which the
+fully convolutional transformer allows, and the style's side (a multiple of 32, so that
+the predictor's fixed padding is TensorFlow's SAME padding; it pools globally), read from
+the size of STYLE.f32.
 
 usage: fast_network.py PREDICT.onnx TRANSFORM.onnx STYLE.f32 CONTENT.f32 HEIGHT WIDTH OUT_DIR
 """
@@ -57,13 +60,16 @@ def nhwc(path: str, height: int, width: int) -> np.ndarray:
 def main() -> None:
     predict_path, transform_path, style_path, content_path, height, width, out = sys.argv[1:]
     height, width = int(height), int(width)
-    style = nhwc(style_path, 256, 256)
+    side = round((os.path.getsize(style_path) / 12) ** 0.5)
+    style = nhwc(style_path, side, side)
     content = nhwc(content_path, height, width)
     for kind in ("int8", "float"):
         predict, transform = (onnx.load(p) for p in (predict_path, transform_path))
         # The transformer is fully convolutional: free its input's height and width.
         dims = transform.graph.input[0].type.tensor_type.shape.dim
         dims[1].dim_param, dims[2].dim_param = "height", "width"
+        dims = predict.graph.input[0].type.tensor_type.shape.dim
+        dims[1].dim_param, dims[2].dim_param = "side", "side"
         if kind == "float":
             predict, transform = float_copy(predict), float_copy(transform)
         vector = session(predict).run(None, {"style_image": style})[0]
