@@ -9,32 +9,18 @@ import { createStylizer, decode, AbortError } from './stylizer.js';
 
 const $ = (id) => document.getElementById(id);
 
-/**
- * Output size and steps of each quality preset. Every run starts from the feed-forward
- * network's picture (mixed half and half with the photo); Quick is that picture alone (0
- * steps of the optimisation).
- */
-const PRESETS = {
-  quick: { size: 1024, iterations: 0 },
-  draft: { size: 256, iterations: 150 },
-  balanced: { size: 384, iterations: 300 },
-  best: { size: 512, iterations: 500 },
-};
+// The quality presets, the defaults (the memory budget, larger pictures running tile by tile,
+// is the device's) and the limits of the settings are the engine's (stylizer.presets,
+// .defaults, .limits): the page shows them once the engine is ready.
+
 /** How often the canvas is redrawn during a run, in steps. */
 const PREVIEW_EVERY = 2;
-/**
- * Memory (MiB) one pass of the network may take; larger pictures run tile by tile. A tab's
- * wasm memory holds at most 4 GB; its GPU memory is often 1–2 GB. `?memoryBudget=` overrides.
- */
-const MEMORY_BUDGET = { cpu: 1024, webgpu: 768 };
 /**
  * Milliseconds per pixel of a whole-image step before this device has been measured (the
  * CPU fallback on a two-core laptop; a GPU is usually faster): replaced by the rate of the
  * last run here.
  */
 const FIRST_GUESS_MS_PER_PIXEL = 0.06;
-/** The engine's style weight at strength 0. */
-const BASE_STYLE_WEIGHT = 100;
 
 const params = new URLSearchParams(location.search);
 const state = {
@@ -216,16 +202,19 @@ function wireDropZone(zone, onFiles) {
   });
 }
 
+/** The engine options of the settings shown; the engine's defaults fill in the rest. */
 function options() {
+  const strength = 2 ** Number($('strength').value);
   return {
     size: Number($('size').value),
     iterations: Number($('iterations').value),
-    styleWeight: BASE_STYLE_WEIGHT * 2 ** Number($('strength').value),
-    // The first picture comes from the feed-forward network (the engine's default start,
-    // mixed with the photo); below the middle of the strength slider it takes less of the
-    // paintings' style too.
-    fastStrength: Math.min(1, 2 ** Number($('strength').value)),
-    memoryBudget: Number(params.get('memoryBudget')) || MEMORY_BUDGET[state.stylizer?.backend] || MEMORY_BUDGET.cpu,
+    // The slider scales the engine's default style weight, up or down.
+    styleWeight: state.stylizer.defaults.styleWeight * strength,
+    // The first picture comes from the feed-forward network (the engine's default start);
+    // below the middle of the strength slider it takes less of the paintings' style too.
+    fastStrength: Math.min(1, strength),
+    // `?memoryBudget=` overrides the device's.
+    memoryBudget: Number(params.get('memoryBudget')) || undefined,
     preserveColors: $('preserve-colors').checked,
     previewEvery: PREVIEW_EVERY,
   };
@@ -411,8 +400,22 @@ async function start() {
   }
 }
 
+/** The engine's presets in the Quality menu, its limits on the inputs, its defaults in them. */
+function showSettings({ presets, limits, defaults }) {
+  for (const preset of presets) {
+    const option = $('preset').querySelector(`option[value="${preset.name}"]`);
+    const name = preset.name[0].toUpperCase() + preset.name.slice(1);
+    const what = preset.iterations ? `${preset.iterations} steps` : 'one pass of a fast network';
+    option.textContent = `${name} (${preset.size} px, ${what})`;
+  }
+  Object.assign($('size'), { min: limits.minSize, max: limits.maxSize, value: defaults.size });
+  Object.assign($('iterations'), { min: 0, max: limits.maxIterations, value: defaults.iterations });
+  const matching = presets.find((p) => p.size === defaults.size && p.iterations === defaults.iterations);
+  $('preset').value = matching?.name ?? 'custom';
+}
+
 function applyPreset() {
-  const preset = PRESETS[$('preset').value];
+  const preset = state.stylizer?.presets.find((p) => p.name === $('preset').value);
   if (!preset) return;
   $('size').value = preset.size;
   $('iterations').value = preset.iterations;
@@ -487,12 +490,13 @@ async function boot() {
       backend: params.get('backend') ?? 'auto',
       onStatus: showEngineStatus,
       startAfter: offline,
-      // The warm-up compiles the pipelines of a run with the page's options (`?warmUp=0`: none,
-      // for measuring what it saves). `?kernel=direct` runs burn's convolution, for comparison.
-      // (Its runs are too small to tile: the memory budget, unknown before the backend is, is left out.)
-      warmUp: params.get('warmUp') === '0' ? false : { ...options(), memoryBudget: undefined },
+      // The warm-up compiles the pipelines of a run with the engine's defaults, which the
+      // page starts from (`?warmUp=0`: none, for measuring what it saves). `?kernel=direct`
+      // runs burn's convolution, for comparison.
+      warmUp: params.get('warmUp') === '0' ? false : { previewEvery: PREVIEW_EVERY },
       kernel: params.get('kernel') ?? undefined,
     });
+    showSettings(state.stylizer);
     document.body.dataset.ready = state.stylizer.backend;
     showEstimate();
     if (await offline) await reportOffline();

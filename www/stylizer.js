@@ -16,13 +16,6 @@ import { loadWeights, onTheWire } from './weights.js';
 
 export { decode, ImageInputError, toPixels };
 
-/** Defaults of the API (the engine's own defaults apply to options left out). */
-export const DEFAULTS = Object.freeze({
-  backend: 'auto',
-  /** Longer side of the output, in pixels. */
-  size: 384,
-});
-
 /** A run was cancelled through its AbortSignal, or the stylizer was disposed. */
 export class AbortError extends Error {
   constructor(message = 'The stylization was cancelled.') {
@@ -143,7 +136,7 @@ export async function createStylizer(settings = {}) {
   const stylizer = new Stylizer({
     weights,
     engine,
-    backend: settings.backend ?? DEFAULTS.backend,
+    backend: settings.backend ?? 'auto',
     warmUp: settings.warmUp ?? {},
     kernel: settings.kernel,
     onStatus,
@@ -251,6 +244,15 @@ class Stylizer {
   #warmedUp = false;
   /** 'webgpu' or 'cpu', once the engine runs. */
   backend = null;
+  /**
+   * The engine's options on this device, every key (camelCase, as stylize() takes them):
+   * what options left out take. The memory budget depends on the device (WebGPU's is smaller).
+   */
+  defaults = null;
+  /** The options' limits: {minSize, maxSize, maxIterations, minMemoryBudget, maxMemoryBudget, …}. */
+  limits = null;
+  /** The engine's named presets, fastest first: [{name, size, iterations}], each over `defaults`. */
+  presets = null;
 
   constructor(settings) {
     this.#settings = settings;
@@ -278,7 +280,7 @@ class Stylizer {
       const init = { weights: copy, engine, backend, warmUp: this.#warmedUp ? false : warmUp, kernel };
       this.#starting = bridge.request('init', init, { transfer, onProgress }).then((ready) => {
         this.#warmedUp = true;
-        this.backend = ready.backend;
+        Object.assign(this, { backend: ready.backend, defaults: ready.defaults, limits: ready.limits, presets: ready.presets });
         this.#settings.onStatus({ stage: 'ready', backend: ready.backend, fallback: ready.fallback, warmUp: ready.warmUp });
       });
       this.#starting.catch(() => {}); // handled by whoever awaits it
@@ -295,7 +297,7 @@ class Stylizer {
   async plan({ width, height, options = {} }) {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
     await this.start();
-    return this.#bridge.request('plan', { width, height, options: { ...options, size: options.size ?? DEFAULTS.size } });
+    return this.#bridge.request('plan', { width, height, options });
   }
 
   /**
@@ -317,8 +319,9 @@ class Stylizer {
     if (!styles?.length) throw new ImageInputError('Add at least one style image.');
     const aborted = this.#combine(signal);
     await untilAborted(previous, aborted);
-    const size = options.size ?? DEFAULTS.size;
-    const styleSide = Math.max(Math.round(size * (options.styleScale ?? 1)), 16);
+    // The images are scaled here, before they cross to the worker, to what the engine will use.
+    const size = options.size ?? this.defaults.size;
+    const styleSide = Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
     const contentPixels = await untilAborted(toPixels(content, 'content', size), aborted);
     const stylePixels = [];
     for (const [i, style] of styles.entries()) {

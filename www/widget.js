@@ -4,8 +4,9 @@
 //   <style-transfer style-src="painting.jpg" size="384"></style-transfer>
 //
 // Attributes: style-src (a painting, relative to the host page, or a preset name from
-// gallery.js such as "starry-night"), size, iterations,
-// preserve-colors, backend ('auto' | 'webgpu' | 'cpu'). Properties: content and styleImage
+// gallery.js such as "starry-night"), size, iterations (the engine's defaults when left out,
+// as for the page and the JavaScript API), preserve-colors, backend ('auto', the default |
+// 'webgpu' | 'cpu'). Properties: content and styleImage
 // (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
 // error ({message, name}). run() while a run is going rejects with BusyError and leaves that
@@ -20,8 +21,8 @@ import { AbortError, createStylizer, decode } from './stylizer.js';
 
 const TAG = 'style-transfer';
 
-/** Defaults of the attributes. */
-const DEFAULTS = Object.freeze({ size: 384, iterations: 200, backend: 'auto' });
+/** How often the canvas is redrawn during a run, in steps. */
+const PREVIEW_EVERY = 5;
 
 const TEMPLATE = `
 <style>
@@ -112,7 +113,7 @@ class Widget {
 
   #number(name) {
     const value = Number(this.#host.getAttribute(name));
-    return this.#host.hasAttribute(name) && Number.isFinite(value) ? value : DEFAULTS[name];
+    return this.#host.hasAttribute(name) && Number.isFinite(value) ? value : undefined;
   }
 
   /** Starts the engine, once: a move in the DOM keeps the one already starting or running. */
@@ -121,7 +122,7 @@ class Widget {
     const starting = new AbortController();
     this.#starting = starting;
     createStylizer({
-      backend: this.#host.getAttribute('backend') ?? DEFAULTS.backend,
+      backend: this.#host.getAttribute('backend') ?? 'auto',
       signal: starting.signal,
       onStatus: (s) => {
         if (s.stage === 'weights' && !s.cached) this.#status(`Downloading the model: ${Math.round((100 * s.loaded) / (s.total || 1))} %`);
@@ -198,7 +199,7 @@ class Widget {
           size: this.#number('size'),
           iterations: this.#number('iterations'),
           preserveColors: this.#host.hasAttribute('preserve-colors'),
-          previewEvery: 5,
+          previewEvery: PREVIEW_EVERY,
           ...this.options,
         },
         signal: controller.signal,

@@ -6,16 +6,16 @@
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
 //               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
-//               {id, type: 'result', result} ('init': {backend, fallback, warmUp: {pipelines,
-//               ms} or null}, `fallback` why 'auto' runs on the CPU; 'stylize': the image,
-//               with `pipelines` compiled during the run),
+//               {id, type: 'result', result} ('init': {backend, fallback, defaults, limits,
+//               presets, warmUp: {pipelines, ms} or null}, `fallback` why 'auto' runs on the
+//               CPU, the rest the engine's own; 'stylize': the image, with `pipelines`
+//               compiled during the run),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
 // the two always belong to the same build.
 
 let engine = null;
-let planRun = null;
 /** Compute pipelines (compiled shaders) created so far on WebGPU. */
 let pipelines = 0;
 
@@ -71,8 +71,7 @@ const handlers = {
         true,
       );
     }
-    const { default: init, Engine, plan } = await import(files.glue);
-    planRun = plan;
+    const { default: init, Engine, limits, presets } = await import(files.glue);
     const response = await fetch(files.wasm);
     if (!response.ok) {
       throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
@@ -87,19 +86,19 @@ const handlers = {
     // and `fallback` says why).
     const fast = weights.fast && new Uint8Array(weights.fast);
     engine = await Engine.create(new Uint8Array(weights.vgg), fast, backend, kernel);
-    const { fallback } = engine;
-    if (engine.backend !== 'webgpu' || warmUp === false) return { backend: engine.backend, fallback, warmUp: null };
+    const ready = { backend: engine.backend, fallback: engine.fallback, defaults: engine.defaults, limits: limits(), presets: presets() };
+    if (engine.backend !== 'webgpu' || warmUp === false) return { ...ready, warmUp: null };
     // Compile the GPU's pipelines now, while the user chooses images, not after Start.
     self.postMessage({ id, type: 'progress', progress: { stage: 'warming' } });
     const [before, began] = [pipelines, performance.now()];
     // A failed warm-up (say, options a run would refuse too) leaves the engine as it was: the
     // run itself reports such errors.
     const error = await engine.warmUp(warmUp).then(() => null, (e) => String(e?.message ?? e));
-    return { backend: engine.backend, fallback, warmUp: { pipelines: pipelines - before, ms: performance.now() - began, error } };
+    return { ...ready, warmUp: { pipelines: pipelines - before, ms: performance.now() - began, error } };
   },
 
   async plan({ width, height, options }) {
-    return planRun(width, height, options);
+    return engine.plan(width, height, options);
   },
 
   async stylize({ content, styles, options }, id) {

@@ -44,7 +44,7 @@ impl ConvKernel {
     pub fn runs_on(self, device: &Device) -> bool {
         match self {
             Self::Direct => true,
-            Self::Tiled => is_cube(device),
+            Self::Tiled => crate::device::is_cube(device),
         }
     }
 
@@ -62,21 +62,6 @@ impl ConvKernel {
             .into_iter()
             .find(|k| k.name() == name)
     }
-}
-
-/// Whether `device` (or the device an autodiff device wraps) is a cubecl one: wgpu.
-#[cfg(feature = "gpu")]
-fn is_cube(device: &Device) -> bool {
-    use burn::backend::DispatchDevice;
-    matches!(
-        device.clone().without_autodiff().as_dispatch(),
-        DispatchDevice::Cube(_)
-    )
-}
-
-#[cfg(not(feature = "gpu"))]
-fn is_cube(_device: &Device) -> bool {
-    false
 }
 
 /// One 3×3 same convolution with bias, its weights laid out for its kernel.

@@ -13,22 +13,13 @@ use crate::objective::{min_side, objective, objective_layers, targets, tiling, w
 use crate::optim::PixelOptimizer;
 use crate::options::{Init, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
-pub use crate::report::{Losses, Progress, StylizeError, Stylized, TileProgress};
+pub use crate::report::{Losses, Progress, Rect, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
 use crate::start::{Start, fast_style};
+use crate::style::{StyleImage, check_styles};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
-
-/// A style image and its share in the blend.
-#[derive(Debug, Clone, Copy)]
-pub struct StyleImage<'a> {
-    /// The painting.
-    pub image: &'a Image,
-    /// Blend weight (≥ 0): this painting's share of the style; the blend weights are
-    /// normalised to sum to 1. (The style *loss* weight is [`StyleOptions::style_weight`].)
-    pub blend: f32,
-}
 
 /// VGG16, and optionally the feed-forward network, on one device, ready to stylize any number
 /// of images.
@@ -79,6 +70,12 @@ impl Stylizer {
     /// The device this stylizer runs on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The options a caller leaves out take these: [`StyleOptions::defaults_for`] this
+    /// stylizer's kind of device (wgpu's devices are GPUs, whatever runs them).
+    pub fn defaults(&self) -> StyleOptions {
+        StyleOptions::defaults_for(crate::device::kind(&self.device))
     }
 
     /// The network.
@@ -241,11 +238,16 @@ impl Stylizer {
                     None => whole_gradient(&self.vgg, &image, &targets, options),
                     Some(tiling) => {
                         let on_tile = |k: usize, n: usize, t: &Tile| {
-                            let [top, left, h, w] = t.interior.map(|v| v as u32);
+                            let [y, x, height, width] = t.interior.map(|v| v as u32);
                             let tile = Some(TileProgress {
                                 done: k as u32,
                                 count: n as u32,
-                                region: [left, top, w, h],
+                                region: Rect {
+                                    x,
+                                    y,
+                                    width,
+                                    height,
+                                },
                             });
                             let phases = Phases::default();
                             on_progress(report(done, tile, None, None, phases)).is_continue()
@@ -373,37 +375,4 @@ async fn read_scalars(scalars: Vec<Tensor<1>>) -> Result<Vec<f32>, ExecutionErro
         .await?
         .try_into_vec::<f32>()
         .expect("scalars are f32"))
-}
-
-/// The paintings with a positive blend weight, each with its share of the blend (the shares
-/// sum to 1).
-pub(crate) fn blend_shares<'a>(
-    styles: &'a [StyleImage<'a>],
-) -> impl Iterator<Item = (&'a Image, f32)> + 'a {
-    let total: f32 = styles.iter().map(|s| s.blend).sum();
-    styles
-        .iter()
-        .filter(|s| s.blend > 0.0)
-        .map(move |s| (s.image, s.blend / total))
-}
-
-fn check_styles(styles: &[StyleImage<'_>]) -> Result<(), StylizeError> {
-    if styles.is_empty() {
-        return Err(StylizeError::Styles("no style image given".into()));
-    }
-    if let Some(bad) = styles
-        .iter()
-        .find(|s| !(s.blend.is_finite() && s.blend >= 0.0))
-    {
-        return Err(StylizeError::Styles(format!(
-            "style blend weights must be numbers ≥ 0, got {}",
-            bad.blend
-        )));
-    }
-    if styles.iter().all(|s| s.blend == 0.0) {
-        return Err(StylizeError::Styles(
-            "at least one style blend weight must be above 0".into(),
-        ));
-    }
-    Ok(())
 }

@@ -214,30 +214,6 @@ impl Image {
         }
     }
 
-    /// Sharpness: the variance of the Laplacian (4-neighbour, over the pixels whose neighbours
-    /// all lie inside) of the BT.601 luminance in 0–255 levels. Blurring lowers it; detail and
-    /// noise raise it. 0 for images under 3 × 3.
-    pub fn sharpness(&self) -> f64 {
-        let (w, h) = (self.width as usize, self.height as usize);
-        if w < 3 || h < 3 {
-            return 0.0;
-        }
-        let y: Vec<f64> = crate::color::luminance(self)
-            .into_iter()
-            .map(|v| f64::from(v) * 255.0)
-            .collect();
-        let laplacian: Vec<f64> = (1..h - 1)
-            .flat_map(|r| (1..w - 1).map(move |c| (r, c)))
-            .map(|(r, c)| {
-                let at = |r: usize, c: usize| y[r * w + c];
-                at(r - 1, c) + at(r + 1, c) + at(r, c - 1) + at(r, c + 1) - 4.0 * at(r, c)
-            })
-            .collect();
-        let n = laplacian.len() as f64;
-        let mean = laplacian.iter().sum::<f64>() / n;
-        laplacian.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n
-    }
-
     /// Uploads as a `[1, 3, height, width]` tensor.
     pub fn to_tensor(&self, device: &Device) -> Tensor<4> {
         let shape = [1, 3, self.height as usize, self.width as usize];
@@ -340,24 +316,6 @@ mod tests {
         for v in small.planar() {
             assert!((v - 0.5).abs() < 0.1, "{v}");
         }
-    }
-
-    /// By hand: a single white pixel on black has Laplacian −4·255 there and 255 at its four
-    /// neighbours, 0 elsewhere; a flat image 0; a blur of the dot lowers it.
-    #[test]
-    fn sharpness_is_the_variance_of_the_laplacian() {
-        let mut dot = vec![0.0; 3 * 25];
-        for c in 0..3 {
-            dot[c * 25 + 12] = 1.0;
-        }
-        let dot = Image::from_planar(5, 5, dot).unwrap();
-        let values = [-4.0 * 255.0, 255.0, 255.0, 255.0, 255.0, 0.0, 0.0, 0.0, 0.0];
-        let mean = values.iter().sum::<f64>() / 9.0;
-        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 9.0;
-        assert!((dot.sharpness() - variance).abs() < 1e-6 * variance);
-        assert!(Image::from_planar(5, 5, vec![0.4; 75]).unwrap().sharpness() < 1e-12);
-        let blurred = dot.resize(3, 3).resize(5, 5);
-        assert!(blurred.sharpness() < 0.5 * dot.sharpness());
     }
 
     #[test]

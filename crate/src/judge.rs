@@ -3,9 +3,11 @@
 //! how far a picture is from the painting's style and from the photo's content, and how
 //! sharp it is.
 
-use crate::engine::{StyleImage, StylizeError, Stylizer};
+use crate::color::sharpness;
+use crate::engine::{StylizeError, Stylizer};
 use crate::image::Image;
 use crate::options::StyleOptions;
+use crate::style::StyleImage;
 
 /// A picture's distances, each relative to a picture that marks 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,7 +18,7 @@ pub struct Verdict {
     /// Content loss against the photo, over the painting's (1: as far from the photo as the
     /// painting itself; lower keeps more of the photo).
     pub content: f32,
-    /// [`Image::sharpness`] of the picture itself.
+    /// [`sharpness`](crate::color::sharpness) of the picture itself.
     pub sharpness: f64,
 }
 
@@ -63,7 +65,7 @@ impl Judge {
         Ok(Verdict {
             style: own.style / unpainted.style,
             content: own.content / painted.content,
-            sharpness: picture.sharpness(),
+            sharpness: sharpness(picture),
         })
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod color;
 pub mod conv3x3;
+pub mod device;
 mod engine;
 pub mod fast;
 pub mod image;
@@ -44,6 +45,7 @@ pub mod quantize;
 pub mod report;
 pub mod schedule;
 mod start;
+mod style;
 pub mod tiles;
 pub mod vgg;
 mod warm;
@@ -57,10 +59,12 @@ mod test_util;
 
 pub use burn;
 pub use conv3x3::ConvKernel;
-pub use engine::{Losses, Progress, StyleImage, StylizeError, Stylized, Stylizer, TileProgress};
+pub use device::DeviceKind;
+pub use engine::{Losses, Progress, Rect, StylizeError, Stylized, Stylizer, TileProgress};
 pub use fast::{FastNetwork, FastWeights};
 pub use image::{Image, ImageError};
 pub use options::{Init, Optimizer, OptionsError, StyleOptions};
 pub use schedule::{ScalePlan, plan};
+pub use style::StyleImage;
 pub use vgg::{Vgg16, VggLayer};
 pub use weights::{VggWeights, WeightsError};

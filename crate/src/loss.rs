@@ -1,6 +1,9 @@
-//! The three terms of the Gatys objective, in the normalisation of jcjohnson/neural-style.
+//! The three terms of the Gatys objective, in the normalisation of jcjohnson/neural-style,
+//! the targets they compare with, and the weighted style term over the style layers.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
+
+use crate::options::StyleOptions;
 
 /// Gram matrix of a feature map, divided by the number of elements `c·h·w`.
 ///
@@ -42,6 +45,30 @@ pub fn tv_loss(image: Tensor<4>) -> Tensor<1> {
     let dy = image.clone().narrow(2, 1, h - 1) - image.clone().narrow(2, 0, h - 1);
     let dx = image.clone().narrow(3, 1, w - 1) - image.narrow(3, 0, w - 1);
     dy.square().sum() + dx.square().sum()
+}
+
+/// Targets of the objective at one scale, on the device without autodiff.
+pub(crate) struct Targets {
+    pub(crate) content: Tensor<4>,
+    pub(crate) grams: Vec<Tensor<2>>,
+}
+
+/// The weighted style loss of an image's Gram matrices (one per style layer, in order)
+/// against the targets'; 0 on `device` with no style layer (valid when the style weight is 0).
+pub(crate) fn style_term(
+    grams: impl IntoIterator<Item = Tensor<2>>,
+    targets: &[Tensor<2>],
+    options: &StyleOptions,
+    device: &Device,
+) -> Tensor<1> {
+    grams
+        .into_iter()
+        .zip(&options.style_layers)
+        .zip(targets)
+        .map(|((g, &(_, weight)), target)| style_loss(g, target.clone()).mul_scalar(weight))
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| Tensor::zeros([1], device))
+        .mul_scalar(options.style_weight)
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ fn gpu() -> Result<Gpu, String> {
         device,
         adapter: format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type),
         software: is_software(info.device_type),
-        max_buffer: crate::schedule::max_buffer(&setup),
+        max_buffer: crate::device::max_buffer(&setup),
     })
 }
 

@@ -1,20 +1,14 @@
 //! The Gatys et al. objective: content features and blended Gram matrices as targets, and
 //! the weighted content, style and total-variation terms of an image.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
-use crate::engine::{StyleImage, blend_shares};
 use crate::image::{Image, size_for_long_side};
-use crate::loss::{content_loss, gram, style_loss, tv_loss};
+use crate::loss::{Targets, content_loss, gram, style_term, tv_loss};
 use crate::options::StyleOptions;
+use crate::style::{StyleImage, blend_shares};
 use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_grams};
 use crate::vgg::{Vgg16, VggLayer};
-
-/// Targets of the objective at one scale, on the device without autodiff.
-pub(crate) struct Targets {
-    pub(crate) content: Tensor<4>,
-    pub(crate) grams: Vec<Tensor<2>>,
-}
 
 /// Symbolic loss terms of one image (on the autodiff device).
 pub(crate) struct Objective {
@@ -102,24 +96,6 @@ pub(crate) fn objective(
     Objective { content, style, tv }
 }
 
-/// The weighted style loss of an image's Gram matrices (one per style layer, in order)
-/// against the targets'; 0 on `device` with no style layer (valid when the style weight is 0).
-pub(crate) fn style_term(
-    grams: impl IntoIterator<Item = Tensor<2>>,
-    targets: &[Tensor<2>],
-    options: &StyleOptions,
-    device: &Device,
-) -> Tensor<1> {
-    grams
-        .into_iter()
-        .zip(&options.style_layers)
-        .zip(targets)
-        .map(|((g, &(_, weight)), target)| style_loss(g, target.clone()).mul_scalar(weight))
-        .reduce(|a, b| a + b)
-        .unwrap_or_else(|| Tensor::zeros([1], device))
-        .mul_scalar(options.style_weight)
-}
-
 /// The weighted loss terms `[content, style, tv]` (each `[1]`) and the gradient of their sum
 /// at `image` (`[1, 3, h, w]`, without autodiff), in one forward and backward pass.
 pub(crate) fn whole_gradient(
@@ -179,6 +155,8 @@ pub(crate) fn style_size(
 
 #[cfg(test)]
 mod tests {
+    use burn::tensor::Device;
+
     use super::*;
     use crate::start::noise;
     use crate::test_util::{cpu, read};

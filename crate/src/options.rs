@@ -4,14 +4,20 @@
 //! One options path serves every caller: [`StyleOptions`] deserializes (serde, camelCase keys,
 //! unknown keys refused) from JSON in the CLI (`--options file.json` and the flags) and from a
 //! plain JavaScript object in the browser, then [`StyleOptions::validate`] checks the values.
-//! Keys left out take [`StyleOptions::default`], the one defaults object.
+//! Keys left out take the defaults for the device the run is on
+//! ([`StyleOptions::defaults_for`]: [`StyleOptions::default`] with that device kind's memory
+//! budget), the one defaults object; `defaults.rs` also holds the named presets and the
+//! limits, which the page, the widget and the JavaScript API read from here.
 
 use serde::{Deserialize, Serialize};
 
 use crate::vgg::VggLayer;
 
+mod defaults;
 mod validate;
 
+use crate::device::DeviceKind;
+pub use defaults::{BALANCED, LIMITS, Limits, PRESETS, Preset};
 pub use validate::OptionsError;
 
 /// Smallest output side: VGG halves the image four times before `relu5_1`.
@@ -76,9 +82,9 @@ pub enum Optimizer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct StyleOptions {
-    /// Longer side of the output, in pixels. Default 512.
+    /// Longer side of the output, in pixels. Default 384 ([`BALANCED`]).
     pub size: u32,
-    /// Iterations over all scales together. Default 500. With 0 the result is the starting
+    /// Iterations over all scales together. Default 300 ([`BALANCED`]). With 0 the result is the starting
     /// image at `size`: with [`Init::Fast`], the feed-forward picture alone (Quick mode).
     pub iterations: u32,
     /// Weight of the content loss. Default 20.
@@ -133,15 +139,16 @@ pub struct StyleOptions {
     /// would need more is painted smaller and enlarged. L-BFGS keeps fewer correction pairs
     /// where [`lbfgs_history`](Self::lbfgs_history) pairs would take more (see
     /// [`lbfgs_pairs`](Self::lbfgs_pairs)); a few copies of the image come on top. Default
-    /// 1024, which fits a browser tab.
+    /// the device kind's ([`DeviceKind::memory_budget`]: 1024 on the CPU, which
+    /// [`StyleOptions::default`] takes, 768 on a GPU).
     pub memory_budget: u32,
 }
 
 impl Default for StyleOptions {
     fn default() -> Self {
         Self {
-            size: 512,
-            iterations: 500,
+            size: BALANCED.size,
+            iterations: BALANCED.iterations,
             content_weight: 20.0,
             style_weight: 100.0,
             tv_weight: 1e-3,
@@ -167,7 +174,7 @@ impl Default for StyleOptions {
             .map(|l| (l, 1.0))
             .to_vec(),
             preview_every: 0,
-            memory_budget: 1024,
+            memory_budget: DeviceKind::Cpu.memory_budget(),
         }
     }
 }
@@ -233,8 +240,8 @@ mod tests {
             (o.content_weight, o.style_weight, o.tv_weight),
             (20.0, 100.0, 1e-3)
         );
-        assert_eq!(o.scales(), vec![128, 181, 256, 362, 512]);
-        assert_eq!(o.iterations_per_scale(), vec![100; 5]);
+        assert_eq!(o.scales(), vec![128, 181, 256, 362, 384]);
+        assert_eq!(o.iterations_per_scale(), vec![60; 5]);
     }
 
     #[test]
@@ -282,7 +289,7 @@ mod tests {
                 scale_step,
                 ..Default::default()
             };
-            assert_eq!(o.scales(), vec![512], "{scale_step}");
+            assert_eq!(o.scales(), vec![o.size], "{scale_step}");
             assert!(o.validate().is_err());
         }
     }

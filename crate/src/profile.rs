@@ -6,7 +6,7 @@ use web_time::Instant;
 /// Milliseconds one iteration spent in each phase. On the CPU backend every operation runs
 /// when it is issued, so these are the phases' own costs; on a GPU the work is queued, and most
 /// of it shows up in `read`, where the engine waits for the device.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct Phases {
     /// Forward pass, losses and backward pass through VGG16; in the start's report
     /// (iteration 0), the time taken to make the start (the feed-forward network's painting).

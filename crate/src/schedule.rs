@@ -1,17 +1,18 @@
 //! The coarse-to-fine schedule of a run: which sizes, and how many iterations at each.
 
-use crate::engine::StylizeError;
 use crate::fast;
 use crate::image::size_for_long_side;
 use crate::objective::{min_side, style_size, tiling};
 use crate::options::{Init, StyleOptions};
+use crate::report::StylizeError;
 use crate::tiles::{self, tiles};
 
 /// Bytes a pixel of the largest buffer of a VGG16 pass: a conv1 layer's 64 channels in f32.
 const VGG_BUFFER_PER_PIXEL: u64 = 64 * 4;
 
 /// One scale of a run, as [`plan`] foresees it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScalePlan {
     /// Width of the image at this scale.
     pub width: u32,
@@ -100,16 +101,6 @@ pub(crate) fn largest_buffer(
         .into_iter()
         .max_by_key(|b| b.0)
         .expect("the picture at least"))
-}
-
-/// A wgpu device's largest buffer in bytes, for [`crate::Stylizer::with_max_buffer`]: the
-/// smaller of its largest storage binding and its largest buffer.
-#[cfg(feature = "gpu")]
-pub fn max_buffer(setup: &burn::tensor::wgpu::WgpuSetup) -> u64 {
-    let limits = setup.device.limits();
-    limits
-        .max_storage_buffer_binding_size
-        .min(limits.max_buffer_size)
 }
 
 /// The scales (longer side) whose shorter side the network can take, for a photo of

@@ -3,10 +3,10 @@
 
 use burn::tensor::{Device, ExecutionError, Tensor};
 
-use crate::engine::{StyleImage, blend_shares};
 use crate::fast::{BYTES_PER_PIXEL, FastNetwork, style_input_side};
 use crate::image::{Image, resize_tensor};
 use crate::options::{Init, StyleOptions};
+use crate::style::{StyleImage, blend_shares};
 
 /// Smallest side the feed-forward network paints a start over the memory budget at.
 const MIN_PAINTED_SIDE: u32 = 8;

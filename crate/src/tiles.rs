@@ -18,8 +18,7 @@
 
 use burn::tensor::{Device, Tensor};
 
-use crate::loss::tv_loss;
-use crate::objective::{Targets, style_term};
+use crate::loss::{Targets, style_term, tv_loss};
 use crate::options::StyleOptions;
 use crate::vgg::{Vgg16, VggLayer};
 

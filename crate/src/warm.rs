@@ -6,9 +6,10 @@
 
 use std::ops::ControlFlow;
 
-use crate::engine::{StyleImage, StylizeError, Stylizer};
+use crate::engine::{StylizeError, Stylizer};
 use crate::options::StyleOptions;
 use crate::start::noise;
+use crate::style::StyleImage;
 
 /// The warm-up's photos, `(width, height)` in pixels, each run at one scale, small enough to
 /// cost little beyond the compiling (16 and 17 px high: the least that keeps a row at

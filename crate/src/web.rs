@@ -8,9 +8,12 @@ use burn::tensor::Device;
 use js_sys::{Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use wasm_bindgen::prelude::*;
 
+use serde::Serialize;
+
+use crate::options::{LIMITS, PRESETS};
 use crate::{
-    ConvKernel, FastWeights, Image, Losses, Progress, StyleImage, StyleOptions, StylizeError,
-    Stylizer, VggWeights,
+    ConvKernel, FastWeights, Image, Progress, StyleImage, StyleOptions, StylizeError, Stylizer,
+    VggWeights,
 };
 
 /// Sends Rust panics to the browser console with their message.
@@ -25,6 +28,7 @@ pub struct Engine {
     stylizer: Rc<Stylizer>,
     backend: &'static str,
     fallback: Option<String>,
+    defaults: StyleOptions,
 }
 
 #[wasm_bindgen]
@@ -79,6 +83,7 @@ impl Engine {
             stylizer = stylizer.with_fast(fast)?;
         }
         Ok(Engine {
+            defaults: stylizer.defaults(),
             stylizer: Rc::new(stylizer),
             backend,
             fallback,
@@ -98,14 +103,32 @@ impl Engine {
         self.backend.to_string()
     }
 
+    /// The engine options that options left out take on this engine's device: every key,
+    /// camelCase ([`Stylizer::defaults`]; the memory budget depends on the device).
+    #[wasm_bindgen(getter)]
+    pub fn defaults(&self) -> JsValue {
+        to_js(&self.defaults)
+    }
+
+    /// The scales of a run on a `width × height` photo with `options`:
+    /// `[{width, height, iterations, tiles, work, lbfgsPairs}]`, `work` in pixels of a
+    /// whole-image forward and backward pass per iteration (see [`crate::ScalePlan`]). For a
+    /// time estimate before Start.
+    pub fn plan(&self, width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+        let options = options_from_js(options, &self.defaults)?;
+        let scales = crate::plan(width, height, &options).map_err(stylize_error)?;
+        Ok(to_js(&scales))
+    }
+
     /// Compiles the GPU's pipelines for a run with `options` (engine options, as for
     /// `stylize`) by a tiny run on synthetic images ([`Stylizer::warm_up`]); resolves when
     /// done. Worth it on WebGPU, where a first run would otherwise compile them.
     #[wasm_bindgen(js_name = warmUp)]
     pub fn warm_up(&self, options: JsValue) -> js_sys::Promise {
         let stylizer = Rc::clone(&self.stylizer);
+        let options = options_from_js(options, &self.defaults);
         wasm_bindgen_futures::future_to_promise(async move {
-            let options = options_from_js(options)?;
+            let options = options?;
             stylizer.warm_up(&options).await.map_err(stylize_error)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -138,8 +161,9 @@ impl Engine {
         on_progress: Function,
     ) -> js_sys::Promise {
         let stylizer = Rc::clone(&self.stylizer);
+        let options = options_from_js(options, &self.defaults);
         wasm_bindgen_futures::future_to_promise(async move {
-            let options = options_from_js(options)?;
+            let options = options?;
             let content = image_from_js(&content).map_err(|e| e.context("content"))?;
             let mut images = Vec::new();
             let mut blends = Vec::new();
@@ -164,41 +188,38 @@ impl Engine {
                 return Err(error);
             }
             let result = result.map_err(stylize_error)?;
-            let out = image_to_js(&result.image);
-            set(&out, "iterations", result.iterations.into());
-            set(&out, "losses", losses_to_js(&result.losses));
-            set(&out, "startKept", result.start_kept.into());
-            Ok(out.into())
+            let out = to_js(&result);
+            set_image(&out, &result.image);
+            Ok(out)
         })
     }
 }
 
-/// The scales of a run on a `width × height` photo with `options`:
-/// `[{width, height, iterations, tiles, work, lbfgsPairs}]`, `work` in pixels of a
-/// whole-image forward and backward pass per iteration (see [`crate::ScalePlan`]). For a time
-/// estimate before Start.
+/// The limits of the engine options: `{minSize, maxSize, maxIterations, minMemoryBudget,
+/// maxMemoryBudget, maxStyleScale, minScaleStep, maxScaleStep}` ([`crate::options::Limits`]).
 #[wasm_bindgen]
-pub fn plan(width: u32, height: u32, options: JsValue) -> Result<Array, JsValue> {
-    let options = options_from_js(options)?;
-    let scales = crate::plan(width, height, &options).map_err(stylize_error)?;
-    Ok(scales
-        .iter()
-        .map(|s| {
-            let out = Object::new();
-            set(&out, "width", s.width.into());
-            set(&out, "height", s.height.into());
-            set(&out, "iterations", s.iterations.into());
-            set(&out, "tiles", s.tiles.into());
-            set(&out, "work", s.work.into());
-            set(&out, "lbfgsPairs", s.lbfgs_pairs.into());
-            JsValue::from(out)
-        })
-        .collect())
+pub fn limits() -> JsValue {
+    to_js(&LIMITS)
 }
 
-/// Reads the options through the one serde path ([`StyleOptions::deserialize_validated`]), as
-/// JSON: the same text the CLI's `--options` file holds.
-fn options_from_js(value: JsValue) -> Result<StyleOptions, JsValue> {
+/// The named presets, fastest first: `[{name, size, iterations}]`, each over the defaults
+/// ([`crate::options::PRESETS`]).
+#[wasm_bindgen]
+pub fn presets() -> JsValue {
+    to_js(&PRESETS)
+}
+
+/// An engine output as a plain JavaScript object, through its `Serialize` (camelCase keys):
+/// the one conversion out of the engine; images go separately, as pixels ([`set_image`]).
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    let text = serde_json::to_string(value).expect("the engine's outputs serialize");
+    js_sys::JSON::parse(&text).expect("serde_json writes JSON")
+}
+
+/// Reads the options through the one serde path
+/// ([`StyleOptions::deserialize_validated_over`] the engine's `defaults`), as JSON: the same
+/// text the CLI's `--options` file holds.
+fn options_from_js(value: JsValue, defaults: &StyleOptions) -> Result<StyleOptions, JsValue> {
     let bad = |reason: &str| {
         named_error(
             "OptionsError",
@@ -213,7 +234,8 @@ fn options_from_js(value: JsValue) -> Result<StyleOptions, JsValue> {
             .and_then(|text| text.as_string())
             .ok_or_else(|| bad("must be a plain object"))?
     };
-    StyleOptions::deserialize_validated(&mut serde_json::Deserializer::from_str(&text))
+    let value = serde_json::from_str(&text).map_err(|_| bad("must be a plain object"))?;
+    StyleOptions::deserialize_validated_over(defaults, value)
         .map_err(|e| named_error("OptionsError", &e.to_string()))
 }
 
@@ -285,7 +307,7 @@ async fn webgpu() -> Result<(Device, Option<u64>), String> {
             }
             other => format!("WebGPU could not start: {other}"),
         })?;
-    Ok((device, Some(crate::schedule::max_buffer(&setup))))
+    Ok((device, Some(crate::device::max_buffer(&setup))))
 }
 
 /// A JavaScript error message being built up.
@@ -356,55 +378,23 @@ fn style_from_js(value: &JsValue) -> Result<(Image, f32), WebError> {
     Ok((image, blend))
 }
 
-fn image_to_js(image: &Image) -> Object {
-    let out = Object::new();
-    set(&out, "width", image.width().into());
-    set(&out, "height", image.height().into());
+/// Adds `image`'s `width`, `height` and RGBA `data` (like `ImageData`) to `out`.
+fn set_image(out: &JsValue, image: &Image) {
+    let out: &Object = out.unchecked_ref();
+    set(out, "width", image.width().into());
+    set(out, "height", image.height().into());
     let data = Uint8ClampedArray::from(image.to_rgba8().as_slice());
-    set(&out, "data", data.into());
-    out
-}
-
-fn losses_to_js(losses: &Option<Losses>) -> JsValue {
-    let Some(losses) = losses else {
-        return JsValue::NULL;
-    };
-    let out = Object::new();
-    set(&out, "content", losses.content.into());
-    set(&out, "style", losses.style.into());
-    set(&out, "tv", losses.tv.into());
-    set(&out, "total", losses.total.into());
-    out.into()
+    set(out, "data", data.into());
 }
 
 /// Calls `on_progress`; `false` stops the run, and so does a throw, kept in `thrown` for the
 /// run to reject with.
 fn report(on_progress: &Function, p: Progress, thrown: &mut Option<JsValue>) -> ControlFlow<()> {
-    let out = Object::new();
-    set(&out, "iteration", p.iteration.into());
-    set(&out, "total", p.total.into());
-    set(&out, "scale", (p.scale as u32).into());
-    set(&out, "scales", (p.scales as u32).into());
-    set(&out, "width", p.width.into());
-    set(&out, "height", p.height.into());
-    set(&out, "losses", losses_to_js(&p.losses));
-    if let Some(t) = p.tile {
-        let tile = Object::new();
-        set(&tile, "done", t.done.into());
-        set(&tile, "count", t.count.into());
-        for (key, value) in ["x", "y", "width", "height"].iter().zip(t.region) {
-            set(&tile, key, value.into());
-        }
-        set(&out, "tile", tile.into());
-    }
-    let phases = Object::new();
-    set(&phases, "network", p.phases.network.into());
-    set(&phases, "read", p.phases.read.into());
-    set(&phases, "optimizer", p.phases.optimizer.into());
-    set(&phases, "preview", p.phases.preview.into());
-    set(&out, "phases", phases.into());
+    let out = to_js(&p);
     if let Some(image) = &p.image {
-        set(&out, "image", image_to_js(image).into());
+        let picture = JsValue::from(Object::new());
+        set_image(&picture, image);
+        set(out.unchecked_ref(), "image", picture);
     }
     match on_progress.call1(&JsValue::NULL, &out) {
         Ok(v) if v == JsValue::FALSE => ControlFlow::Break(()),

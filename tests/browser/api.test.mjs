@@ -85,6 +85,27 @@ describe('stylizer.js on the CPU backend', () => {
     await page.close();
   });
 
+  test('a status callback that throws rejects the start with its error and leaves no worker', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const results = await page.evaluate(async () => {
+      const thrower = (stage) => (s) => {
+        if (s.stage === stage) throw new TypeError(`a bug in the caller at ${stage}`);
+      };
+      const results = {};
+      for (const stage of ['weights', 'engine', 'ready']) {
+        results[stage] = await settle(api.createStylizer({ backend: 'cpu', onStatus: thrower(stage) }));
+      }
+      return results;
+    });
+    for (const [stage, result] of Object.entries(results)) {
+      assert.deepEqual(result, { ok: false, name: 'TypeError', message: `a bug in the caller at ${stage}` });
+    }
+    // The two that got as far as a worker ended it.
+    assert.equal(await workers.started(), 2);
+    assert.equal(await workers.settled(), 0);
+    await page.close();
+  });
+
   test('a cancel mid-run, then a cancel while the next run restarts the engine, then a run', async () => {
     const { page, workers } = await apiPage(under.browser);
     const results = await page.evaluate(async () => {
@@ -207,6 +228,39 @@ describe('stylizer.js on the CPU backend', () => {
     // The run ended with its worker, as a cancel does; the next call started another.
     assert.deepEqual([await workers.started(), await workers.alive()], [2, 1]);
     assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
+  test("what a call leaves out takes the engine's defaults for its device", async () => {
+    const { page } = await apiPage(under.browser);
+    const { defaults, limits, presets, plan, quick, progress } = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'cpu' });
+      const { defaults, limits, presets } = stylizer;
+      const plan = await stylizer.plan({ width: 40, height: 30, options: {} });
+      // No size: the 40 × 30 photo comes out at the default size (Quick, to be quick).
+      const progress = [];
+      const result = await stylizer.stylize({
+        content: window.photo,
+        styles: [{ image: window.painting }],
+        options: { iterations: 0 },
+        onProgress: (p) => progress.push(p),
+      });
+      stylizer.dispose();
+      return { defaults, limits, presets, plan, quick: [result.image.width, result.image.height], progress };
+    });
+    // The engine's one defaults object, with the CPU's memory budget (WebGPU's is below).
+    assert.equal(defaults.memoryBudget, 1024);
+    const balanced = presets.find((p) => p.name === 'balanced');
+    assert.deepEqual([defaults.size, defaults.iterations], [balanced.size, balanced.iterations]);
+    assert.deepEqual(presets.map((p) => p.name), ['quick', 'draft', 'balanced', 'best']);
+    assert.ok(limits.minSize <= defaults.size && defaults.size <= limits.maxSize, JSON.stringify(limits));
+    assert.deepEqual(plan.at(-1).width, defaults.size);
+    assert.equal(plan.reduce((sum, s) => sum + s.iterations, 0), defaults.iterations);
+    assert.deepEqual(quick, [defaults.size, Math.round((defaults.size * 30) / 40)]);
+    // The engine's report, serialized by the engine: camelCase keys, no tile outside tiling,
+    // and no image (the default previewEvery is 0).
+    assert.deepEqual(Object.keys(progress[0]).sort(), ['height', 'iteration', 'losses', 'phases', 'scale', 'scales', 'total', 'width']);
+    assert.equal(progress[0].losses, null);
     await page.close();
   });
 
@@ -336,7 +390,7 @@ describe('stylizer.js on WebGPU', () => {
   });
 
   test('"auto" runs on the CPU when WebGPU gives no device, and says why', async () => {
-    const { ready, run } = await shared.page.evaluate(async () => {
+    const { ready, run, budgets } = await shared.page.evaluate(async () => {
       const statuses = [];
       const stylizer = await api.createStylizer({
         backend: 'auto',
@@ -345,8 +399,11 @@ describe('stylizer.js on WebGPU', () => {
       });
       const run = await settle(stylizer.stylize(request({ options: { size: 32, iterations: 1 } })));
       stylizer.dispose();
-      return { ready: statuses.find((s) => s.stage === 'ready'), run: { ok: run.ok, backend: run.value?.backend } };
+      const budgets = { fallback: stylizer.defaults.memoryBudget, webgpu: window.warm.defaults.memoryBudget };
+      return { ready: statuses.find((s) => s.stage === 'ready'), run: { ok: run.ok, backend: run.value?.backend }, budgets };
     });
+    // The engine picks the memory budget for the device it runs on.
+    assert.deepEqual(budgets, { fallback: 1024, webgpu: 768 });
     assert.equal(ready.backend, 'cpu');
     assert.match(ready.fallback, /^the GPU would not start: .*no device for you \(test\)/);
     assert.deepEqual(run, { ok: true, backend: 'cpu' });

@@ -199,6 +199,20 @@ describe('without WebGPU', () => {
     const page = await browser.page();
     await ready(page);
     await choose(page);
+    // The Quality menu and the inputs show the engine's presets, defaults and limits.
+    const settings = await page.evaluate(() => ({
+      labels: [...document.querySelectorAll('#preset option')].map((o) => o.textContent),
+      chosen: document.querySelector('#preset').value,
+      size: ['value', 'min', 'max'].map((k) => document.querySelector('#size')[k]),
+      steps: document.querySelector('#iterations').value,
+    }));
+    assert.deepEqual(settings, {
+      labels: ['Quick (1024 px, one pass of a fast network)', 'Draft (256 px, 150 steps)', 'Balanced (384 px, 300 steps)',
+        'Best (512 px, 500 steps)', 'Custom'],
+      chosen: 'balanced',
+      size: ['384', '16', '4096'],
+      steps: '300',
+    });
     await page.selectOption('#preset', 'quick');
     assert.match(await run(page), /^Done: the quick picture, 1024×678 px, in .* on the CPU/);
     assert.deepEqual(await page.evaluate(() => [output.width, output.height]), [1024, 678]);

@@ -164,6 +164,28 @@ describe('widget on another origin', () => {
     await page.close();
   });
 
+  test("size and steps left out are the engine's defaults, as in the page and the JS API", async () => {
+    const { page } = await emptyHost();
+    const size = await page.evaluate(async () => {
+      const element = widget('defaults');
+      element.removeAttribute('size');
+      // Steps given (0: the Quick picture, to be quick), the size left out.
+      element.setAttribute('iterations', '0');
+      element.setAttribute('style-src', 'udnie');
+      const loaded = new Promise((resolve) => element.addEventListener('load', resolve, { once: true }));
+      document.body.append(element);
+      await loaded;
+      element.content = new ImageData(new Uint8ClampedArray(40 * 30 * 4).fill(200), 40, 30);
+      const image = await element.run();
+      element.remove();
+      return [image.width, image.height];
+    });
+    // The engine's default size (the page's Balanced preset, its test checks the menu).
+    assert.deepEqual(size, [384, 288]);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test("the model's older builds are removed from the host's cache", async () => {
     const page = await browser.context.newPage();
     await page.goto(host.url + 'empty');

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use clap::Parser;
 
+use style_transfer::color::sharpness;
 use style_transfer::judge::{Judge, Verdict};
 use style_transfer::native::{Backend, device, read_image};
 use style_transfer::{FastWeights, Image, StyleImage, StyleOptions, Stylizer, VggWeights};
@@ -101,7 +102,7 @@ fn main() {
             let (w, h) = image.size_for_long_side(side);
             let small = image.resize(w, h);
             let verdict = pollster::block_on(judge.judge(&small, &photo, &painting));
-            (verdict.expect("judged"), image.sharpness())
+            (verdict.expect("judged"), sharpness(image))
         };
         let objective = |image: &Image| {
             let options = options(1);

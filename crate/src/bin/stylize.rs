@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use style_transfer::native::{Backend, device, read_image, write_image};
-use style_transfer::{FastWeights, StyleImage, StyleOptions, Stylizer, VggWeights};
+use style_transfer::{DeviceKind, FastWeights, StyleImage, StyleOptions, Stylizer, VggWeights};
 
 /// The int8 VGG16 weights, built into the binary.
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
@@ -111,15 +111,16 @@ struct Args {
 /// `--help`'s closing lines: the one defaults object, as JSON.
 fn defaults_help() -> String {
     let defaults = serde_json::to_string_pretty(&StyleOptions::default()).expect("serializable");
+    let gpu = DeviceKind::Gpu.memory_budget();
     format!(
-        "Defaults of the engine options (the same for --options and the JavaScript API):\n{defaults}"
+        "Defaults of the engine options on the CPU (the same for --options and the JavaScript \
+         API; on a GPU memoryBudget is {gpu}):\n{defaults}"
     )
 }
 
 impl Args {
-    /// The options object: the --options file, then every flag given, through the one serde
-    /// path (unknown keys, wrong types and out-of-range values are refused, named).
-    fn style_options(&self) -> Result<StyleOptions, String> {
+    /// The options given: the --options file, then every flag given, as one JSON object.
+    fn given_options(&self) -> Result<Map<String, Value>, String> {
         let mut object = match &self.options {
             None => Map::new(),
             Some(path) => {
@@ -162,7 +163,7 @@ impl Args {
                 object.insert(key.into(), value);
             }
         }
-        StyleOptions::deserialize_validated(Value::Object(object)).map_err(|e| e.to_string())
+        Ok(object)
     }
 }
 
@@ -204,7 +205,15 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
             blend: args.blend.get(i).copied().unwrap_or(1.0),
         })
         .collect();
-    let options = args.style_options().map_err(bad_input)?;
+    // The options through the one serde path (unknown keys, wrong types and out-of-range
+    // values are refused, named): checked before the networks load, then with the keys left
+    // out taken from the chosen device's defaults.
+    let given = args.given_options().map_err(bad_input)?;
+    let with_defaults = |defaults: &StyleOptions| {
+        StyleOptions::deserialize_validated_over(defaults, Value::Object(given.clone()))
+            .map_err(|e| bad_input(e.to_string()))
+    };
+    with_defaults(&StyleOptions::default())?;
 
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).map_err(|e| (1, e.to_string()))?;
     let backend = match args.backend {
@@ -219,6 +228,7 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
         .with_max_buffer(chosen.max_buffer)
         .with_fast(&fast)
         .map_err(|e| (1, e.to_string()))?;
+    let options = with_defaults(&stylizer.defaults())?;
 
     let bar = ProgressBar::new(u64::from(options.iterations));
     bar.set_style(

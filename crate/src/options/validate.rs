@@ -16,7 +16,7 @@ pub struct OptionsError {
     pub reason: String,
 }
 
-fn invalid(name: &str, reason: impl Into<String>) -> OptionsError {
+pub(super) fn invalid(name: &str, reason: impl Into<String>) -> OptionsError {
     OptionsError {
         name: name.to_string(),
         reason: reason.into(),

@@ -1,9 +1,9 @@
 //! The tiled passes against the whole image's.
 
 use super::*;
-use crate::engine::StyleImage;
 use crate::image::Image;
 use crate::objective::{objective, objective_layers, targets};
+use crate::style::StyleImage;
 use crate::test_util::{cpu, read};
 use crate::weights::VggWeights;
 
