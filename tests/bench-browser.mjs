@@ -21,8 +21,8 @@ const iterations = Number(argument('--iterations', 8));
 const screenshot = argument('--screenshot', null);
 const quickSizes = argument('--quick-sizes', '256,512,1024').split(',').map(Number);
 const content = argument('--content', fixture('photo.jpg'));
-// VGG's convolution kernels compared on WebGPU (our tiled one and burn's direct one).
-const kernels = argument('--kernels', 'tiled,direct').split(',');
+// VGG's convolution kernels compared on WebGPU (our implicit-GEMM one and burn's direct one).
+const kernels = argument('--kernels', 'gemm,direct').split(',');
 const style = argument('--style', fixture('painting.png'));
 
 const rows = [];

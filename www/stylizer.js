@@ -71,9 +71,9 @@ export async function buildManifest() {
  * `weights` overrides where a network's file comes from: {vgg?: {url, sha256}, fast?: {url, sha256}}.
  * `warmUp`: the options of the runs to come (engine options, as for stylize(); {} when left
  * out or null), whose pipelines the warm-up compiles, or false for no warm-up. `kernel`: VGG's convolution
- * kernel, 'tiled' (WebGPU only) or 'direct' (burn's), for comparing them; by default the
+ * kernel, 'gemm' (our implicit GEMM, WebGPU only) or 'direct' (burn's), for comparing them; by default the
  * device's faster one.
- * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu', warmUp?: object|false, kernel?: 'tiled'|'direct',
+ * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu', warmUp?: object|false, kernel?: 'gemm'|'direct',
  *          onStatus?: (status: object) => void, workerUrl?: string|URL, signal?: AbortSignal,
  *          startAfter?: Promise<unknown>}} settings
  */

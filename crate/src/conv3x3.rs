@@ -1,9 +1,9 @@
 //! VGG's one convolution: 3×3, stride 1, padding 1 ("same"), with bias and ReLU, on the
 //! kernel chosen for the device.
 //!
-//! On wgpu (WebGPU in the browser) the default is our tiled implicit-GEMM kernel
-//! ([`ConvKernel::Tiled`], `conv3x3/kernel.rs`): burn's own convolution there, with autotune
-//! off as the browser needs, is a direct kernel without workgroup tiling. Only the gradient
+//! On wgpu (WebGPU in the browser) the default is our implicit-GEMM kernel
+//! ([`ConvKernel::Gemm`], `conv3x3/kernel.rs`): burn's own convolution there, with autotune
+//! off as the browser needs, is a direct kernel that shares no loads across a workgroup. Only the gradient
 //! with respect to the input is ever needed (the weights are constants), and for a 3×3 same
 //! convolution that gradient is the same convolution of the output gradient with the kernel
 //! flipped spatially and its channels swapped. Both weight layouts are prepared once, so one
@@ -26,15 +26,15 @@ pub enum ConvKernel {
     /// burn's `conv2d` (on wgpu with autotune off: its direct kernel, and a direct transposed
     /// convolution for the gradient).
     Direct,
-    /// Our tiled implicit-GEMM kernel, for the forward and the backward pass (wgpu only).
-    Tiled,
+    /// Our implicit-GEMM kernel (`conv3x3/kernel.rs`), for the forward and the backward pass (wgpu only).
+    Gemm,
 }
 
 impl ConvKernel {
-    /// The faster kernel that `device` can run: [`Self::Tiled`] on wgpu, else [`Self::Direct`].
+    /// The faster kernel that `device` can run: [`Self::Gemm`] on wgpu, else [`Self::Direct`].
     pub fn default_for(device: &Device) -> Self {
-        if Self::Tiled.runs_on(device) {
-            Self::Tiled
+        if Self::Gemm.runs_on(device) {
+            Self::Gemm
         } else {
             Self::Direct
         }
@@ -44,21 +44,21 @@ impl ConvKernel {
     pub fn runs_on(self, device: &Device) -> bool {
         match self {
             Self::Direct => true,
-            Self::Tiled => crate::device::is_cube(device),
+            Self::Gemm => crate::device::is_cube(device),
         }
     }
 
-    /// The name used on the command line and in JavaScript: `direct` or `tiled`.
+    /// The name used on the command line and in JavaScript: `direct` or `gemm`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Direct => "direct",
-            Self::Tiled => "tiled",
+            Self::Gemm => "gemm",
         }
     }
 
     /// Parses [`Self::name`].
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Direct, Self::Tiled]
+        [Self::Direct, Self::Gemm]
             .into_iter()
             .find(|k| k.name() == name)
     }
@@ -80,7 +80,7 @@ enum Weights {
     /// As GEMM operands: `forward` is `[in · 9, out]` (row `ci · 9 + ky · 3 + kx`), `flipped`
     /// is `[out · 9, in]`, the kernel of the gradient with respect to the input.
     #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
-    Tiled {
+    Gemm {
         forward: Tensor<2>,
         flipped: Tensor<2>,
     },
@@ -103,7 +103,7 @@ impl Conv3x3 {
         );
         let weights = match kernel {
             ConvKernel::Direct => Weights::Direct(weight),
-            ConvKernel::Tiled => Weights::Tiled {
+            ConvKernel::Gemm => Weights::Gemm {
                 forward: weight
                     .clone()
                     .permute([1, 2, 3, 0])
@@ -129,7 +129,7 @@ impl Conv3x3 {
                 if relu_after { relu(y) } else { y }
             }
             #[cfg(feature = "gpu")]
-            Weights::Tiled { forward, flipped } => {
+            Weights::Gemm { forward, flipped } => {
                 use burn::backend::Dispatch;
                 Tensor::from_dispatch(<Dispatch as Conv3x3Ops>::conv3x3(
                     x.into_dispatch(),
@@ -140,7 +140,7 @@ impl Conv3x3 {
                 ))
             }
             #[cfg(not(feature = "gpu"))]
-            Weights::Tiled { .. } => unreachable!("ConvKernel::runs_on refuses Tiled"),
+            Weights::Gemm { .. } => unreachable!("ConvKernel::runs_on refuses Gemm"),
         }
     }
 }
@@ -153,7 +153,7 @@ mod extension {
     use burn::backend::tensor::FloatTensor;
     use burn::backend::{Backend, backend_extension};
 
-    /// The backend operation behind [`super::ConvKernel::Tiled`]: cubecl's kernel, fusion's
+    /// The backend operation behind [`super::ConvKernel::Gemm`]: cubecl's kernel, fusion's
     /// deferred call of it, and autodiff's backward pass through it.
     #[backend_extension(Cube: cfg(feature = "gpu"), Fusion: cfg(feature = "gpu"), Autodiff)]
     pub trait Conv3x3Ops: Backend {
@@ -222,30 +222,30 @@ mod tests {
         (read(y.detach()), read(grad))
     }
 
-    /// The tiled kernel on wgpu against burn's convolution on the CPU backend, forward and
-    /// input gradient. Shapes cross tile edges on purpose: pixels and channels not multiples
-    /// of the 64 × 64 tile (or of the 256 × 16 one for few channels, the 16 × 256 one for few
+    /// The implicit-GEMM kernel on wgpu against burn's convolution on the CPU backend, forward and
+    /// input gradient. Shapes cross block edges on purpose: pixels and channels not multiples
+    /// of the 64 × 64 block (or of the 256 × 16 one for few channels, the 16 × 256 one for few
     /// pixels), K = 9 · in not a multiple of its 16-row (8-row) chunk, a batch of two, and one
     /// VGG-sized layer. Both sides sum the same f32 products in another order, which
     /// moves a sum of K ≤ 4608 terms by about 1e-6 of its size; the bound of 1e-4 leaves a
     /// hundredfold margin, while a wrong tap, flip, layout or edge gives errors of order 1.
     #[test]
-    fn tiled_kernel_matches_burn_on_the_cpu() {
+    fn gemm_kernel_matches_burn_on_the_cpu() {
         let Some(gpu) = gpu() else { return };
         for (shape, relu) in [
             ([2, 3, 70, 7, 13], true),
             ([1, 67, 5, 9, 4], false),
             ([1, 1, 1, 1, 1], false),
-            // Few channels: the 256 × 16 tile, forward and backward.
+            // Few channels: the 256 × 16 block, forward and backward.
             ([1, 8, 3, 20, 17], true),
-            // More channel tiles than one, with a batch: the z index splits right.
+            // More channel blocks than one, with a batch: the z index splits right.
             ([3, 5, 130, 6, 7], true),
-            // Few pixels: the 16 × 256 tile, forward and backward, one channel tile or two.
+            // Few pixels: the 16 × 256 block, forward and backward, one channel block or two.
             ([2, 70, 300, 3, 5], true),
             ([1, 300, 40, 4, 4], false),
             ([1, 64, 128, 24, 20], true),
         ] {
-            let (y, grad) = run(ConvKernel::Tiled, &gpu, shape, relu);
+            let (y, grad) = run(ConvKernel::Gemm, &gpu, shape, relu);
             let (y_ref, grad_ref) = run(ConvKernel::Direct, &cpu(), shape, relu);
             let (e_y, e_grad) = (relative_error(&y, &y_ref), relative_error(&grad, &grad_ref));
             println!("{shape:?} relu {relu}: output {e_y:.1e}, input gradient {e_grad:.1e}");
@@ -255,25 +255,25 @@ mod tests {
 
     /// burn's direct kernel on wgpu agrees too, so `bench` compares like with like.
     #[test]
-    fn direct_kernel_on_wgpu_matches_the_tiled_one() {
+    fn direct_kernel_on_wgpu_matches_the_gemm_one() {
         let Some(gpu) = gpu() else { return };
         let shape = [1, 16, 24, 11, 9];
         let (y, grad) = run(ConvKernel::Direct, &gpu, shape, true);
-        let (y_tiled, grad_tiled) = run(ConvKernel::Tiled, &gpu, shape, true);
-        assert!(relative_error(&y, &y_tiled) < 1e-4);
-        assert!(relative_error(&grad, &grad_tiled) < 1e-4);
+        let (y_gemm, grad_gemm) = run(ConvKernel::Gemm, &gpu, shape, true);
+        assert!(relative_error(&y, &y_gemm) < 1e-4);
+        assert!(relative_error(&grad, &grad_gemm) < 1e-4);
     }
 
     #[test]
     fn kernels_by_device() {
         assert_eq!(ConvKernel::default_for(&cpu()), ConvKernel::Direct);
-        assert!(!ConvKernel::Tiled.runs_on(&cpu()));
-        for kernel in [ConvKernel::Direct, ConvKernel::Tiled] {
+        assert!(!ConvKernel::Gemm.runs_on(&cpu()));
+        for kernel in [ConvKernel::Direct, ConvKernel::Gemm] {
             assert_eq!(ConvKernel::from_name(kernel.name()), Some(kernel));
         }
         if let Some(gpu) = gpu() {
-            assert_eq!(ConvKernel::default_for(&gpu), ConvKernel::Tiled);
-            assert_eq!(ConvKernel::default_for(&gpu.autodiff()), ConvKernel::Tiled);
+            assert_eq!(ConvKernel::default_for(&gpu), ConvKernel::Gemm);
+            assert_eq!(ConvKernel::default_for(&gpu.autodiff()), ConvKernel::Gemm);
         }
     }
 }

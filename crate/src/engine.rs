@@ -238,16 +238,10 @@ impl Stylizer {
                     None => whole_gradient(&self.vgg, &image, &targets, options),
                     Some(tiling) => {
                         let on_tile = |k: usize, n: usize, t: &Tile| {
-                            let [y, x, height, width] = t.interior.map(|v| v as u32);
                             let tile = Some(TileProgress {
                                 done: k as u32,
                                 count: n as u32,
-                                region: Rect {
-                                    x,
-                                    y,
-                                    width,
-                                    height,
-                                },
+                                region: t.interior,
                             });
                             let phases = Phases::default();
                             on_progress(report(done, tile, None, None, phases)).is_continue()

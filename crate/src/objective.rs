@@ -181,14 +181,14 @@ mod tests {
         gradient_matches_finite_differences_on(&cpu());
     }
 
-    /// The same on wgpu, where VGG runs our tiled kernel forward and backward.
+    /// The same on wgpu, where VGG runs our implicit-GEMM kernel forward and backward.
     #[cfg(feature = "gpu")]
     #[test]
-    fn gradient_matches_finite_differences_with_the_tiled_kernel() {
+    fn gradient_matches_finite_differences_with_the_gemm_kernel() {
         let Some(gpu) = crate::test_util::gpu() else {
             return;
         };
-        assert_eq!(vgg_on(&gpu).kernel(), crate::ConvKernel::Tiled);
+        assert_eq!(vgg_on(&gpu).kernel(), crate::ConvKernel::Gemm);
         gradient_matches_finite_differences_on(&gpu);
     }
 

@@ -46,7 +46,10 @@ pub fn plan(
                 None => (1, f64::from(w * h)),
                 Some(t) => {
                     let all = tiles(h as usize, w as usize, t.side, t.halo);
-                    let outer: usize = all.iter().map(|t| t.outer[2] * t.outer[3]).sum();
+                    let outer: u64 = all
+                        .iter()
+                        .map(|t| u64::from(t.outer.width) * u64::from(t.outer.height))
+                        .sum();
                     (all.len() as u32, outer as f64 * 4.0 / 3.0)
                 }
             };

@@ -20,6 +20,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::loss::{Targets, style_term, tv_loss};
 use crate::options::StyleOptions;
+use crate::report::Rect;
 use crate::vgg::{Vgg16, VggLayer};
 
 /// Tiles start on multiples of this: VGG16 halves the image four times.
@@ -39,10 +40,22 @@ pub const BYTES_PER_PIXEL: u64 = 2000;
 /// the halo, clipped to the image), in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tile {
-    /// Interior: first row, first column, height, width.
-    pub interior: [usize; 4],
-    /// Interior and halo: first row, first column, height, width.
-    pub outer: [usize; 4],
+    /// Interior.
+    pub interior: Rect,
+    /// Interior and halo.
+    pub outer: Rect,
+}
+
+/// A rectangle's first row, first column, height and width as indices: the order of a
+/// tensor's `[…, rows, columns]` dimensions.
+fn spans(r: Rect) -> [usize; 4] {
+    [r.y, r.x, r.height, r.width].map(|v| v as usize)
+}
+
+/// Where a tile's outer rectangle starts in a layer's feature map at downsampling `d`.
+fn origin(tile: &Tile, d: usize) -> [usize; 2] {
+    let [y, x, ..] = spans(tile.outer);
+    [y / d, x / d]
 }
 
 /// The tiles covering a `height × width` image with interiors of at most `side` pixels
@@ -62,9 +75,18 @@ pub fn tiles(height: usize, width: usize, side: usize, halo: usize) -> Vec<Tile>
                 (y + h + halo).min(height) - oy,
                 (x + w + halo).min(width) - ox,
             );
+            let rect = |y: usize, x: usize, h: usize, w: usize| {
+                let [x, y, width, height] = [x, y, w, h].map(|v| v as u32);
+                Rect {
+                    x,
+                    y,
+                    width,
+                    height,
+                }
+            };
             out.push(Tile {
-                interior: [y, x, h, w],
-                outer: [oy, ox, oh, ow],
+                interior: rect(y, x, h, w),
+                outer: rect(oy, ox, oh, ow),
             });
         }
     }
@@ -97,7 +119,7 @@ fn owned(start: usize, len: usize, n: usize, d: usize) -> (usize, usize) {
 /// The feature positions a tile's interior owns, in the whole map's coordinates (rows, then
 /// columns); `None` when it owns none (a sliver narrower than the layer's downsampling).
 fn owned_region(tile: &Tile, size: [usize; 2], d: usize) -> Option<[(usize, usize); 2]> {
-    let [y, x, h, w] = tile.interior;
+    let [y, x, h, w] = spans(tile.interior);
     let rows = owned(y, h, size[0], d);
     let columns = owned(x, w, size[1], d);
     (rows.1 > rows.0 && columns.1 > columns.0).then_some([rows, columns])
@@ -121,11 +143,7 @@ fn region(
 /// The interior features of one layer computed on a tile's outer crop, `[c, positions]`.
 fn interior(features: Tensor<4>, tile: &Tile, size: [usize; 2], d: usize) -> Option<Tensor<2>> {
     let owned = owned_region(tile, size, d)?;
-    Some(region(
-        features,
-        owned,
-        [tile.outer[0] / d, tile.outer[1] / d],
-    ))
+    Some(region(features, owned, origin(tile, d)))
 }
 
 /// A tile's share of a layer's Gram matrix (normalised by the whole map's `c · h · w`).
@@ -135,7 +153,7 @@ fn gram_share(f: Tensor<2>, elements: f32) -> Tensor<2> {
 
 /// `[1, 3, h, w]` crop of `image` to a tile's outer rectangle.
 fn crop(image: Tensor<4>, tile: &Tile) -> Tensor<4> {
-    let [oy, ox, oh, ow] = tile.outer;
+    let [oy, ox, oh, ow] = spans(tile.outer);
     image.narrow(2, oy, oh).narrow(3, ox, ow)
 }
 
@@ -204,7 +222,7 @@ pub(crate) fn tiled_features(
         let whole = out
             .get_or_insert_with(|| Tensor::zeros([1, c, height / d, width / d], &image.device()));
         if let Some(owned @ [rows, columns]) = owned_region(tile, size, d) {
-            let part = region(f, owned, [tile.outer[0] / d, tile.outer[1] / d]);
+            let part = region(f, owned, origin(tile, d));
             let part = part.reshape([1, c, rows.1 - rows.0, columns.1 - columns.0]);
             *whole = whole
                 .clone()
@@ -267,7 +285,7 @@ pub(crate) fn tiled_gradient(
         // The content term: this tile's part of the mean squared difference.
         let mut surrogate = match owned_region(tile, size, d) {
             Some(owned) => {
-                let f = region(f, owned, [tile.outer[0] / d, tile.outer[1] / d]);
+                let f = region(f, owned, origin(tile, d));
                 let target = region(targets.content.clone(), owned, [0, 0]);
                 (f - target)
                     .square()
@@ -289,7 +307,7 @@ pub(crate) fn tiled_gradient(
         let tile_gradient = leaf
             .grad(&surrogate.backward())
             .expect("the tile leaf requires a gradient");
-        let [oy, ox, oh, ow] = tile.outer;
+        let [oy, ox, oh, ow] = spans(tile.outer);
         let ranges = [0..1, 0..3, oy..oy + oh, ox..ox + ow];
         let sum = gradient.clone().slice(ranges.clone()) + tile_gradient;
         gradient = gradient.slice_assign(ranges, sum);

@@ -38,7 +38,7 @@ impl Engine {
     /// `backend`: `"webgpu"`, `"cpu"` (burn's CPU backend compiled to wasm) or `"auto"`
     /// (WebGPU when the browser has it and gives a device, else the CPU, with the reason in
     /// [`fallback`](Self::fallback)). `kernel` picks VGG's convolution
-    /// kernel, `"tiled"` (WebGPU only) or `"direct"` (burn's); `undefined` for the device's
+    /// kernel, `"gemm"` (WebGPU only) or `"direct"` (burn's); `undefined` for the device's
     /// faster one.
     pub async fn create(
         weights: Uint8Array,
@@ -73,7 +73,7 @@ impl Engine {
                 .filter(|k| k.runs_on(&device))
                 .ok_or_else(|| {
                     JsError::new(&format!(
-                        "kernel `{name}` does not run on {backend}: use \"direct\", or \"tiled\" on WebGPU"
+                        "kernel `{name}` does not run on {backend}: use \"direct\", or \"gemm\" on WebGPU"
                     ))
                 })?,
         };

@@ -331,8 +331,8 @@ describe('stylizer.js on WebGPU', () => {
     assert.ok(warm <= cold * 0.1, `a run after the warm-up compiled ${warm} of a cold run's ${cold}`);
   });
 
-  test('the tiled kernel makes the CPU backend\'s run, step by step (burn\'s direct kernel its first step)', async () => {
-    const [tiled, direct, cpu] = await shared.page.evaluate(async () => {
+  test('the implicit-GEMM kernel makes the CPU backend\'s run, step by step (burn\'s direct kernel its first step)', async () => {
+    const [gemm, direct, cpu] = await shared.page.evaluate(async () => {
       // From the photo, one scale: the losses of each step depend on the forward pass, and
       // each step after the first on the input gradient.
       const options = { size: 32, minScale: 32, iterations: 3, init: 'content' };
@@ -347,27 +347,27 @@ describe('stylizer.js on WebGPU', () => {
         stylizer.dispose();
         return result;
       };
-      // The tiled kernel is the default on WebGPU: the shared stylizer's.
+      // The GEMM kernel is the default on WebGPU: the shared stylizer's.
       return [await once(window.warm), await fresh({ backend: 'webgpu', kernel: 'direct' }), await fresh({ backend: 'cpu' })];
     });
-    assert.deepEqual([tiled.backend, direct.backend, cpu.backend], ['webgpu', 'webgpu', 'cpu']);
-    console.log(`losses: tiled ${tiled.losses}, direct ${direct.losses}, CPU ${cpu.losses}`);
+    assert.deepEqual([gemm.backend, direct.backend, cpu.backend], ['webgpu', 'webgpu', 'cpu']);
+    console.log(`losses: gemm ${gemm.losses}, direct ${direct.losses}, CPU ${cpu.losses}`);
     // The first step's loss is the forward pass alone: all three agree. f32 sums in another
     // order differ by about 1e-6 of a loss; three L-BFGS steps carry that along but keep it
     // far under 1e-3, while a wrong tap, flip or edge in either pass changes the loss or the
     // steps by far more.
     for (const other of [direct, cpu]) {
-      const error = Math.abs(tiled.losses[0] - other.losses[0]) / other.losses[0];
-      assert.ok(error < 1e-4, `first step: ${tiled.losses[0]} (tiled) against ${other.losses[0]}: ${error}`);
+      const error = Math.abs(gemm.losses[0] - other.losses[0]) / other.losses[0];
+      assert.ok(error < 1e-4, `first step: ${gemm.losses[0]} (gemm) against ${other.losses[0]}: ${error}`);
     }
     // The later steps follow the input gradient: ours agrees with the CPU backend at every
     // step (measured: 1e-6). burn's direct kernel on SwiftShader does not (1.3 % apart at
     // the second step, while it agrees on lavapipe), so it is logged above, not asserted.
-    tiled.losses.forEach((loss, i) => {
+    gemm.losses.forEach((loss, i) => {
       const error = Math.abs(loss - cpu.losses[i]) / cpu.losses[i];
-      assert.ok(error < 1e-3, `step ${i + 1}: ${loss} (tiled) against ${cpu.losses[i]} (CPU): ${error}`);
+      assert.ok(error < 1e-3, `step ${i + 1}: ${loss} (gemm) against ${cpu.losses[i]} (CPU): ${error}`);
     });
-    const worst = Math.max(...tiled.pixels.map((v, i) => Math.abs(v - cpu.pixels[i])));
+    const worst = Math.max(...gemm.pixels.map((v, i) => Math.abs(v - cpu.pixels[i])));
     assert.ok(worst <= 2, `pixels differ by up to ${worst} of 255 from the CPU backend's`);
   });
 

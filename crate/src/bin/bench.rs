@@ -1,11 +1,11 @@
 //! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px for each
-//! convolution kernel the backend runs (on wgpu: burn's direct kernel and our tiled one, side
+//! convolution kernel the backend runs (on wgpu: burn's direct kernel and our implicit-GEMM one, side
 //! by side), per-layer GFLOP/s of both kernels on wgpu, and the feed-forward picture alone
 //! (Quick mode) at 256, 512 and 1024 px.
 //!
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
-//!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,tiled] [--layer-sizes 128,512]
+//!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,gemm] [--layer-sizes 128,512]
 //! ```
 //!
 //! `--memory-budget` sets the engine's budget (default 1024 MiB): sizes over it run tile by
@@ -37,7 +37,7 @@ fn main() {
     let mut iterations = 5u32;
     let mut fast_sizes = vec![256u32, 512, 1024];
     let mut memory_budget = StyleOptions::default().memory_budget;
-    let mut kernels = vec![ConvKernel::Direct, ConvKernel::Tiled];
+    let mut kernels = vec![ConvKernel::Direct, ConvKernel::Gemm];
     let mut layer_sizes = vec![128u32, 512];
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -53,12 +53,12 @@ fn main() {
             ("--kernels", Some(list)) => {
                 kernels = list
                     .split(',')
-                    .map(|k| ConvKernel::from_name(k).expect("direct or tiled"))
+                    .map(|k| ConvKernel::from_name(k).expect("direct or gemm"))
                     .collect()
             }
             _ => panic!(
                 "usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N] \
-                 [--fast-sizes 256,1024] [--kernels direct,tiled] [--layer-sizes 128,512]"
+                 [--fast-sizes 256,1024] [--kernels direct,gemm] [--layer-sizes 128,512]"
             ),
         }
     }
@@ -132,7 +132,7 @@ fn main() {
         }
     }
     for (backend, device) in &devices {
-        if ConvKernel::Tiled.runs_on(device) {
+        if ConvKernel::Gemm.runs_on(device) {
             layers(*backend, device, &kernels, &layer_sizes);
         }
     }

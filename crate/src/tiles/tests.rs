@@ -146,8 +146,8 @@ fn tiles_cover_the_image_once_and_start_on_the_pooling_grid() {
         let all = tiles(h, w, side, 32);
         let mut covered = vec![0; h * w];
         for t in &all {
-            let [y, x, th, tw] = t.interior;
-            let [oy, ox, oh, ow] = t.outer;
+            let [y, x, th, tw] = spans(t.interior);
+            let [oy, ox, oh, ow] = spans(t.outer);
             assert_eq!((y % TILE_ALIGN, x % TILE_ALIGN), (0, 0));
             assert_eq!((oy % TILE_ALIGN, ox % TILE_ALIGN), (0, 0));
             assert!(oy <= y && ox <= x && oy + oh >= y + th && ox + ow >= x + tw);
@@ -169,7 +169,7 @@ fn owned_feature_rows_partition_the_feature_map() {
     for d in [1, 2, 4, 8, 16] {
         let mut next = 0;
         for t in tiles(100, 16, 32, 32) {
-            let [y, _, h, _] = t.interior;
+            let [y, _, h, _] = spans(t.interior);
             let (a, b) = owned(y, h, 100, d);
             assert_eq!(a, next, "d = {d}");
             next = b;
