@@ -29,7 +29,7 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# playwright-core, at the version in tests/package-lock.json.
+# The test tools (playwright-core, axe-core, typescript), at the versions in tests/package-lock.json.
 if [ ! -d tests/node_modules/playwright-core ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -6,8 +6,9 @@
 //   3. wasm-opt from npm's binaryen, pinned in www/tools/package-lock.json (installed there
 //      with `npm ci` when missing);
 //   4. the glue and the wasm get one content hash in their names, the weights theirs, and
-//      build.json, package.json and the service worker's shell list are written, so www/pkg
-//      is a package another site can install;
+//      build.json and the service worker's shell list are written; dist/npm is the npm
+//      package: the JS API (stylizer.js and the worker, with their types) and www/pkg's engine
+//      and weights, laid out as on the site;
 //   5. a Brotli (.br) and a gzip (.gz) copy beside each large file, for www/serve.mjs or a
 //      static host to send with Content-Encoding (kept in a cache by content, so unchanged
 //      files are compressed once).
@@ -16,7 +17,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +110,7 @@ if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.e
   console.error(`wasm-opt: ${(before.length / 1e6).toFixed(1)} MB → ${(statSync(wasmOut).size / 1e6).toFixed(1)} MB`);
 }
 
-// 4. Weights under content-hashed names, the build manifest and package.json: VGG16 for the
+// 4. Weights under content-hashed names, the build manifest and the npm package: VGG16 for the
 //    optimisation, the feed-forward network for the fast start and Quick mode.
 const weights = {};
 for (const [network, file] of [['vgg', 'vgg16-int8'], ['fast', 'fast-int8']]) {
@@ -128,25 +129,7 @@ writeFileSync(
   }),
 );
 const manifest = nameEngineFiles(join(root, 'www'));
-const files = readdirSync(outDir).filter((f) => f !== '.gitignore');
-writeFileSync(
-  join(outDir, 'package.json'),
-  JSON.stringify(
-    {
-      name: pkg.name,
-      version: crateVersion,
-      description: pkg.description,
-      license: pkg.license,
-      type: 'module',
-      main: manifest.engine.glue,
-      types: `${bindgen['out-name']}.d.ts`,
-      files: [...files, 'package.json'],
-      sideEffects: false,
-    },
-    null,
-    2,
-  ) + '\n',
-);
+writeNpmPackage(manifest);
 writeShellManifest(join(root, 'www'));
 
 // 5. Compressed copies of the large files (the page's own files are small; a host may still
@@ -160,6 +143,33 @@ const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
 console.error('file                                        raw MB   gz MB   br MB');
 for (const { file, raw, gzip, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gzip)}  ${mb(br)}`);
 console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
+
+/**
+ * dist/npm: the package another site installs. The JS API's files and their types at its
+ * root, the engine and the weights in pkg/ beside them, as on the site, so stylizer.js finds
+ * them where it looks (`./pkg/build.json`, `./worker.js`).
+ */
+function writeNpmPackage(manifest) {
+  const dir = join(root, 'dist', 'npm');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'pkg'), { recursive: true });
+  const api = ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js'];
+  for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
+  const engine = ['build.json', manifest.engine.glue, manifest.engine.wasm, ...Object.values(manifest.weights).map((w) => w.url)];
+  for (const file of engine) copyFileSync(join(outDir, file), join(dir, 'pkg', file));
+  const json = {
+    name: pkg.name,
+    version: crateVersion,
+    description: pkg.description,
+    license: pkg.license,
+    type: 'module',
+    exports: { '.': { types: './stylizer.d.ts', default: './stylizer.js' } },
+    types: 'stylizer.d.ts',
+    files: [...api, ...engine.map((f) => `pkg/${f}`)],
+    sideEffects: false,
+  };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(json, null, 2) + '\n');
+}
 
 /** The subset of TOML that wasm-pack.toml uses: [sections], strings, booleans, string arrays. */
 function parseToml(text) {

@@ -1,0 +1,57 @@
+// The JS API as a TypeScript site uses it, through the npm package's name. Checked by
+// `tsc --noEmit --strict` in tests/browser/package.test.mjs, against the installed package;
+// each `@ts-expect-error` line must be an error, so types too loose fail the check too.
+
+import {
+  AbortError,
+  createStylizer,
+  OptionsError,
+  type Progress,
+  type StyleOptions,
+  type StylizeResult,
+} from '@style-transfer/engine';
+
+export async function stylizeOnce(content: ImageData, painting: Blob): Promise<StylizeResult> {
+  const stylizer = await createStylizer({
+    backend: 'auto',
+    onStatus: (s) => {
+      if (s.stage === 'ready') console.log(s.backend, s.fallback ?? '', s.warmUp?.pipelines ?? 0);
+    },
+  });
+  const quick = stylizer.presets.find((p) => p.name === 'quick');
+  const options: StyleOptions = { size: stylizer.defaults.size, iterations: quick?.iterations ?? 0, styleLayers: [['relu1_1', 1]] };
+  const plan = await stylizer.plan({ width: content.width, height: content.height, options });
+  console.log(plan.reduce((sum, s) => sum + s.work * s.iterations, 0), stylizer.limits.maxSize);
+  try {
+    return await stylizer.stylize({
+      content,
+      styles: [{ image: painting, blend: 2 }],
+      options,
+      onProgress: (p: Progress) => {
+        if (p.tile) console.log(p.tile.done, p.tile.x, p.tile.width);
+        if (p.losses) console.log(p.losses.total);
+        if (p.image) console.log(p.image.width);
+      },
+    });
+  } catch (error) {
+    if (error instanceof AbortError || error instanceof OptionsError) console.log(error.message);
+    throw error;
+  } finally {
+    stylizer.dispose();
+  }
+}
+
+export async function misuse(content: ImageData): Promise<void> {
+  // @ts-expect-error a backend that does not exist
+  await createStylizer({ backend: 'webgl' });
+  const stylizer = await createStylizer();
+  // @ts-expect-error an option typo
+  const typo: StyleOptions = { styleWieght: 1 };
+  // @ts-expect-error an option of the wrong type
+  const wrong: StyleOptions = { size: '512' };
+  // @ts-expect-error a style without its image
+  await stylizer.stylize({ content, styles: [{ blend: 1 }] });
+  // @ts-expect-error the engine's defaults are read-only
+  stylizer.defaults = { ...stylizer.defaults };
+  console.log(typo, wrong);
+}

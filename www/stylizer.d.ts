@@ -1,0 +1,188 @@
+// Types of the JavaScript API (stylizer.js), checked against their use by `tsc --noEmit` in
+// tests/browser/package.test.mjs. The engine's options are its StyleOptions (Rust,
+// crate/src/options.rs) in camelCase; every key is optional, the engine's defaults for its
+// device fill in the rest (`stylizer.defaults`).
+
+/** A VGG16 layer by name. */
+export type VggLayer =
+  | 'relu1_1' | 'relu1_2' | 'relu2_1' | 'relu2_2' | 'relu3_1' | 'relu3_2' | 'relu3_3'
+  | 'relu4_1' | 'relu4_2' | 'relu4_3' | 'relu5_1';
+
+/** The engine's options; an unknown key or a value out of range rejects with OptionsError. */
+export interface StyleOptions {
+  /** Longer side of the output, in pixels. */
+  size?: number;
+  /** Steps of the optimisation over all scales; 0 is the feed-forward picture alone (Quick). */
+  iterations?: number;
+  contentWeight?: number;
+  /** Weight of the style loss (each painting's share of the style is its `blend`). */
+  styleWeight?: number;
+  tvWeight?: number;
+  /** Paintings are seen at `styleScale ×` the output size; it scales the strokes. */
+  styleScale?: number;
+  minScale?: number;
+  scaleStep?: number;
+  init?: 'fast' | 'content' | 'noise';
+  /** 0–1: how much of the paintings' style the fast start takes, the rest the photo's. */
+  fastStrength?: number;
+  /** 0–1: how much of the network's picture the start takes, the rest the photo. */
+  fastMix?: number;
+  seed?: number;
+  optimizer?: 'lbfgs' | 'adam';
+  lbfgsHistory?: number;
+  learningRate?: number;
+  preserveColors?: boolean;
+  contentLayer?: VggLayer;
+  /** Style layers, each with its weight. */
+  styleLayers?: Array<[VggLayer, number]>;
+  /** Attach the best picture so far to every `previewEvery`-th report; 0 never. */
+  previewEvery?: number;
+  /** MiB one pass of a network may take; larger pictures run tile by tile. */
+  memoryBudget?: number;
+}
+
+/** The limits of the options, as the engine checks them. */
+export interface Limits {
+  minSize: number;
+  maxSize: number;
+  maxIterations: number;
+  minMemoryBudget: number;
+  maxMemoryBudget: number;
+  maxStyleScale: number;
+  /** The scale step must be above this … */
+  minScaleStep: number;
+  /** … and at most this. */
+  maxScaleStep: number;
+}
+
+/** A named preset: a size and a number of steps over the defaults. */
+export interface Preset {
+  name: 'quick' | 'draft' | 'balanced' | 'best';
+  size: number;
+  iterations: number;
+}
+
+/** The weighted loss terms of a step (`total` their sum). */
+export interface Losses {
+  content: number;
+  style: number;
+  tv: number;
+  total: number;
+}
+
+/** A rectangle of pixels. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** What a run reports: first the starting picture (iteration 0), then after every step. */
+export interface Progress {
+  iteration: number;
+  total: number;
+  scale: number;
+  scales: number;
+  width: number;
+  height: number;
+  /** The step's losses; null for the starting picture and during a tiled step. */
+  losses: Losses | null;
+  /** Milliseconds of the step's phases. */
+  phases: { network: number; read: number; optimizer: number; preview: number };
+  /** During a tiled step: the tile just finished, its interior at this scale. */
+  tile?: { done: number; count: number } & Rect;
+  /** The best picture so far at the output size, every `previewEvery` steps. */
+  image?: ImageData;
+}
+
+/** One scale of a run as the engine plans it. */
+export interface ScalePlan {
+  width: number;
+  height: number;
+  iterations: number;
+  tiles: number;
+  /** An iteration's cost in pixels of a whole-image forward and backward pass. */
+  work: number;
+  lbfgsPairs: number;
+}
+
+export interface StylizeResult {
+  image: ImageData;
+  backend: 'webgpu' | 'cpu';
+  iterations: number;
+  msPerIteration: number;
+  losses: Losses | null;
+  /** No step improved on the starting picture, so the result is that picture. */
+  startKept: boolean;
+  /** Shader pipelines the GPU compiled during the run. */
+  pipelines: number;
+}
+
+export type ImageInput = ImageBitmap | ImageData | Blob;
+
+export type Status =
+  | { stage: 'weights'; loaded: number; total: number; cached: boolean }
+  | { stage: 'starting' }
+  | { stage: 'engine'; loaded: number; total: number }
+  | { stage: 'warming' }
+  | {
+      stage: 'ready';
+      backend: 'webgpu' | 'cpu';
+      /** Why an 'auto' engine runs on the CPU. */
+      fallback?: string;
+      warmUp: { pipelines: number; ms: number; error: string | null } | null;
+    };
+
+export interface StylizerSettings {
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  onStatus?: (status: Status) => void;
+  signal?: AbortSignal;
+  /** The options of the runs to come, whose GPU pipelines the warm-up compiles; false: none. */
+  warmUp?: StyleOptions | false;
+  kernel?: 'gemm' | 'direct';
+  weights?: { vgg?: { url: string; sha256: string }; fast?: { url: string; sha256: string } };
+  workerUrl?: string | URL;
+  /** The engine's worker starts only once this settles. */
+  startAfter?: Promise<unknown>;
+}
+
+export interface StylizeRequest {
+  content: ImageInput;
+  /** One or more paintings; `blend` is each one's share of the style (default 1). */
+  styles: Array<{ image: ImageInput; blend?: number }>;
+  options?: StyleOptions;
+  /** May throw: the run then stops and rejects with what it threw. */
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+}
+
+export interface Stylizer {
+  /** 'webgpu' or 'cpu'. */
+  readonly backend: 'webgpu' | 'cpu';
+  /** The engine's options on this device, every key: what options left out take. */
+  readonly defaults: Required<StyleOptions>;
+  readonly limits: Limits;
+  /** Fastest first. */
+  readonly presets: Preset[];
+  plan(request: { width: number; height: number; options?: StyleOptions }): Promise<ScalePlan[]>;
+  /** Runs one at a time, in call order. */
+  stylize(request: StylizeRequest): Promise<StylizeResult>;
+  /** Every pending call rejects with AbortError; no worker is left. */
+  dispose(): void;
+}
+
+/** Downloads (or takes from the cache) the weights and starts the engine in a worker. */
+export function createStylizer(settings?: StylizerSettings): Promise<Stylizer>;
+
+/** Decodes an image file; ImageInputError when it is not a usable image. */
+export function decode(blob: Blob, what?: string): Promise<ImageBitmap>;
+
+/** A run was cancelled through its AbortSignal, or the stylizer was disposed. */
+export class AbortError extends Error {}
+/** The engine failed: a lost GPU device, a crash in the worker, a diverged run. */
+export class EngineError extends Error {}
+/** An option is unknown, of the wrong type or out of range. */
+export class OptionsError extends Error {}
+/** An input that is not a usable image. */
+export class ImageInputError extends Error {}
