@@ -11,19 +11,20 @@
 //      and weights, laid out as on the site;
 //   5. a Brotli (.br) and a gzip (.gz) copy beside each large file, for www/serve.mjs or a
 //      static host to send with Content-Encoding (kept in a cache by content, so unchanged
-//      files are compressed once).
+//      files are compressed once);
+//   6. dist/site: the deployable site, what a static host serves and nothing else.
 //
 //   node www/build.mjs            (STYLE_TRANSFER_WASM_OPT=0 to skip wasm-opt)
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { cached, compressFiles } from './compress.mjs';
-import { nameEngineFiles, writeShellManifest } from './shell.mjs';
+import { nameEngineFiles, notServed, writeShellManifest } from './shell.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
@@ -142,7 +143,23 @@ const sizes = await compressFiles(
 const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
 console.error('file                                        raw MB   gz MB   br MB');
 for (const { file, raw, gzip, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gzip)}  ${mb(br)}`);
+writeSite();
 console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
+
+/**
+ * dist/site: exactly what a static host serves, the page, the widget, the worker and the JS,
+ * the engine, the weights and their compressed copies, the service worker and its file list,
+ * the gallery; not the build scripts, the tools or the types (`notServed`).
+ */
+function writeSite() {
+  const www = join(root, 'www');
+  const dir = join(root, 'dist', 'site');
+  rmSync(dir, { recursive: true, force: true });
+  const served = (path) => path === www || !notServed(relative(www, path).split(sep).join('/'));
+  // Timestamps kept: a compressed copy older than its file counts as stale.
+  cpSync(www, dir, { recursive: true, preserveTimestamps: true, filter: served });
+  console.error(`wrote ${dir}: the site, to copy to a static host as it is`);
+}
 
 /**
  * dist/npm: the package another site installs. The JS API's files and their types at its

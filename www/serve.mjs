@@ -17,12 +17,12 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ENCODINGS } from './compress.mjs';
 
-import { writeShellManifest } from './shell.mjs';
+import { notServed, writeShellManifest } from './shell.mjs';
 
 const www = dirname(fileURLToPath(import.meta.url));
 const root = resolve(www, '..');
@@ -112,8 +112,9 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, 
       'cache-control': 'no-cache',
       'cross-origin-resource-policy': 'cross-origin',
     };
-    // Node scripts (build, serve, shell) and the build's tools are not part of the site.
-    if (!existsSync(file) || extname(file) === '.mjs' || file.startsWith(join(dir, 'tools') + sep)) {
+    // Node scripts (build, serve, shell), the build's tools and the types are not part of the
+    // site (dist/site leaves them out too).
+    if (!existsSync(file) || notServed(relative(dir, file).split(sep).join('/'))) {
       response.writeHead(404, headers).end('not found');
       return;
     }

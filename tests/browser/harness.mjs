@@ -2,9 +2,10 @@
 // SwiftShader, the app served on 127.0.0.1, and every console error or page error recorded
 // so that a test can fail on it.
 
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { after, before } from 'node:test';
@@ -27,13 +28,33 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
+ * A static host at its plainest, serving `dir`: files by path (a folder's index.html), a
+ * content type by extension, 404 otherwise; no compression, no CORS, no special rules.
+ */
+export function plainServer(dir, log = []) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.svg': 'image/svg+xml' };
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
+    log.push(path);
+    let file = join(dir, normalize(path));
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!file.startsWith(dir) || !existsSync(file)) return response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(response);
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}/` })));
+}
+
+/**
  * Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false, a fake camera with
- * `camera`) and a server of `dir` (www/ by default, the development server with `dev`);
+ * `camera`) and a server of `dir` (the deployable site dist/site by default, served by
+ * www/serve.mjs as a static host with compressed copies; the development server with `dev`;
+ * the plainest static host with `plain`);
  * `served` lists the paths the server answered.
  */
-export async function start({ webgpu = true, dir, dev = false, camera = false, viewport } = {}) {
+export async function start({ webgpu = true, dir = join(root, 'dist', 'site'), dev = false, camera = false, viewport, plain = false } = {}) {
   const served = [];
-  const { server, url } = await serve({ port: 0, dir, log: served, dev });
+  const { server, url } = await (plain ? plainServer(dir, served) : serve({ port: 0, dir, log: served, dev }));
   const profile = mkdtempSync(join(tmpdir(), 'style-transfer-chromium-'));
   const args = [...CHROMIUM_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
@@ -146,13 +167,14 @@ export function differenceFromPhoto(page) {
   });
 }
 
-/** A copy of the built site that a test may change or rebuild. */
+/**
+ * A copy of the deployable site (dist/site, what the build writes for a static host) that a
+ * test may change or rebuild; timestamps are kept, so that the server still sees each
+ * compressed copy as up to date.
+ */
 export function copyOfSite() {
   const dir = mkdtempSync(join(tmpdir(), 'style-transfer-site-'));
-  // The build's tools are not part of the site; timestamps are kept, so that the server
-  // still sees each compressed copy as up to date.
-  const site = join(root, 'www');
-  cpSync(site, dir, { recursive: true, preserveTimestamps: true, filter: (path) => path !== join(site, 'tools') });
+  cpSync(join(root, 'dist', 'site'), dir, { recursive: true, preserveTimestamps: true });
   return dir;
 }
 
