@@ -78,9 +78,6 @@ export async function buildManifest() {
  *          startAfter?: Promise<unknown>}} settings
  */
 export async function createStylizer(settings = {}) {
-  if ('weightsUrl' in settings || 'sha256' in settings) {
-    throw new TypeError('createStylizer: weightsUrl and sha256 are now weights: {vgg: {url, sha256}, fast: {url, sha256}}');
-  }
   const { signal } = settings;
   const onStatus = settings.onStatus ?? (() => {});
   if (signal?.aborted) throw reasonOf(signal);

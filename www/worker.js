@@ -37,7 +37,7 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 // Keep hold of the GPU device that the engine asks for, so that when the browser loses it
-// (a driver reset, a GPU unplugged, or `gpuDevice.destroy()`) the run stops with a clear
+// (a driver reset, a GPU unplugged, or `device.destroy()`) the run stops with a clear
 // message instead of hanging; the page then starts a fresh worker for the next run.
 if (navigator.gpu) {
   const requestAdapter = navigator.gpu.requestAdapter.bind(navigator.gpu);
@@ -47,7 +47,6 @@ if (navigator.gpu) {
       const requestDevice = adapter.requestDevice.bind(adapter);
       adapter.requestDevice = async (...options) => {
         const device = await requestDevice(...options);
-        self.gpuDevice = device;
         device.lost.then((info) => {
           self.postMessage({
             type: 'fatal',

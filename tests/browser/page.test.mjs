@@ -2,10 +2,29 @@
 // CPU fallback, cancelling, bad inputs, and no request that could carry the user's images.
 
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 
-import { choose, differenceFromPhoto, fixtureBytes, ready, run, start, startRun, tiny } from './harness.mjs';
+import { writeShellManifest } from '../../www/shell.mjs';
+import { choose, copyOfSite, differenceFromPhoto, fixtureBytes, ready, run, start, startRun, tiny } from './harness.mjs';
+
+/**
+ * The test's hook, put at the top of the worker in this test's copy of the site (the shipped
+ * worker has none): keeps the GPU device the engine gets as `self.testGpuDevice`, so that a
+ * test can destroy it.
+ */
+const GPU_DEVICE_HOOK = `if (navigator.gpu) {
+  const requestAdapter = navigator.gpu.requestAdapter.bind(navigator.gpu);
+  navigator.gpu.requestAdapter = async (...args) => {
+    const adapter = await requestAdapter(...args);
+    const requestDevice = adapter?.requestDevice.bind(adapter);
+    if (adapter) adapter.requestDevice = async (...options) => (self.testGpuDevice = await requestDevice(...options));
+    return adapter;
+  };
+}
+`;
 
 describe('on WebGPU', () => {
   // One page for these tests, in this order: every new WebGPU engine compiles its pipelines
@@ -13,11 +32,19 @@ describe('on WebGPU', () => {
   // the engine once and the later tests restart it only where their claim is the restart.
   let browser;
   let page;
+  let site;
   before(async () => {
-    browser = await start({ webgpu: true });
+    site = copyOfSite();
+    const worker = join(site, 'worker.js');
+    writeFileSync(worker, GPU_DEVICE_HOOK + readFileSync(worker, 'utf8'));
+    writeShellManifest(site); // the service worker caches the changed worker by its hash
+    browser = await start({ webgpu: true, dir: site });
     page = await browser.page();
   });
-  after(() => browser.close());
+  after(async () => {
+    await browser.close();
+    rmSync(site, { recursive: true, force: true });
+  });
 
   test('a photo and a painting give a stylized picture, redrawn as it forms', async () => {
     assert.equal(await ready(page), 'webgpu');
@@ -73,7 +100,7 @@ describe('on WebGPU', () => {
     // The engine the last test restarted: the page's one live worker.
     const [worker] = page.workers();
     await startRun(page);
-    await worker.evaluate(() => self.gpuDevice.destroy());
+    await worker.evaluate(() => self.testGpuDevice.destroy());
     await page.waitForSelector('#message:not([hidden])', { timeout: 60_000 });
     assert.match(await page.textContent('#message'), /GPU device was lost|compute device failed/);
     assert.equal(await page.isEnabled('#start'), true);
