@@ -192,3 +192,73 @@ impl SplitMix64 {
         (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{cpu, read};
+
+    /// A photo with a sharp edge: the detail an enlargement would blur.
+    fn photo(width: u32, height: u32) -> Image {
+        let data = (0..3 * width * height)
+            .map(|i| if (i % width) < width / 2 { 0.2 } else { 0.8 })
+            .collect();
+        Image::from_planar(width, height, data).unwrap()
+    }
+
+    fn options(init: Init) -> StyleOptions {
+        StyleOptions {
+            init,
+            ..StyleOptions::default()
+        }
+    }
+
+    #[test]
+    fn carrying_a_coarse_result_up_keeps_the_start_s_detail() {
+        let photo = photo(32, 16);
+        let start = pollster::block_on(Start::new(
+            &photo,
+            (32, 16),
+            &options(Init::Content),
+            None,
+            &cpu(),
+        ))
+        .unwrap();
+        let (coarse, fine) = (start.at(16, 8), start.at(32, 16));
+        // The coarse scale changed the picture by a flat 0.1: at the fine scale that is the
+        // start plus 0.1, its edge as sharp as the photo's.
+        let picture = coarse.clone().add_scalar(0.1);
+        let carried = read(start.carry(picture, &coarse, &fine));
+        let expected: Vec<f32> = photo.planar().iter().map(|v| v + 0.1).collect();
+        let worst = carried
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "{worst}");
+        // At the same size the picture is passed on as it is.
+        let same = read(start.carry(fine.clone().mul_scalar(0.5), &fine, &fine));
+        let half: Vec<f32> = photo.planar().iter().map(|v| v * 0.5).collect();
+        assert!(same.iter().zip(&half).all(|(a, b)| (a - b).abs() < 1e-6));
+    }
+
+    #[test]
+    fn a_noise_start_is_seeded_and_enlarged_rather_than_carried() {
+        let photo = photo(32, 16);
+        let new = |seed| {
+            let options = StyleOptions {
+                seed,
+                ..options(Init::Noise)
+            };
+            pollster::block_on(Start::new(&photo, (32, 16), &options, None, &cpu())).unwrap()
+        };
+        let (a, b, c) = (new(1), new(1), new(2));
+        assert_eq!(read(a.tensor().clone()), read(b.tensor().clone()));
+        assert_ne!(read(a.tensor().clone()), read(c.tensor().clone()));
+        // A noise start has no detail to keep: a coarse result is enlarged as it is.
+        let (coarse, fine) = (a.at(16, 8), a.at(32, 16));
+        let flat = Tensor::<4>::full([1, 3, 8, 16], 0.3, &cpu());
+        let carried = read(a.carry(flat, &coarse, &fine));
+        assert!(carried.iter().all(|v| (v - 0.3).abs() < 1e-6));
+    }
+}

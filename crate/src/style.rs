@@ -47,3 +47,59 @@ pub(crate) fn check_styles(styles: &[StyleImage<'_>]) -> Result<(), StylizeError
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_sum_to_one_and_skip_the_paintings_weighted_zero() {
+        let (a, b, c) = (
+            Image::from_planar(1, 1, vec![0.0; 3]).unwrap(),
+            Image::from_planar(1, 1, vec![0.5; 3]).unwrap(),
+            Image::from_planar(1, 1, vec![1.0; 3]).unwrap(),
+        );
+        let styles = [
+            StyleImage {
+                image: &a,
+                blend: 3.0,
+            },
+            StyleImage {
+                image: &b,
+                blend: 0.0,
+            },
+            StyleImage {
+                image: &c,
+                blend: 1.0,
+            },
+        ];
+        check_styles(&styles).unwrap();
+        let shares: Vec<(f32, f32)> = blend_shares(&styles)
+            .map(|(image, share)| (image.planar()[0], share))
+            .collect();
+        assert_eq!(shares, [(0.0, 0.75), (1.0, 0.25)]);
+    }
+
+    #[test]
+    fn no_painting_a_bad_weight_or_all_weights_zero_are_refused() {
+        let image = Image::from_planar(1, 1, vec![0.0; 3]).unwrap();
+        let with = |blend| {
+            [StyleImage {
+                image: &image,
+                blend,
+            }]
+        };
+        for (styles, says) in [
+            (&[][..], "no style image"),
+            (&with(-1.0)[..], "numbers ≥ 0"),
+            (&with(f32::NAN)[..], "numbers ≥ 0"),
+            (&with(0.0)[..], "above 0"),
+        ] {
+            let error = check_styles(styles).unwrap_err();
+            assert!(
+                matches!(&error, StylizeError::Styles(m) if m.contains(says)),
+                "{error}"
+            );
+        }
+    }
+}
