@@ -7,6 +7,7 @@ use std::ops::RangeInclusive;
 use burn::tensor::{Device, Tensor};
 
 use super::{Conv, FastWeights, STYLE_DIM};
+use crate::objective::style_size;
 use crate::weights::WeightsError;
 
 /// Sides of the square the style predictor may see a painting at. The network was trained
@@ -123,9 +124,11 @@ impl Predictor {
 /// optimisation's scale, the fast start has the strokes the optimisation refines, instead of
 /// ones it has to repaint at another size (at 512 px, a 256 px square gave strokes half the
 /// size the optimisation wanted, and refining them blurred the picture).
-pub fn style_input_side([width, height]: [u32; 2], side: u32, style_scale: f32) -> u32 {
-    let long = f64::from(side) * f64::from(style_scale);
-    let short = long * f64::from(width.min(height)) / f64::from(width.max(height).max(1));
+pub fn style_input_side(size: [u32; 2], side: u32, style_scale: f32) -> u32 {
+    // The objective's own sizing; its smallest side (the VGG layers' downsampling, at most
+    // 16) lies below the range, so 1 here changes nothing after the clamp.
+    let [width, height] = style_size(size, side, style_scale, 1);
+    let short = f64::from(width.min(height));
     let multiple = f64::from(STYLE_INPUT_MULTIPLE);
     let rounded = (short / multiple).round() as u32 * STYLE_INPUT_MULTIPLE;
     rounded.clamp(*STYLE_INPUT_SIDES.start(), *STYLE_INPUT_SIDES.end())
