@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU benchmark, for a machine with a real GPU (a few minutes; not a test): natively on
 # wgpu, which compiles the same WGSL as the browser, per-iteration time and GPU memory at
-# 128–1024 px and per-layer GFLOP/s, burn's direct convolution against our tiled kernel side
-# by side; print sizes (512–4096 px) whole and tiled with their GPU memory; then, where
+# 128–1024 px and per-layer GFLOP/s, burn's direct convolution against our implicit-GEMM
+# kernel side by side; print sizes (512–4096 px) whole and tiled with their GPU memory; then, where
 # Chromium is installed, the browser benchmark on WebGPU.
 #
 # Build here, run there (the GPU machine needs no Rust). What travels there is limited to
@@ -46,15 +46,15 @@ nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv 2>/dev/null 
 nproc
 
 echo "== native wgpu: both kernels, per iteration and per layer"
-"$bench" --backend gpu --kernels direct,tiled --sizes "$sizes" --iterations "$iterations" \
+"$bench" --backend gpu --kernels direct,gemm --sizes "$sizes" --iterations "$iterations" \
   --layer-sizes "$layer_sizes" --fast-sizes "$fast_sizes"
 
-echo "== print size: whole (a 64 GiB budget) and tiled (the default 1 GiB), one process a row"
+echo "== print size: whole (a 64 GiB budget) and tiled (a 1 GiB budget), one process a row"
 # (Peak GPU memory is the process's pool, so each row runs alone.)
 echo "| backend | kernel | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
 for row in ${PRINT_ROWS:-512:65536 1024:65536 2048:65536 1024:1024 2048:1024 4096:1024}; do
-  "$bench" --backend gpu --kernels tiled --sizes "${row%%:*}" --iterations 2 \
-    --memory-budget "${row##*:}" --layer-sizes none --fast-sizes none | grep "^| Gpu | tiled |"
+  "$bench" --backend gpu --kernels gemm --sizes "${row%%:*}" --iterations 2 \
+    --memory-budget "${row##*:}" --layer-sizes none --fast-sizes none | grep "^| Gpu | gemm |"
 done
 
 echo "== browser (WebGPU)"

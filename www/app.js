@@ -215,7 +215,7 @@ function options() {
     fastStrength: Math.min(1, strength),
     // `?memoryBudget=` overrides the device's.
     memoryBudget: Number(params.get('memoryBudget')) || undefined,
-    preserveColors: $('preserve-colors').checked,
+    colors: $('colors').value,
     previewEvery: PREVIEW_EVERY,
   };
 }
@@ -412,6 +412,20 @@ function showSettings({ presets, limits, defaults }) {
   Object.assign($('iterations'), { min: 0, max: limits.maxIterations, value: defaults.iterations });
   const matching = presets.find((p) => p.size === defaults.size && p.iterations === defaults.iterations);
   $('preset').value = matching?.name ?? 'custom';
+  $('colors').value = defaults.colors;
+  showColorsHint();
+}
+
+/** What each colour mode does (the engine's `colors`, Gatys et al. 2017). */
+const COLORS_HINTS = {
+  painting: 'The painting\'s colours and strokes.',
+  photo: 'Painted as usual, then given back the photo\'s colours.',
+  luminance: 'Only light and dark are painted; the colours stay the photo\'s.',
+  match: 'The painting is recoloured with the photo\'s palette first, then painted with.',
+};
+
+function showColorsHint() {
+  $('colors-hint').textContent = COLORS_HINTS[$('colors').value];
 }
 
 function applyPreset() {
@@ -467,6 +481,7 @@ async function boot() {
   });
   $('take-photo').addEventListener('click', takePhoto);
   $('preset').addEventListener('change', applyPreset);
+  $('colors').addEventListener('change', showColorsHint);
   for (const id of ['size', 'iterations']) {
     $(id).addEventListener('input', () => {
       $('preset').value = 'custom';

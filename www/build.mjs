@@ -7,8 +7,8 @@
 //      with `npm ci` when missing);
 //   4. the glue and the wasm get one content hash in their names, the weights theirs, and
 //      build.json and the service worker's shell list are written; dist/npm is the npm
-//      package: the JS API (stylizer.js and the worker, with their types) and www/pkg's engine
-//      and weights, laid out as on the site;
+//      package: the JS API (stylizer.js and the worker) and the widget, with their types, and
+//      www/pkg's engine and weights, laid out as on the site;
 //   5. a Brotli (.br) and a gzip (.gz) copy beside each large file, for www/serve.mjs or a
 //      static host to send with Content-Encoding (kept in a cache by content, so unchanged
 //      files are compressed once);
@@ -18,7 +18,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,14 +163,17 @@ function writeSite() {
 
 /**
  * dist/npm: the package another site installs. The JS API's files and their types at its
- * root, the engine and the weights in pkg/ beside them, as on the site, so stylizer.js finds
- * them where it looks (`./pkg/build.json`, `./worker.js`).
+ * root, with the widget (`@style-transfer/engine/widget`, which defines `<style-transfer>` on
+ * import) and its preset paintings; the engine and the weights in pkg/ beside them, as on the
+ * site, so stylizer.js finds them where it looks (`./pkg/build.json`, `./worker.js`).
  */
 function writeNpmPackage(manifest) {
   const dir = join(root, 'dist', 'npm');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'pkg'), { recursive: true });
-  const api = ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js'];
+  mkdirSync(join(dir, 'gallery'));
+  const gallery = readdirSync(join(root, 'www', 'gallery')).map((f) => `gallery/${f}`);
+  const api = ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery];
   for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
   const engine = ['build.json', manifest.engine.glue, manifest.engine.wasm, ...Object.values(manifest.weights).map((w) => w.url)];
   for (const file of engine) copyFileSync(join(outDir, file), join(dir, 'pkg', file));
@@ -180,10 +183,13 @@ function writeNpmPackage(manifest) {
     description: pkg.description,
     license: pkg.license,
     type: 'module',
-    exports: { '.': { types: './stylizer.d.ts', default: './stylizer.js' } },
+    exports: {
+      '.': { types: './stylizer.d.ts', default: './stylizer.js' },
+      './widget': { types: './widget.d.ts', default: './widget.js' },
+    },
     types: 'stylizer.d.ts',
     files: [...api, ...engine.map((f) => `pkg/${f}`)],
-    sideEffects: false,
+    sideEffects: ['./widget.js'],
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(json, null, 2) + '\n');
 }

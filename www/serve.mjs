@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Serves www/ on http://127.0.0.1:8080 (PORT and HOST to change), building the web engine
-// first when www/pkg is missing or older than the sources (--no-build to skip).
+// Serves the deployable site, dist/site, on http://127.0.0.1:8080 (PORT and HOST to change),
+// running the web build first when dist/site is missing or older than the engine's sources
+// (--no-build to skip).
 //
 //   node www/serve.mjs
 //
 // Every response allows cross-origin use (the widget loads from other sites), and nothing is
 // cached by the browser's HTTP cache, so a rebuild shows at once. Run as a command it is the
-// development server: the service worker's file list follows edits to www/ and the service
-// worker fetches from the network first, so an edit shows on reload (offline, the cache
+// development server: before each response, a file of www/ newer than its copy in dist/site
+// is copied over it (so an edit shows on reload, without a build), the service worker's file
+// list follows, and the service worker fetches from the network first (offline, the cache
 // still answers). The tests serve the site as a static host would (`dev: false`).
 //
 // A file with a compressed copy beside it (`file.br`, `file.gz`, written by www/build.mjs) is
@@ -15,7 +17,7 @@
 // gzip. A copy older than its file is stale and ignored.
 
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ import { notServed, writeShellManifest } from './shell.mjs';
 
 const www = dirname(fileURLToPath(import.meta.url));
 const root = resolve(www, '..');
+const site = join(root, 'dist', 'site');
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -52,12 +55,33 @@ function newest(dir) {
 }
 
 function needsBuild() {
-  const manifest = join(www, 'pkg', 'build.json');
+  const manifest = join(site, 'pkg', 'build.json');
   if (!existsSync(manifest)) return true;
   const built = statSync(manifest).mtimeMs;
   const sources = [join(root, 'crate', 'src'), join(root, 'models')];
   const files = [join(root, 'Cargo.toml'), join(root, 'Cargo.lock'), join(root, 'crate', 'Cargo.toml'), join(root, 'wasm-pack.toml')];
   return Math.max(...sources.map(newest), ...files.map((f) => statSync(f).mtimeMs)) > built;
+}
+
+/**
+ * In development: copies each file under `sources` (www/) that is part of the site and newer
+ * than its copy under `dir` (dist/site) over that copy, keeping its time. A few dozen stats
+ * per request: the site is small.
+ */
+function syncEdits(sources, dir) {
+  for (const entry of readdirSync(sources, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const from = join(entry.parentPath, entry.name);
+    const path = relative(sources, from);
+    if (notServed(path.split(sep).join('/'))) continue;
+    const to = join(dir, path);
+    const { mtime } = statSync(from);
+    // Whole milliseconds: a copy's time, set through a Date, has no more.
+    if (existsSync(to) && Math.floor(statSync(to).mtimeMs) >= mtime.getTime()) continue;
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+    utimesSync(to, mtime, mtime);
+  }
 }
 
 /**
@@ -94,13 +118,26 @@ function encoded(file, accept = '') {
 }
 
 /**
- * Starts the server on `dir`; resolves to it and its base URL. `log` collects the paths
- * served; `dev` makes it the development server described above.
+ * Starts the server on `dir` (dist/site); resolves to it and its base URL. `log` collects the
+ * paths served; `dev` makes it the development server described above, with the edits of
+ * `sources` (www/).
  */
-export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, dev = false } = {}) {
+export function serve({ port = 8080, host = '127.0.0.1', dir = site, sources = www, log = null, dev = false } = {}) {
   const server = createServer((request, response) => {
+    try {
+      respond(request, response);
+    } catch (error) {
+      // A request that fails here (a file removed while it was read) is answered, never left
+      // hanging.
+      console.error(`${request.url}: ${error.message}`);
+      if (!response.headersSent) response.writeHead(500).end(String(error.message));
+      else response.destroy(error);
+    }
+  });
+  const respond = (request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     log?.push(path);
+    if (dev) syncEdits(sources, dir);
     let file = normalize(join(dir, path));
     if (!file.startsWith(dir + sep) && file !== dir) {
       response.writeHead(403).end();
@@ -113,7 +150,7 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, 
       'cross-origin-resource-policy': 'cross-origin',
     };
     // Node scripts (build, serve, shell), the build's tools and the types are not part of the
-    // site (dist/site leaves them out too).
+    // site (dist/site leaves them out; a directory given here may not).
     if (!existsSync(file) || notServed(relative(dir, file).split(sep).join('/'))) {
       response.writeHead(404, headers).end('not found');
       return;
@@ -132,7 +169,7 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = www, log = null, 
     });
     if (request.method === 'HEAD') response.end();
     else createReadStream(body).pipe(response);
-  });
+  };
   return new Promise((done) =>
     server.listen(port, host, () => done({ server, url: `http://${host}:${server.address().port}/` })),
   );
@@ -143,5 +180,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     execFileSync(process.execPath, [join(www, 'build.mjs')], { stdio: 'inherit' });
   }
   const { url } = await serve({ port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', dev: true });
-  console.log(`Serving ${www} at ${url}`);
+  console.log(`Serving ${site} at ${url}, with the edits of ${www}`);
 }

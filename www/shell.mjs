@@ -12,12 +12,6 @@ const sha256 = (...parts) => {
 };
 
 /**
- * Gives the engine's JS glue and wasm in www/pkg one content hash in their names
- * (`style_transfer.<hash>.js`, `style_transfer_bg.<hash>.wasm`) and records them in
- * build.json: a page, a worker or a cache can then never pair the glue of one build with
- * the wasm of another. Run after every change to either file.
- */
-/**
  * Whether a path under www/ (relative, with '/') is part of the build rather than the site:
  * the Node scripts, the build's tools, the API's TypeScript types (for the npm package) and
  * git's files. dist/site leaves these out, and the development server answers 404 for them.
@@ -26,6 +20,12 @@ export function notServed(path) {
   return /\.(mjs|d\.ts)$/.test(path) || path === 'tools' || path.startsWith('tools/') || path.endsWith('.gitignore');
 }
 
+/**
+ * Gives the engine's JS glue and wasm in www/pkg one content hash in their names
+ * (`style_transfer.<hash>.js`, `style_transfer_bg.<hash>.wasm`) and records them in
+ * build.json: a page, a worker or a cache can then never pair the glue of one build with
+ * the wasm of another. Run after every change to either file.
+ */
 export function nameEngineFiles(www) {
   const pkg = join(www, 'pkg');
   const manifest = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));

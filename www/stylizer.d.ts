@@ -31,7 +31,12 @@ export interface StyleOptions {
   optimizer?: 'lbfgs' | 'adam';
   lbfgsHistory?: number;
   learningRate?: number;
-  preserveColors?: boolean;
+  /**
+   * Whose colours the result has: the painting's; the photo's, put back afterwards; the
+   * photo's, with only the luminance stylized (Gatys et al. 2017); or the painting's texture
+   * with the painting first recoloured to the photo's palette.
+   */
+  colors?: 'painting' | 'photo' | 'luminance' | 'match';
   contentLayer?: VggLayer;
   /** Style layers, each with its weight. */
   styleLayers?: Array<[VggLayer, number]>;

@@ -5,7 +5,8 @@
 //
 // Attributes: style-src (a painting, relative to the host page, or a preset name from
 // gallery.js such as "starry-night"), size, iterations (the engine's defaults when left out,
-// as for the page and the JavaScript API), preserve-colors, backend ('auto', the default |
+// as for the page and the JavaScript API), colors ('painting' | 'photo' | 'luminance' |
+// 'match', the engine's `colors`), backend ('auto', the default |
 // 'webgpu' | 'cpu'). Properties: content and styleImage
 // (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
@@ -198,7 +199,7 @@ class Widget {
         options: {
           size: this.#number('size'),
           iterations: this.#number('iterations'),
-          preserveColors: this.#host.hasAttribute('preserve-colors'),
+          colors: this.#host.getAttribute('colors') ?? undefined,
           previewEvery: PREVIEW_EVERY,
           ...this.options,
         },
@@ -239,7 +240,7 @@ function readyText(backend) {
 
 /** `<style-transfer>`: a facade over {@link Widget}. */
 export class StyleTransferElement extends HTMLElement {
-  static observedAttributes = ['style-src', 'size', 'iterations', 'preserve-colors', 'backend'];
+  static observedAttributes = ['style-src', 'size', 'iterations', 'colors', 'backend'];
   #widget = new Widget(this, this.attachShadow({ mode: 'open' }));
 
   connectedCallback() {

@@ -182,7 +182,7 @@ mod tests {
     use burn::tensor::TensorData;
 
     use super::*;
-    use crate::test_util::{cpu, gpu, read};
+    use crate::test_util::{cpu, gpu, read, relative_error};
 
     /// Deterministic values in [-1, 1).
     fn values(len: usize, seed: usize) -> Vec<f32> {
@@ -194,13 +194,6 @@ mod tests {
     fn tensor<const D: usize>(shape: [usize; D], seed: usize, device: &Device) -> Tensor<D> {
         let len = shape.iter().product();
         Tensor::from_data(TensorData::new(values(len, seed), shape), device)
-    }
-
-    /// ‖a − b‖ / ‖b‖.
-    fn relative_error(a: &[f32], b: &[f32]) -> f32 {
-        let diff: f32 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
-        let norm: f32 = b.iter().map(|y| y * y).sum();
-        (diff / norm).sqrt()
     }
 
     /// The output and the gradient of `sum(output · r)` with respect to the input.

@@ -11,12 +11,12 @@ use crate::fast::{FastNetwork, FastWeights};
 use crate::image::Image;
 use crate::objective::{min_side, objective, objective_layers, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
-use crate::options::{Init, StyleOptions};
+use crate::options::{Colors, Init, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
 pub use crate::report::{Losses, Progress, Rect, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
 use crate::start::{Start, fast_style};
-use crate::style::{StyleImage, check_styles};
+use crate::style::{StyleImage, check_styles, recolored};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
@@ -136,6 +136,23 @@ impl Stylizer {
                 });
             }
         }
+        // What the objective and the start see (the luminance, or recoloured paintings);
+        // the photo itself gives the result its colours.
+        let photo = content;
+        let recolored = recolored(options.colors, content, styles);
+        let recolored_styles: Vec<StyleImage<'_>>;
+        let (content, styles) = match &recolored {
+            None => (content, styles),
+            Some((content, images)) => {
+                recolored_styles = (images.iter().zip(styles))
+                    .map(|(image, s)| StyleImage {
+                        image,
+                        blend: s.blend,
+                    })
+                    .collect();
+                (content, recolored_styles.as_slice())
+            }
+        };
         let fast = match options.init {
             Init::Fast => {
                 let network = self.fast.as_ref().ok_or(StylizeError::NoFastNetwork)?;
@@ -147,7 +164,7 @@ impl Stylizer {
         let plan = schedule([content.width(), content.height()], options, min_side)?;
         let total: u32 = plan.iter().map(|s| s.1).sum();
         let (width, height) = content.size_for_long_side(options.size);
-        let content_out = content.resize(width, height);
+        let content_out = photo.resize(width, height);
 
         // The start, made at the output size and shown first.
         let mut clock = Stopwatch::start();
@@ -347,9 +364,9 @@ impl Stylizer {
         options: &StyleOptions,
     ) -> Result<Image, StylizeError> {
         let image = Image::from_tensor(image).await?;
-        Ok(match options.preserve_colors {
-            true => transfer_luminance(&image, content),
-            false => image,
+        Ok(match options.colors {
+            Colors::Photo | Colors::Luminance => transfer_luminance(&image, content),
+            Colors::Painting | Colors::Match => image,
         })
     }
 }
@@ -370,3 +387,6 @@ async fn read_scalars(scalars: Vec<Tensor<1>>) -> Result<Vec<f32>, ExecutionErro
         .try_into_vec::<f32>()
         .expect("scalars are f32"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -46,8 +46,8 @@ pub fn write_image(path: &Path, image: &Image) -> Result<(), String> {
     .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// Which burn backend runs the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which burn backend runs the engine (also the binaries' `--backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
     /// A hardware GPU through wgpu when there is one, else burn's CPU backend. A software
     /// Vulkan driver (Mesa's lavapipe) is never taken here: it runs about 50× slower than

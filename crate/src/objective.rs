@@ -159,15 +159,10 @@ mod tests {
 
     use super::*;
     use crate::start::noise;
-    use crate::test_util::{cpu, read};
-    use crate::weights::VggWeights;
+    use crate::test_util::{cpu, int8_weights, read};
 
     fn vgg_on(device: &Device) -> Vgg16 {
-        // Read at run time: a path compiled in would follow the build cache to another clone.
-        let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo");
-        let path = std::path::Path::new(&crate_dir).join("../models/vgg16-int8.safetensors");
-        let bytes = std::fs::read(path).expect("the committed weights");
-        Vgg16::new(&VggWeights::from_int8_safetensors(&bytes).unwrap(), device)
+        Vgg16::new(&int8_weights(), device)
     }
 
     /// The autodiff gradient of the whole objective against finite differences along random

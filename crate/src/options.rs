@@ -68,6 +68,25 @@ pub enum Optimizer {
     Adam,
 }
 
+/// Whose colours the result has (Gatys et al. 2017, "Controlling perceptual factors in neural
+/// style transfer", §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Colors {
+    /// The painting's: the style as it is.
+    Painting,
+    /// The photo's, put back afterwards: the result's luminance with the photo's chroma
+    /// (YUV), jcjohnson/neural-style's `-original_colors`.
+    Photo,
+    /// Luminance-only transfer: the photo's and the painting's luminance are stylized (the
+    /// painting's mean and spread of luminance matched to the photo's first), and the
+    /// photo's chroma is added to the result.
+    Luminance,
+    /// The painting recoloured to the photo's palette (mean and covariance of RGB) before its
+    /// style is taken; the result keeps the painting's texture in the photo's colours.
+    Match,
+}
+
 /// The settings of one stylization.
 ///
 /// `StyleOptions::default()` follows jcjohnson/neural-style (style weight 100, total
@@ -125,8 +144,8 @@ pub struct StyleOptions {
     /// Adam: step size, in units of the `[0, 1]` pixel range. Default 0.02
     /// (crowsonkb/style-transfer-pytorch).
     pub learning_rate: f32,
-    /// Keep the content photo's colours (output luminance, content chroma). Default false.
-    pub preserve_colors: bool,
+    /// Whose colours the result has. Default [`Colors::Painting`].
+    pub colors: Colors,
     /// Layer whose activations the content loss compares. Default `relu4_2`.
     pub content_layer: VggLayer,
     /// Layers whose Gram matrices the style loss compares, each with its weight.
@@ -162,7 +181,7 @@ impl Default for StyleOptions {
             optimizer: Optimizer::Lbfgs,
             lbfgs_history: 10,
             learning_rate: 0.02,
-            preserve_colors: false,
+            colors: Colors::Painting,
             content_layer: VggLayer::Relu4_2,
             style_layers: [
                 VggLayer::Relu1_1,
@@ -229,68 +248,4 @@ impl StyleOptions {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_valid_and_follow_the_anchors() {
-        let o = StyleOptions::default();
-        o.validate().unwrap();
-        assert_eq!(
-            (o.content_weight, o.style_weight, o.tv_weight),
-            (20.0, 100.0, 1e-3)
-        );
-        assert_eq!(o.scales(), vec![128, 181, 256, 362, 384]);
-        assert_eq!(o.iterations_per_scale(), vec![60; 5]);
-    }
-
-    #[test]
-    fn small_sizes_run_at_one_scale_and_iterations_split_with_remainder_last() {
-        let o = StyleOptions {
-            size: 64,
-            iterations: 30,
-            ..Default::default()
-        };
-        assert_eq!(o.scales(), vec![64]);
-        let o = StyleOptions {
-            size: 256,
-            iterations: 3 * MIN_SCALE_ITERATIONS + 2,
-            ..Default::default()
-        };
-        assert_eq!(o.scales(), vec![128, 181, 256]);
-        let m = MIN_SCALE_ITERATIONS;
-        assert_eq!(o.iterations_per_scale(), vec![m, m, m + 2]);
-    }
-
-    /// Each scale gets at least [`MIN_SCALE_ITERATIONS`]: fewer steps, fewer scales, the
-    /// finest kept; one step still runs at the output size.
-    #[test]
-    fn short_runs_drop_the_coarsest_scales() {
-        let scales = |iterations| {
-            let o = StyleOptions {
-                size: 512,
-                iterations,
-                ..Default::default()
-            };
-            (o.scales(), o.iterations_per_scale())
-        };
-        let m = MIN_SCALE_ITERATIONS;
-        assert_eq!(scales(1), (vec![512], vec![1]));
-        assert_eq!(scales(2 * m - 1), (vec![512], vec![2 * m - 1]));
-        assert_eq!(scales(2 * m), (vec![362, 512], vec![m, m]));
-        assert_eq!(scales(5 * m + 3).0, vec![128, 181, 256, 362, 512]);
-        assert_eq!(scales(500).1, vec![100; 5]);
-    }
-
-    #[test]
-    fn a_step_that_does_not_grow_gives_one_scale_instead_of_looping() {
-        for scale_step in [1.0, 0.5, 0.0, -2.0, f32::NAN, f32::INFINITY] {
-            let o = StyleOptions {
-                scale_step,
-                ..Default::default()
-            };
-            assert_eq!(o.scales(), vec![o.size], "{scale_step}");
-            assert!(o.validate().is_err());
-        }
-    }
-}
+mod tests;

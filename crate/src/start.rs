@@ -6,6 +6,7 @@ use burn::tensor::{Device, ExecutionError, Tensor};
 use crate::fast::{BYTES_PER_PIXEL, FastNetwork, style_input_side};
 use crate::image::{Image, resize_tensor};
 use crate::options::{Init, StyleOptions};
+use crate::random::SplitMix64;
 use crate::style::{StyleImage, blend_shares};
 
 /// Smallest side the feed-forward network paints a start over the memory budget at.
@@ -162,35 +163,11 @@ fn paint(
 
 /// Seeded Gaussian noise around mid-grey.
 pub(crate) fn noise(width: u32, height: u32, seed: u64) -> Image {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let values = (0..3 * width as usize * height as usize)
         .map(|_| (0.5 + 0.15 * rng.gaussian()).clamp(0.0, 1.0))
         .collect();
     Image::from_planar(width, height, values).expect("three planes of width × height")
-}
-
-/// A small, portable PRNG so that a seed gives the same start on every backend.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `(0, 1]`.
-    fn uniform(&mut self) -> f32 {
-        ((self.next_u64() >> 40) as f32 + 1.0) / (1u64 << 24) as f32
-    }
-
-    /// Standard normal (Box–Muller).
-    fn gaussian(&mut self) -> f32 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! all take.
 
 use crate::image::Image;
+use crate::options::Colors;
+use crate::palette::{Palette, grey, recolor};
 use crate::report::StylizeError;
 
 /// A style image and its share in the blend.
@@ -24,6 +26,32 @@ pub(crate) fn blend_shares<'a>(
         .iter()
         .filter(|s| s.blend > 0.0)
         .map(move |s| (s.image, s.blend / total))
+}
+
+/// The photo and the paintings as the objective and the start see them for `colors`: the
+/// luminance of both for [`Colors::Luminance`] (the paintings' matched to the photo's mean
+/// and spread), the paintings in the photo's palette for [`Colors::Match`]; `None` where
+/// they are used as they are.
+pub(crate) fn recolored(
+    colors: Colors,
+    content: &Image,
+    styles: &[StyleImage<'_>],
+) -> Option<(Image, Vec<Image>)> {
+    match colors {
+        Colors::Painting | Colors::Photo => None,
+        Colors::Luminance => Some((
+            grey(content, None),
+            styles
+                .iter()
+                .map(|s| grey(s.image, Some(content)))
+                .collect(),
+        )),
+        Colors::Match => {
+            let palette = Palette::of(content);
+            let styles = styles.iter().map(|s| recolor(s.image, &palette)).collect();
+            Some((content.clone(), styles))
+        }
+    }
 }
 
 /// Refuses no painting, a blend weight that is not a number ≥ 0, or all weights 0.

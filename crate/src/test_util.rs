@@ -2,7 +2,13 @@
 
 use burn::tensor::{Device, Tensor};
 
+use crate::fast::FastWeights;
+use crate::image::Image;
+use crate::native::read_image;
 use crate::weights::{CONV_CHANNELS, ConvWeights, VggWeights};
+
+mod files;
+pub use files::{fast_weights, fixture, int8_weights, relative_error};
 
 /// burn's CPU backend.
 pub fn cpu() -> Device {

@@ -156,7 +156,8 @@ fn a_tiny_run_writes_the_result_and_snapshots() {
         "4",
         "--save-every",
         "2",
-        "--preserve-colors",
+        "--colors",
+        "photo",
         "--backend",
         "cpu",
     ]);

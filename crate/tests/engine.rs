@@ -10,7 +10,7 @@ use style_transfer::color::{luminance, sharpness};
 use style_transfer::fast::{STYLE_INPUT_SIDES, style_input_side};
 use style_transfer::options::MIN_SCALE_ITERATIONS;
 use style_transfer::{
-    FastNetwork, Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError,
+    Colors, FastNetwork, Image, Init, Optimizer, Progress, StyleImage, StyleOptions, StylizeError,
     Stylized, Stylizer, TileProgress,
 };
 
@@ -262,31 +262,56 @@ fn chroma(image: &Image) -> Vec<f32> {
         .collect()
 }
 
+/// Each colour mode's defining property (Gatys et al. 2017, §5): `photo` and `luminance`
+/// give the photo's chroma with a stylized luminance; `match` takes the painting's style in
+/// the photo's palette, so the result's colours are nearer the photo's than the plain run's.
 #[test]
-fn colour_preservation_keeps_the_photo_colours() {
+fn each_colour_mode_gives_the_colours_it_names() {
     let (stylizer, photo, painting) = setup();
     let styles = only(&painting);
     let base = sized(48, 12);
-    let plain = run(&stylizer, &photo, &styles, &base).0.unwrap().image;
-    let options = StyleOptions {
-        preserve_colors: true,
-        ..base
+    let with = |colors| {
+        let options = StyleOptions {
+            colors,
+            ..base.clone()
+        };
+        run(&stylizer, &photo, &styles, &options).0.unwrap().image
     };
-    let kept = run(&stylizer, &photo, &styles, &options).0.unwrap().image;
-    let photo = photo.resize(kept.width(), kept.height());
-    let chroma_error_kept = relative_error(&chroma(&kept), &chroma(&photo));
-    let chroma_error_plain = relative_error(&chroma(&plain), &chroma(&photo));
-    println!(
-        "chroma error vs the photo: preserved {chroma_error_kept:.3}, plain {chroma_error_plain:.3}"
-    );
-    assert!(chroma_error_kept < 0.1);
-    assert!(chroma_error_kept < 0.5 * chroma_error_plain);
-    // Luminance is the stylized one, not the photo's.
-    let y_error = relative_error(&luminance(&kept), &luminance(&plain));
+    let plain = with(Colors::Painting);
+    let photo = photo.resize(plain.width(), plain.height());
+    let chroma_error = |image: &Image| relative_error(&chroma(image), &chroma(&photo));
+    for colors in [Colors::Photo, Colors::Luminance] {
+        let kept = with(colors);
+        let (kept_error, plain_error) = (chroma_error(&kept), chroma_error(&plain));
+        println!("{colors:?}: chroma error vs the photo {kept_error:.3} (plain {plain_error:.3})");
+        assert!(
+            kept_error < 0.1 && kept_error < 0.5 * plain_error,
+            "{colors:?}"
+        );
+        // The luminance is stylized, not the photo's.
+        let y_change = relative_error(&luminance(&kept), &luminance(&photo));
+        assert!(
+            y_change > 0.05,
+            "{colors:?}: luminance barely changed ({y_change})"
+        );
+    }
+    // `photo` puts the photo's chroma on the plain run's result: same luminance.
+    let y_error = relative_error(&luminance(&with(Colors::Photo)), &luminance(&plain));
     assert!(
         y_error < 0.02,
-        "luminance differs from the stylized output by {y_error}"
+        "luminance differs from the plain run's by {y_error}"
     );
+    let mean = |image: &Image| {
+        let n = image.pixel_count();
+        [0, 1, 2].map(|c| image.planar()[c * n..(c + 1) * n].iter().sum::<f32>() / n as f32)
+    };
+    let distance = |image: &Image| {
+        let (a, b) = (mean(image), mean(&photo));
+        (0..3).map(|c| (a[c] - b[c]).powi(2)).sum::<f32>().sqrt()
+    };
+    let (matched, plain) = (distance(&with(Colors::Match)), distance(&plain));
+    println!("mean colour's distance from the photo's: match {matched:.3}, plain {plain:.3}");
+    assert!(matched < 0.5 * plain, "match {matched}, plain {plain}");
 }
 
 #[test]

@@ -10,18 +10,28 @@ use std::path::Path;
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// The code of a source file that the library itself compiles: without comments, and cut
-/// where its test module starts.
+/// The code of a source file that the library itself compiles: without comments, without
+/// the items declared for tests only (`#[cfg(test)] mod test_util;`), and cut where its
+/// inline test module (`#[cfg(test)] mod tests { … }`, last in the file) starts.
 fn library_code(text: &str) -> String {
-    let code: Vec<&str> = text
+    let lines: Vec<&str> = text
         .lines()
         .map(|line| line.split("//").next().unwrap_or_default())
         .collect();
-    let code = code.join("\n");
-    match code.find("#[cfg(test)]") {
-        Some(at) => code[..at].to_string(),
-        None => code,
+    let mut code = String::new();
+    let mut lines = lines.into_iter();
+    while let Some(line) = lines.next() {
+        if line.trim() != "#[cfg(test)]" {
+            code.push_str(line);
+            code.push('\n');
+            continue;
+        }
+        match lines.next() {
+            Some(item) if item.trim_end().ends_with('{') => break,
+            _ => continue,
+        }
     }
+    code
 }
 
 /// The first path segment after every `crate::`, including each item of `crate::{a, b::c}`.
@@ -160,8 +170,8 @@ fn the_library_s_modules_import_each_other_without_a_cycle() {
 #[test]
 fn the_check_finds_a_cycle_and_reads_references_as_written() {
     let code = library_code(
-        "use crate::a::B;\nuse crate::{c, d::E};\n// crate::commented\nfn f() { crate::g::h(); }\n\
-         #[cfg(test)]\nmod tests { use crate::tested; }",
+        "use crate::a::B;\n#[cfg(test)]\nmod test_only;\nuse crate::{c, d::E};\n// crate::commented\n\
+         fn f() { crate::g::h(); }\n#[cfg(test)]\nmod tests {\n use crate::tested;\n}",
     );
     let found: Vec<String> = crate_references(&code).into_iter().collect();
     assert_eq!(found, ["a", "c", "d", "g"]);

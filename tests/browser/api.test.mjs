@@ -191,10 +191,12 @@ describe('stylizer.js on the CPU backend', () => {
       const range = await settle(stylizer.stylize(request({ options: { size: 32, fastStrength: 2 } })));
       const type = await settle(stylizer.stylize(request({ options: { size: 32, optimizer: 'sgd' } })));
       const oldName = await settle(stylizer.stylize(request({ styles: [{ image: painting, weight: 1 }] })));
-      const good = await settle(stylizer.stylize(request()));
-      return { errors: [typo, range, type, oldName].map((r) => [r.name, r.message]), good: good.ok };
+      const renamed = await settle(stylizer.stylize(request({ options: { size: 32, preserveColors: true } })));
+      const good = await settle(stylizer.stylize(request({ options: { size: 32, iterations: 1, colors: 'luminance' } })));
+      return { errors: [typo, range, type, oldName, renamed].map((r) => [r.name, r.message]), good: good.ok };
     });
-    assert.deepEqual(results.errors.map(([name]) => name), ['OptionsError', 'OptionsError', 'OptionsError', 'ImageInputError']);
+    assert.deepEqual(results.errors.map(([name]) => name), ['OptionsError', 'OptionsError', 'OptionsError', 'ImageInputError', 'OptionsError']);
+    assert.match(results.errors[4][1], /preserveColors.*was replaced by `colors`: "photo"/);
     assert.match(results.errors[0][1], /styleWieght/);
     assert.match(results.errors[1][1], /fastStrength/);
     assert.match(results.errors[2][1], /sgd/);

@@ -5,7 +5,7 @@
 import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { after, before } from 'node:test';
@@ -13,6 +13,7 @@ import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { serve } from '../../www/serve.mjs';
+import { notServed } from '../../www/shell.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixture = (name) => join(root, 'tests', 'fixtures', name);
@@ -48,13 +49,13 @@ export function plainServer(dir, log = []) {
 /**
  * Starts Chromium (with WebGPU on SwiftShader unless `webgpu` is false, a fake camera with
  * `camera`) and a server of `dir` (the deployable site dist/site by default, served by
- * www/serve.mjs as a static host with compressed copies; the development server with `dev`;
- * the plainest static host with `plain`);
+ * www/serve.mjs as a static host with compressed copies; the development server with `dev`,
+ * with the edits of `sources` (www/ by default); the plainest static host with `plain`);
  * `served` lists the paths the server answered.
  */
-export async function start({ webgpu = true, dir = join(root, 'dist', 'site'), dev = false, camera = false, viewport, plain = false } = {}) {
+export async function start({ webgpu = true, dir = join(root, 'dist', 'site'), dev = false, sources, camera = false, viewport, plain = false } = {}) {
   const served = [];
-  const { server, url } = await (plain ? plainServer(dir, served) : serve({ port: 0, dir, log: served, dev }));
+  const { server, url } = await (plain ? plainServer(dir, served) : serve({ port: 0, dir, sources, log: served, dev }));
   const profile = mkdtempSync(join(tmpdir(), 'style-transfer-chromium-'));
   const args = [...CHROMIUM_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
@@ -179,20 +180,37 @@ export function copyOfSite() {
 }
 
 /**
+ * A copy of the site's sources in www/ (without the build's output in pkg/ and its tools),
+ * for a test of the development server to edit; timestamps kept.
+ */
+export function copyOfSources() {
+  const dir = mkdtempSync(join(tmpdir(), 'style-transfer-www-'));
+  const www = join(root, 'www');
+  const source = (path) => {
+    const relativePath = relative(www, path).split(sep).join('/');
+    return relativePath === '' || (relativePath !== 'pkg' && !notServed(relativePath));
+  };
+  cpSync(www, dir, { recursive: true, preserveTimestamps: true, filter: source });
+  return dir;
+}
+
+/**
  * Inside a describe block: Chromium (without WebGPU unless `webgpu`) on a fresh copy of the
- * built site, first changed by `prepare(dir)`. Its `browser` and `site` are set once the
+ * built site, first changed by `prepare(dir)`; with `dev`, served by the development server
+ * with the edits of a copy of www/. Its `browser`, `site` (and `sources`) are set once the
  * block starts.
  */
 export function siteUnderTest(prepare = () => {}, { webgpu = false, dev = false } = {}) {
   const current = {};
   before(async () => {
     current.site = copyOfSite();
+    if (dev) current.sources = copyOfSources();
     prepare(current.site);
-    current.browser = await start({ webgpu, dev, dir: current.site });
+    current.browser = await start({ webgpu, dev, sources: current.sources, dir: current.site });
   });
   after(async () => {
     await current.browser.close();
-    rmSync(current.site, { recursive: true, force: true });
+    for (const dir of [current.site, current.sources]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
   return current;
 }

@@ -1,6 +1,7 @@
 // The npm package the build writes (dist/npm), as another site gets it: packed with `npm
 // pack`, installed from the tarball into a scratch site, its types checked against their use
-// by `tsc`, and the API imported by the package's name (an import map) stylizing a picture.
+// by `tsc`, and the API and the widget imported by the package's name (an import map), each
+// stylizing a picture.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,15 +13,30 @@ import { after, before, describe, test } from 'node:test';
 import { root, start } from './harness.mjs';
 
 const PAGE = `<!doctype html><title>a site using the package</title><link rel="icon" href="data:,">
-<script type="importmap">{"imports": {"@style-transfer/engine": "/node_modules/@style-transfer/engine/stylizer.js"}}</script>
+<script type="importmap">{"imports": {
+  "@style-transfer/engine": "/node_modules/@style-transfer/engine/stylizer.js",
+  "@style-transfer/engine/widget": "/node_modules/@style-transfer/engine/widget.js"
+}}</script>
 <script type="module">
   import { createStylizer } from '@style-transfer/engine';
+  const picture = (w, h, seed) => {
+    const data = new Uint8ClampedArray(w * h * 4);
+    for (let i = 0; i < data.length; i++) data[i] = (i % 4 === 3) ? 255 : (i * seed * 37 + (i >> 7) * 11) & 0xff;
+    return new ImageData(data, w, h);
+  };
+  window.runWidget = async () => {
+    await import('@style-transfer/engine/widget');
+    const widget = document.createElement('style-transfer');
+    Object.assign(widget, { content: picture(40, 30, 3) });
+    for (const [name, value] of Object.entries({ 'style-src': 'starry-night', backend: 'cpu', size: '32', iterations: '1' })) widget.setAttribute(name, value);
+    const loaded = new Promise((resolve) => widget.addEventListener('load', (e) => resolve(e.detail.backend), { once: true }));
+    document.body.append(widget);
+    const backend = await loaded;
+    const image = await widget.run();
+    widget.remove();
+    return { backend, size: [image.width, image.height] };
+  };
   window.run = async () => {
-    const picture = (w, h, seed) => {
-      const data = new Uint8ClampedArray(w * h * 4);
-      for (let i = 0; i < data.length; i++) data[i] = (i % 4 === 3) ? 255 : (i * seed * 37 + (i >> 7) * 11) & 0xff;
-      return new ImageData(data, w, h);
-    };
     const stylizer = await createStylizer({ backend: 'cpu' });
     const steps = [];
     const result = await stylizer.stylize({
@@ -52,7 +68,8 @@ describe('the npm package', () => {
     const installed = join(site, 'node_modules', ...manifest.name.split('/'));
     const json = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     assert.equal(json.exports['.'].default, './stylizer.js');
-    for (const file of ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'pkg/build.json']) {
+    assert.equal(json.exports['./widget'].default, './widget.js');
+    for (const file of ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'widget.js', 'widget.d.ts', 'gallery/starry_night.jpg', 'pkg/build.json']) {
       assert.ok(readFileSync(join(installed, file)).length > 0, file);
     }
     const build = JSON.parse(readFileSync(join(installed, 'pkg', 'build.json'), 'utf8'));
@@ -72,13 +89,16 @@ describe('the npm package', () => {
     }
   });
 
-  test('a site imports it by its name and stylizes a picture', async () => {
+  test('a site imports it by its name and stylizes a picture, through the API and the widget', async () => {
     const browser = await start({ webgpu: false, dir: site });
     try {
       const page = await browser.page();
       const result = await page.evaluate(() => window.run());
       assert.deepEqual(result, { size: [32, 24], backend: 'cpu', steps: [0, 1, 2] });
       assert.ok(browser.served.some((p) => p.startsWith('/node_modules/@style-transfer/engine/pkg/')), 'the engine came from the package');
+      // The widget, by its own entry point, with a preset painting from the package.
+      assert.deepEqual(await page.evaluate(() => window.runWidget()), { backend: 'cpu', size: [32, 24] });
+      assert.ok(browser.served.includes('/node_modules/@style-transfer/engine/gallery/starry_night.jpg'));
       assert.deepEqual(browser.errors, []);
     } finally {
       await browser.close();

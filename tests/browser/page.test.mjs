@@ -51,7 +51,10 @@ describe('on WebGPU', () => {
     const loaded = browser.requests.length;
     await choose(page);
     await tiny(page, 32, 6);
-    // The main thread stays free while the worker computes: no task over 100 ms.
+    // The main thread stays free while the worker computes. A step of the engine on this
+    // machine takes seconds (SwiftShader), so work done on the main thread would show as
+    // tasks of seconds; a task of 100–150 ms (a paint or a GC on a loaded machine) has
+    // happened without any change, so the bound is 500 ms.
     await page.evaluate(() => {
       window.longTasks = [];
       new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
@@ -59,7 +62,7 @@ describe('on WebGPU', () => {
     });
     const text = await run(page);
     const longTasks = await page.evaluate(() => window.longTasks);
-    assert.ok(longTasks.every((ms) => ms <= 100), `long tasks during the run: ${longTasks}`);
+    assert.ok(longTasks.every((ms) => ms <= 500), `long tasks during the run (ms): ${longTasks}`);
     assert.match(text, /^Done: 6 steps on the GPU \(WebGPU\)/);
     const frames = Number(await page.getAttribute('#output', 'data-frames'));
     assert.ok(frames >= 3, `the canvas was drawn ${frames} times`);
@@ -232,6 +235,8 @@ describe('without WebGPU', () => {
       chosen: document.querySelector('#preset').value,
       size: ['value', 'min', 'max'].map((k) => document.querySelector('#size')[k]),
       steps: document.querySelector('#iterations').value,
+      colors: document.querySelector('#colors').value,
+      colorsHint: document.querySelector('#colors-hint').textContent,
     }));
     assert.deepEqual(settings, {
       labels: ['Quick (1024 px, one pass of a fast network)', 'Draft (256 px, 150 steps)', 'Balanced (384 px, 300 steps)',
@@ -239,6 +244,8 @@ describe('without WebGPU', () => {
       chosen: 'balanced',
       size: ['384', '16', '4096'],
       steps: '300',
+      colors: 'painting',
+      colorsHint: "The painting's colours and strokes.",
     });
     await page.selectOption('#preset', 'quick');
     assert.match(await run(page), /^Done: the quick picture, 1024×678 px, in .* on the CPU/);

@@ -148,10 +148,12 @@ describe('the development server', () => {
     const page = await under.browser.page();
     assert.equal(await ready(page), 'cpu');
     await page.waitForSelector('body[data-offline="ready"]', { timeout: 120_000 });
-    const index = join(under.site, 'index.html');
+    // The edit is to the sources; the server serves the site folder, and copies it there.
+    const index = join(under.sources, 'index.html');
     writeFileSync(index, readFileSync(index, 'utf8').replace('<h1>Style transfer</h1>', '<h1>Style transfer, edited</h1>'));
     await page.reload();
     assert.equal(await page.textContent('h1'), 'Style transfer, edited');
+    assert.match(readFileSync(join(under.site, 'index.html'), 'utf8'), /Style transfer, edited/);
     assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller));
     assert.deepEqual(under.browser.errors, []);
     await page.close();

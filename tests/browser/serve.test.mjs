@@ -2,7 +2,7 @@
 // decoding to the file itself; a stale copy is never sent. (Node's HTTP client, no browser.)
 
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -50,6 +50,22 @@ test('the wasm and the weights go out compressed as the browser accepts, and dec
     assert.equal((await fetchRaw(`${url}tools/package.json`, {})).status, 404);
   } finally {
     server.close();
+  }
+});
+
+test("the development server serves the site folder with www/'s edits, and never the build", async () => {
+  const site = copyOfSite();
+  const { server, url } = await serve({ port: 0, dir: site, dev: true });
+  try {
+    for (const path of ['build.mjs', 'serve.mjs', 'shell.mjs', 'tools/package.json', 'stylizer.d.ts']) {
+      assert.equal((await fetchRaw(`${url}${path}`, {})).status, 404, path);
+      assert.ok(!existsSync(join(site, path)), `${path} is not copied into the site`);
+    }
+    const response = await fetchRaw(`${url}stylizer.js`, {});
+    assert.ok(response.body.equals(readFileSync(join(root, 'www', 'stylizer.js'))));
+  } finally {
+    server.close();
+    rmSync(site, { recursive: true, force: true });
   }
 });
 

@@ -10,6 +10,7 @@ import {
   type StyleOptions,
   type StylizeResult,
 } from '@style-transfer/engine';
+import { BusyError, type StyleTransferElement } from '@style-transfer/engine/widget';
 
 export async function stylizeOnce(content: ImageData, painting: Blob): Promise<StylizeResult> {
   const stylizer = await createStylizer({
@@ -54,4 +55,27 @@ export async function misuse(content: ImageData): Promise<void> {
   // @ts-expect-error the engine's defaults are read-only
   stylizer.defaults = { ...stylizer.defaults };
   console.log(typo, wrong);
+}
+
+export async function embed(photo: Blob): Promise<ImageData> {
+  const widget: StyleTransferElement = document.createElement('style-transfer');
+  widget.setAttribute('style-src', 'starry-night');
+  widget.content = photo;
+  widget.options = { styleWeight: 200 };
+  widget.addEventListener('progress', (event) => console.log(event.detail.iteration));
+  widget.addEventListener('load', (event) => console.log(event.detail.backend));
+  document.body.append(widget);
+  try {
+    return await widget.run();
+  } catch (error) {
+    if (error instanceof BusyError) widget.cancel();
+    throw error;
+  }
+}
+
+export function misuseWidget(widget: StyleTransferElement): void {
+  // @ts-expect-error an option typo, through the widget
+  widget.options = { sise: 384 };
+  // @ts-expect-error a load event carries the backend, not an image
+  widget.addEventListener('load', (event) => console.log(event.detail.image));
 }

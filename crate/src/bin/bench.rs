@@ -8,8 +8,9 @@
 //!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,gemm] [--layer-sizes 128,512]
 //! ```
 //!
-//! `--memory-budget` sets the engine's budget (default 1024 MiB): sizes over it run tile by
-//! tile. Peak memory is the process's, so run one size per process to compare sizes. A list
+//! `--memory-budget` sets the engine's budget (default: the engine's for the device, 1024 MiB
+//! on the CPU, 768 on a GPU): sizes over it run tile by tile. Peak memory is the process's,
+//! so run one size per process to compare sizes. A list
 //! may be `none` (`--layer-sizes none --fast-sizes none` for the iteration table alone). A
 //! size the GPU's buffers cannot hold prints the engine's refusal in its row.
 //!
@@ -19,6 +20,8 @@
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
 
 use style_transfer::burn::tensor::{Device, Distribution, Tensor};
 use style_transfer::conv3x3::Conv3x3;
@@ -31,37 +34,71 @@ use style_transfer::{
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
 const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
 
-fn main() {
-    let mut backends = vec![Backend::Cpu, Backend::Gpu];
-    let mut sizes = vec![128u32, 256, 512];
-    let mut iterations = 5u32;
-    let mut fast_sizes = vec![256u32, 512, 1024];
-    let mut memory_budget = StyleOptions::default().memory_budget;
-    let mut kernels = vec![ConvKernel::Direct, ConvKernel::Gemm];
-    let mut layer_sizes = vec![128u32, 512];
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for pair in args.chunks(2) {
-        match (pair[0].as_str(), pair.get(1).map(String::as_str)) {
-            ("--backend", Some("cpu")) => backends = vec![Backend::Cpu],
-            ("--backend", Some("gpu")) => backends = vec![Backend::Gpu],
-            ("--backend", Some("all")) => {}
-            ("--sizes", Some(list)) => sizes = sizes_in(list),
-            ("--iterations", Some(n)) => iterations = n.parse().expect("a count"),
-            ("--memory-budget", Some(n)) => memory_budget = n.parse().expect("MiB"),
-            ("--fast-sizes", Some(list)) => fast_sizes = sizes_in(list),
-            ("--layer-sizes", Some(list)) => layer_sizes = sizes_in(list),
-            ("--kernels", Some(list)) => {
-                kernels = list
-                    .split(',')
-                    .map(|k| ConvKernel::from_name(k).expect("direct or gemm"))
-                    .collect()
-            }
-            _ => panic!(
-                "usage: bench [--backend cpu|gpu|all] [--sizes 128,256] [--iterations N] \
-                 [--fast-sizes 256,1024] [--kernels direct,gemm] [--layer-sizes 128,512]"
-            ),
+/// Times the engine per iteration, each convolution layer alone, and the feed-forward picture.
+#[derive(Parser)]
+struct Args {
+    /// Where to run: `all` is the CPU backend and then wgpu.
+    #[arg(long, value_enum, default_value = "all")]
+    backend: Backends,
+    /// Sizes of the iteration table (long side, px).
+    #[arg(long, default_value = "128,256,512")]
+    sizes: Sizes,
+    /// Steady iterations timed per size, after the first.
+    #[arg(long, default_value_t = 5)]
+    iterations: u32,
+    /// Sizes of the feed-forward table (`none` for none).
+    #[arg(long, default_value = "256,512,1024")]
+    fast_sizes: Sizes,
+    /// The engine's memory budget in MiB (sizes over it run tile by tile); the engine's
+    /// default for the device when left out.
+    #[arg(long, value_name = "MIB")]
+    memory_budget: Option<u32>,
+    /// Convolution kernels compared on wgpu (`direct`, `gemm`).
+    #[arg(long, value_delimiter = ',', value_parser = kernel, default_value = "direct,gemm")]
+    kernels: Vec<ConvKernel>,
+    /// Sizes of the per-layer table (`none` for none).
+    #[arg(long, default_value = "128,512")]
+    layer_sizes: Sizes,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backends {
+    Cpu,
+    Gpu,
+    All,
+}
+
+/// A list of sizes, `128,256`; `none` for no sizes.
+#[derive(Clone)]
+struct Sizes(Vec<u32>);
+
+impl std::str::FromStr for Sizes {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        match list {
+            "none" => Ok(Sizes(Vec::new())),
+            _ => list
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .map(Sizes),
         }
     }
+}
+
+fn kernel(name: &str) -> Result<ConvKernel, String> {
+    ConvKernel::from_name(name).ok_or_else(|| format!("{name}: not `direct` or `gemm`"))
+}
+
+fn main() {
+    let args = Args::parse();
+    let backends = match args.backend {
+        Backends::Cpu => vec![Backend::Cpu],
+        Backends::Gpu => vec![Backend::Gpu],
+        Backends::All => vec![Backend::Cpu, Backend::Gpu],
+    };
+    let (sizes, iterations, kernels) = (args.sizes.0, args.iterations, args.kernels);
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
     println!(
         "| backend | kernel | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
@@ -80,6 +117,9 @@ fn main() {
         for &kernel in kernels.iter().filter(|k| k.runs_on(&device)) {
             let stylizer =
                 Stylizer::with_kernel(&weights, &device, kernel).with_max_buffer(max_buffer);
+            let memory_budget = args
+                .memory_budget
+                .unwrap_or(stylizer.defaults().memory_budget);
             for &size in &sizes {
                 let content = pattern(size, 1);
                 let style = pattern(size, 7);
@@ -133,20 +173,10 @@ fn main() {
     }
     for (backend, device) in &devices {
         if ConvKernel::Gemm.runs_on(device) {
-            layers(*backend, device, &kernels, &layer_sizes);
+            layers(*backend, device, &kernels, &args.layer_sizes.0);
         }
     }
-    fast_pictures(&weights, &devices, &fast_sizes);
-}
-
-/// `128,256`; `none` for no sizes.
-fn sizes_in(list: &str) -> Vec<u32> {
-    if list == "none" {
-        return Vec::new();
-    }
-    list.split(',')
-        .map(|s| s.parse().expect("a size"))
-        .collect()
+    fast_pictures(&weights, &devices, &args.fast_sizes.0);
 }
 
 /// Each VGG16 convolution alone at the resolution it runs at for a `size` px image: forward

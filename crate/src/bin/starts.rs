@@ -13,42 +13,42 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
+use clap::Parser;
+
 use style_transfer::native::{Backend, device, read_image};
 use style_transfer::{FastWeights, Init, Losses, StyleImage, StyleOptions, Stylizer, VggWeights};
 
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
 const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
 
+/// Runs each start on each pair and prints the objective along the way.
+#[derive(Parser)]
+struct Args {
+    /// A photo and a painting; repeat for more pairs.
+    #[arg(long, num_args = 2, value_names = ["CONTENT", "STYLE"], required = true)]
+    pair: Vec<String>,
+    /// Long side of the result, in pixels.
+    #[arg(long, default_value_t = 256)]
+    size: u32,
+    /// Steps of each run.
+    #[arg(long, default_value_t = 300)]
+    iterations: u32,
+    /// The iterations whose objective is printed.
+    #[arg(long, value_delimiter = ',', default_value = "50,100,150,300")]
+    at: Vec<u32>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+}
+
 fn main() {
-    let usage = "usage: starts --pair CONTENT STYLE [--pair ...] [--size N] [--iterations N] \
-                 [--at 50,100] [--backend cpu|gpu]";
-    let mut pairs = Vec::new();
-    let (mut size, mut iterations, mut backend) = (256u32, 300u32, Backend::Cpu);
-    let mut at = vec![50u32, 100, 150, 300];
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = |k: usize| args.get(i + k).expect(usage).clone();
-        match args[i].as_str() {
-            "--pair" => {
-                pairs.push((value(1), value(2)));
-                i += 1;
-            }
-            "--size" => size = value(1).parse().expect(usage),
-            "--iterations" => iterations = value(1).parse().expect(usage),
-            "--at" => {
-                at = value(1)
-                    .split(',')
-                    .map(|s| s.parse().expect(usage))
-                    .collect()
-            }
-            "--backend" if value(1) == "gpu" => backend = Backend::Gpu,
-            "--backend" => backend = Backend::Cpu,
-            _ => panic!("{usage}"),
-        }
-        i += 2;
-    }
-    assert!(!pairs.is_empty(), "{usage}");
+    let args = Args::parse();
+    let pairs: Vec<(String, String)> = args
+        .pair
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
+    let (size, iterations, at, backend) = (args.size, args.iterations, args.at, args.backend);
     let chosen = device(backend).expect("a device");
     println!("backend: {}", chosen.description);
     let vgg = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");

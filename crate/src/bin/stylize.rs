@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use style_transfer::native::{Backend, device, read_image, write_image};
@@ -18,16 +18,6 @@ use style_transfer::{DeviceKind, FastWeights, StyleImage, StyleOptions, Stylizer
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
 /// The feed-forward network's int8 weights, built into the binary.
 const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum BackendArg {
-    /// A hardware GPU when there is one, else the CPU (never a software GPU driver).
-    Auto,
-    /// wgpu: Vulkan, Metal or DirectX, whatever adapter it finds (software ones too).
-    Gpu,
-    /// burn's CPU backend.
-    Cpu,
-}
 
 /// Paint a photo in the style of one or more paintings (Gatys et al. 2016).
 ///
@@ -51,7 +41,7 @@ struct Args {
     output: PathBuf,
     /// Where to compute.
     #[arg(long, value_enum, default_value = "auto")]
-    backend: BackendArg,
+    backend: Backend,
     /// Also write the image every K iterations (next to --output, numbered).
     #[arg(long, value_name = "K")]
     save_every: Option<u32>,
@@ -64,9 +54,11 @@ struct Args {
     /// Iterations over all scales together.
     #[arg(long)]
     iterations: Option<u32>,
-    /// Keep the photo's colours.
+    /// Whose colours the result has: `painting`; `photo` (put back afterwards); `luminance`
+    /// (luminance-only transfer, Gatys et al. 2017); `match` (the painting recoloured to the
+    /// photo's palette first).
     #[arg(long)]
-    preserve_colors: bool,
+    colors: Option<String>,
     /// Seed of the noise start.
     #[arg(long)]
     seed: Option<u64>,
@@ -153,10 +145,7 @@ impl Args {
             ("init", self.quick.then_some(json!("fast"))),
             ("iterations", self.quick.then_some(json!(0))),
             ("previewEvery", self.save_every.map(|v| json!(v))),
-            (
-                "preserveColors",
-                self.preserve_colors.then_some(json!(true)),
-            ),
+            ("colors", self.colors.as_ref().map(|v| json!(v))),
         ];
         for (key, value) in flags {
             if let Some(value) = value {
@@ -216,12 +205,7 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
     with_defaults(&StyleOptions::default())?;
 
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).map_err(|e| (1, e.to_string()))?;
-    let backend = match args.backend {
-        BackendArg::Auto => Backend::Auto,
-        BackendArg::Gpu => Backend::Gpu,
-        BackendArg::Cpu => Backend::Cpu,
-    };
-    let chosen = device(backend).map_err(|e| (1, e))?;
+    let chosen = device(args.backend).map_err(|e| (1, e))?;
     eprintln!("backend: {}", chosen.description);
     let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).map_err(|e| (1, e.to_string()))?;
     let stylizer = Stylizer::new(&weights, &chosen.device)

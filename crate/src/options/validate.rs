@@ -23,6 +23,13 @@ pub(super) fn invalid(name: &str, reason: impl Into<String>) -> OptionsError {
     }
 }
 
+/// Keys that were renamed, with what to write instead.
+const RENAMED: [(&str, &str); 1] = [(
+    "preserveColors",
+    "was replaced by `colors`: \"photo\" keeps the photo's colours (what `true` did); \
+     \"painting\" is the default",
+)];
+
 fn non_negative(name: &str, value: f32) -> Result<(), OptionsError> {
     if value.is_finite() && value >= 0.0 {
         Ok(())
@@ -46,7 +53,13 @@ impl StyleOptions {
                 path
             };
             let reason = e.into_inner().to_string();
-            invalid(&name, reason)
+            match RENAMED
+                .iter()
+                .find(|(old, _)| reason.starts_with(&format!("unknown field `{old}`")))
+            {
+                Some((old, new)) => invalid(old, *new),
+                None => invalid(&name, reason),
+            }
         })?;
         options.validate()?;
         Ok(options)
@@ -281,7 +294,7 @@ mod tests {
     fn json_takes_camel_case_keys_and_defaults_the_rest() {
         let o = from_json(
             r#"{"size": 256, "styleWeight": 50, "optimizer": "adam", "learningRate": 0.1,
-                "init": "noise", "preserveColors": true,
+                "init": "noise", "colors": "luminance",
                 "styleLayers": [["relu1_1", 1], ["relu3_1", 0.5]]}"#,
         )
         .unwrap();
@@ -291,7 +304,7 @@ mod tests {
             optimizer: Optimizer::Adam,
             learning_rate: 0.1,
             init: Init::Noise,
-            preserve_colors: true,
+            colors: Colors::Luminance,
             style_layers: vec![(VggLayer::Relu1_1, 1.0), (VggLayer::Relu3_1, 0.5)],
             ..Default::default()
         };
@@ -309,6 +322,16 @@ mod tests {
                 r#"{"styleWieght": 5}"#,
                 "styleWieght",
                 "unknown field `styleWieght`",
+            ),
+            (
+                r#"{"preserveColors": true}"#,
+                "preserveColors",
+                "was replaced by `colors`: \"photo\"",
+            ),
+            (
+                r#"{"colors": "sepia"}"#,
+                "colors",
+                "unknown variant `sepia`",
             ),
             (r#"{"size": "big"}"#, "size", "invalid type"),
             (r#"{"size": 300.5}"#, "size", "invalid type"),

@@ -4,29 +4,10 @@ use super::*;
 use crate::image::Image;
 use crate::objective::{objective, objective_layers, targets};
 use crate::style::StyleImage;
-use crate::test_util::{cpu, read};
-use crate::weights::VggWeights;
-
-fn root() -> std::path::PathBuf {
-    // Read at run time: a path compiled in would follow the build cache to another clone.
-    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo");
-    std::path::Path::new(&crate_dir).join("..")
-}
+use crate::test_util::{self, cpu, int8_weights, read, relative_error};
 
 fn fixture(name: &str, width: u32, height: u32) -> Image {
-    let path = root().join("tests/fixtures").join(name);
-    crate::native::read_image(&path)
-        .unwrap()
-        .resize(width, height)
-}
-
-fn relative_error(a: &[f32], b: &[f32]) -> f64 {
-    let (mut diff, mut norm) = (0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(b) {
-        diff += (f64::from(*x) - f64::from(*y)).powi(2);
-        norm += f64::from(*y).powi(2);
-    }
-    (diff / norm).sqrt()
+    test_util::fixture(name).resize(width, height)
 }
 
 /// The image the tiled tests score (photo and painting mixed 7:3 at `width × height`), its
@@ -40,8 +21,7 @@ struct Whole {
 }
 
 fn whole(options: &StyleOptions, width: u32, height: u32) -> Whole {
-    let bytes = std::fs::read(root().join("models/vgg16-int8.safetensors")).unwrap();
-    let vgg = Vgg16::new(&VggWeights::from_int8_safetensors(&bytes).unwrap(), &cpu());
+    let vgg = Vgg16::new(&int8_weights(), &cpu());
     let (content, style) = (
         fixture("photo.jpg", width, height),
         fixture("painting.png", width, height),

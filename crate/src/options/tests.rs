@@ -1,33 +1,91 @@
-//! Every option object that validates runs: random objects through the one options path
-//! (JSON, as the CLI and the browser send them), and each one that validates is run for a
-//! step or two at a small size on the CPU backend. A panic anywhere fails the test; before it,
-//! `{styleWeight: 0, styleLayers: []}` validated and then panicked in the objective.
-
-mod common;
+//! The defaults and the schedule they give; and every option object that validates runs:
+//! random objects through the one options path (JSON, as the CLI and the browser send them),
+//! and each one that validates is run for a step or two at a small size on the CPU backend. A
+//! panic anywhere fails that test; before it, `{styleWeight: 0, styleLayers: []}` validated
+//! and then panicked in the objective.
 
 use std::ops::ControlFlow;
 
-use common::*;
 use serde_json::{Map, Value, json};
-use style_transfer::{StyleImage, StyleOptions, Stylizer, VggLayer};
 
-/// A small deterministic generator (xorshift64*), so a failure names a case that reproduces.
-struct Random(u64);
+use super::*;
+use crate::Stylizer;
+use crate::random::SplitMix64;
+use crate::style::StyleImage;
+use crate::test_util::{cpu, fast_weights, fixture, int8_weights};
+
+#[test]
+fn defaults_are_valid_and_follow_the_anchors() {
+    let o = StyleOptions::default();
+    o.validate().unwrap();
+    assert_eq!(
+        (o.content_weight, o.style_weight, o.tv_weight),
+        (20.0, 100.0, 1e-3)
+    );
+    assert_eq!(o.scales(), vec![128, 181, 256, 362, 384]);
+    assert_eq!(o.iterations_per_scale(), vec![60; 5]);
+}
+
+#[test]
+fn small_sizes_run_at_one_scale_and_iterations_split_with_remainder_last() {
+    let o = StyleOptions {
+        size: 64,
+        iterations: 30,
+        ..Default::default()
+    };
+    assert_eq!(o.scales(), vec![64]);
+    let o = StyleOptions {
+        size: 256,
+        iterations: 3 * MIN_SCALE_ITERATIONS + 2,
+        ..Default::default()
+    };
+    assert_eq!(o.scales(), vec![128, 181, 256]);
+    let m = MIN_SCALE_ITERATIONS;
+    assert_eq!(o.iterations_per_scale(), vec![m, m, m + 2]);
+}
+
+/// Each scale gets at least [`MIN_SCALE_ITERATIONS`]: fewer steps, fewer scales, the
+/// finest kept; one step still runs at the output size.
+#[test]
+fn short_runs_drop_the_coarsest_scales() {
+    let scales = |iterations| {
+        let o = StyleOptions {
+            size: 512,
+            iterations,
+            ..Default::default()
+        };
+        (o.scales(), o.iterations_per_scale())
+    };
+    let m = MIN_SCALE_ITERATIONS;
+    assert_eq!(scales(1), (vec![512], vec![1]));
+    assert_eq!(scales(2 * m - 1), (vec![512], vec![2 * m - 1]));
+    assert_eq!(scales(2 * m), (vec![362, 512], vec![m, m]));
+    assert_eq!(scales(5 * m + 3).0, vec![128, 181, 256, 362, 512]);
+    assert_eq!(scales(500).1, vec![100; 5]);
+}
+
+#[test]
+fn a_step_that_does_not_grow_gives_one_scale_instead_of_looping() {
+    for scale_step in [1.0, 0.5, 0.0, -2.0, f32::NAN, f32::INFINITY] {
+        let o = StyleOptions {
+            scale_step,
+            ..Default::default()
+        };
+        assert_eq!(o.scales(), vec![o.size], "{scale_step}");
+        assert!(o.validate().is_err());
+    }
+}
+
+/// The seeded generator, so that a failure names a case that reproduces.
+struct Random(SplitMix64);
 
 impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
     fn pick<T: Clone>(&mut self, values: &[T]) -> T {
-        values[(self.next() % values.len() as u64) as usize].clone()
+        values[(self.0.next_u64() % values.len() as u64) as usize].clone()
     }
 
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.0.next_u64() % 100 < percent
     }
 }
 
@@ -96,8 +154,16 @@ fn options(random: &mut Random) -> Value {
             (vec![json!(1e-3), json!(0.02), json!(1.0)], json!(0.0)),
         ),
         (
-            "preserveColors",
-            (vec![json!(false), json!(true)], json!("yes")),
+            "colors",
+            (
+                vec![
+                    json!("painting"),
+                    json!("photo"),
+                    json!("luminance"),
+                    json!("match"),
+                ],
+                json!("sepia"),
+            ),
         ),
         (
             "contentLayer",
@@ -151,10 +217,10 @@ fn every_option_object_that_validates_runs() {
         image: &painting,
         blend: 1.0,
     }];
-    let mut random = Random(0x5eed);
+    let mut random = Random(SplitMix64::new(0x5eed));
     let (mut valid, mut refused) = (0, 0);
     // The cases that matter most, then random ones; a size and a step count are always given
-    // (the defaults, 512 px and 500 steps, are too slow for a test of many combinations).
+    // (the defaults are too slow for a test of many combinations).
     let mut cases = vec![
         json!({"size": 32, "iterations": 1, "styleWeight": 0, "styleLayers": []}),
         json!({"size": 32, "iterations": 1, "styleWeight": 0, "styleLayers": [], "init": "content"}),

@@ -1,0 +1,49 @@
+// Types of the embeddable widget (widget.js), for the npm package's `@style-transfer/engine/widget`;
+// checked against their use by `tsc --noEmit` in tests/browser/package.test.mjs. Importing the
+// module defines the `<style-transfer>` element (unless the name is taken).
+
+import type { ImageInput, Progress, StyleOptions } from './stylizer.js';
+
+/** `run()` was called while a run is going; that run goes on. */
+export class BusyError extends Error {}
+
+/** The events `<style-transfer>` dispatches, with their `detail`. */
+export interface StyleTransferEventMap {
+  /** The engine is ready. */
+  load: CustomEvent<{ backend: 'webgpu' | 'cpu' }>;
+  /** The engine's progress, as `stylize`'s onProgress gets it. */
+  progress: CustomEvent<Progress>;
+  done: CustomEvent<{ image: ImageData }>;
+  error: CustomEvent<{ message: string; name: string }>;
+}
+
+/**
+ * `<style-transfer style-src="starry-night" size="384">`: attributes `style-src` (a painting's
+ * URL relative to the page, or a preset name: starry-night, the-scream, shipwreck,
+ * great-wave, udnie), `size`, `iterations`, `colors` (as the option), `backend`
+ * ('auto' | 'webgpu' | 'cpu'); left out, the engine's defaults for its device.
+ */
+export class StyleTransferElement extends HTMLElement {
+  /** The photo. */
+  content: ImageInput | null;
+  /** The painting, taking precedence over `style-src`. */
+  styleImage: ImageInput | null;
+  /** Engine options on top of the attributes. */
+  options: StyleOptions;
+  /** Starts a run; resolves to the result, rejects with BusyError while one is going. */
+  run(): Promise<ImageData>;
+  /** Stops a run. */
+  cancel(): void;
+  addEventListener<K extends keyof StyleTransferEventMap>(
+    type: K,
+    listener: (this: StyleTransferElement, event: StyleTransferEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'style-transfer': StyleTransferElement;
+  }
+}
