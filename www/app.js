@@ -5,16 +5,11 @@ import { reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
 import { drawImage, offerDownload, toFile } from './result.js';
 import { fetchImage } from './images.js';
+import { PREVIEW_EVERY, readOptions, showSettings, wireSettings } from './settings.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
 
 const $ = (id) => document.getElementById(id);
 
-// The quality presets, the defaults (the memory budget, larger pictures running tile by tile,
-// is the device's) and the limits of the settings are the engine's (stylizer.presets,
-// .defaults, .limits): the page shows them once the engine is ready.
-
-/** How often the canvas is redrawn during a run, in steps. */
-const PREVIEW_EVERY = 2;
 /**
  * Milliseconds per pixel of a whole-image step before this device has been measured (the
  * CPU fallback on a two-core laptop; a GPU is usually faster): replaced by the rate of the
@@ -42,6 +37,7 @@ function showMessage(text) {
 function updateButtons() {
   const ready = state.stylizer && state.content && state.styles.length > 0;
   $('start').disabled = !ready || !!state.running;
+  $('palette').disabled = !ready || !!state.running;
   $('cancel').disabled = !state.running;
 }
 
@@ -202,24 +198,6 @@ function wireDropZone(zone, onFiles) {
   });
 }
 
-/** The engine options of the settings shown; the engine's defaults fill in the rest. */
-function options() {
-  const strength = 2 ** Number($('strength').value);
-  return {
-    size: Number($('size').value),
-    iterations: Number($('iterations').value),
-    // The slider scales the engine's default style weight, up or down.
-    styleWeight: state.stylizer.defaults.styleWeight * strength,
-    // The first picture comes from the feed-forward network (the engine's default start);
-    // below the middle of the strength slider it takes less of the paintings' style too.
-    fastStrength: Math.min(1, strength),
-    // `?memoryBudget=` overrides the device's.
-    memoryBudget: Number(params.get('memoryBudget')) || undefined,
-    colors: $('colors').value,
-    previewEvery: PREVIEW_EVERY,
-  };
-}
-
 function plotLosses() {
   const canvas = $('loss-plot');
   const context = canvas.getContext('2d');
@@ -285,7 +263,7 @@ function offerResult() {
 /** The run's scales and tiles for the current photo and settings, from the engine. */
 async function currentPlan() {
   const { width, height } = state.content;
-  return state.stylizer.plan({ width, height, options: options() });
+  return state.stylizer.plan({ width, height, options: readOptions(state.stylizer) });
 }
 
 /** "About 3 min on this device": the plan's work at the rate measured here (or a first guess). */
@@ -337,7 +315,7 @@ async function start() {
     const result = await state.stylizer.stylize({
       content: state.content,
       styles: state.styles.filter((s) => s.blend > 0),
-      options: options(),
+      options: readOptions(state.stylizer),
       signal: controller.signal,
       onProgress(p) {
         const now = performance.now();
@@ -400,40 +378,32 @@ async function start() {
   }
 }
 
-/** The engine's presets in the Quality menu, its limits on the inputs, its defaults in them. */
-function showSettings({ presets, limits, defaults }) {
-  for (const preset of presets) {
-    const option = $('preset').querySelector(`option[value="${preset.name}"]`);
-    const name = preset.name[0].toUpperCase() + preset.name.slice(1);
-    const what = preset.iterations ? `${preset.iterations} steps` : 'one pass of a fast network';
-    option.textContent = `${name} (${preset.size} px, ${what})`;
+/** "Palette only": the photo in the paintings' colours, at once (no network, no steps). */
+async function paletteOnly() {
+  showMessage('');
+  const controller = new AbortController();
+  state.running = controller;
+  updateButtons();
+  for (const id of ['download', 'download-jpeg', 'share']) $(id).hidden = true;
+  $('compare-control').hidden = true;
+  try {
+    const { image } = await state.stylizer.palette({
+      content: state.content,
+      styles: state.styles.filter((s) => s.blend > 0),
+      size: Number($('size').value),
+      signal: controller.signal,
+    });
+    showFrame(image);
+    drawInto($('before'), state.content);
+    $('compare-control').hidden = false;
+    $('progress-text').textContent = `Done: the photo in the painting's colours, ${image.width}×${image.height} px (no brush strokes; Start paints them).`;
+    offerResult();
+  } catch (error) {
+    if (!(error instanceof AbortError)) showMessage(`The palette failed: ${error.message}`);
+  } finally {
+    state.running = null;
+    updateButtons();
   }
-  Object.assign($('size'), { min: limits.minSize, max: limits.maxSize, value: defaults.size });
-  Object.assign($('iterations'), { min: 0, max: limits.maxIterations, value: defaults.iterations });
-  const matching = presets.find((p) => p.size === defaults.size && p.iterations === defaults.iterations);
-  $('preset').value = matching?.name ?? 'custom';
-  $('colors').value = defaults.colors;
-  showColorsHint();
-}
-
-/** What each colour mode does (the engine's `colors`, Gatys et al. 2017). */
-const COLORS_HINTS = {
-  painting: 'The painting\'s colours and strokes.',
-  photo: 'Painted as usual, then given back the photo\'s colours.',
-  luminance: 'Only light and dark are painted; the colours stay the photo\'s.',
-  match: 'The painting is recoloured with the photo\'s palette first, then painted with.',
-};
-
-function showColorsHint() {
-  $('colors-hint').textContent = COLORS_HINTS[$('colors').value];
-}
-
-function applyPreset() {
-  const preset = state.stylizer?.presets.find((p) => p.name === $('preset').value);
-  if (!preset) return;
-  $('size').value = preset.size;
-  $('iterations').value = preset.iterations;
-  showEstimate();
 }
 
 /** A download's progress bar and status line: "Downloading the model: 1.2 of 10.0 MB…". */
@@ -480,15 +450,9 @@ async function boot() {
     else addStyles(files);
   });
   $('take-photo').addEventListener('click', takePhoto);
-  $('preset').addEventListener('change', applyPreset);
-  $('colors').addEventListener('change', showColorsHint);
-  for (const id of ['size', 'iterations']) {
-    $(id).addEventListener('input', () => {
-      $('preset').value = 'custom';
-      showEstimate();
-    });
-  }
+  wireSettings(() => state.stylizer, showEstimate);
   $('start').addEventListener('click', start);
+  $('palette').addEventListener('click', paletteOnly);
   $('cancel').addEventListener('click', () => state.running?.abort());
   $('compare-position').addEventListener('input', (e) => {
     const value = Number(e.target.value);

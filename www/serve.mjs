@@ -76,8 +76,9 @@ function syncEdits(sources, dir) {
     if (notServed(path.split(sep).join('/'))) continue;
     const to = join(dir, path);
     const { mtime } = statSync(from);
-    // Whole milliseconds: a copy's time, set through a Date, has no more.
-    if (existsSync(to) && Math.floor(statSync(to).mtimeMs) >= mtime.getTime()) continue;
+    // Newer by more than a millisecond: a copy's time (cpSync's, or set here through a Date)
+    // keeps no more than that.
+    if (existsSync(to) && statSync(to).mtimeMs >= mtime.getTime() - 1) continue;
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(from, to);
     utimesSync(to, mtime, mtime);

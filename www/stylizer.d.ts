@@ -173,6 +173,16 @@ export interface Stylizer {
   plan(request: { width: number; height: number; options?: StyleOptions }): Promise<ScalePlan[]>;
   /** Runs one at a time, in call order. */
   stylize(request: StylizeRequest): Promise<StylizeResult>;
+  /**
+   * The photo in the paintings' colours (their blend's RGB mean and covariance), at once and
+   * without a network, at `size` px (the default size when left out); queued with stylize().
+   */
+  palette(request: {
+    content: ImageInput;
+    styles: Array<{ image: ImageInput; blend?: number }>;
+    size?: number;
+    signal?: AbortSignal;
+  }): Promise<{ image: ImageData }>;
   /** Every pending call rejects with AbortError; no worker is left. */
   dispose(): void;
 }

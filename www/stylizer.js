@@ -229,6 +229,9 @@ function errorFrom({ name, message }) {
   return new EngineError(message);
 }
 
+/** Longer side of the paintings' copies the palette is taken from. */
+const PALETTE_SIDE = 256;
+
 class Stylizer {
   #settings;
   #bridge = null;
@@ -358,6 +361,37 @@ class Stylizer {
       /** Shader pipelines the GPU compiled during this run (few once warmed up; 0 on the CPU). */
       pipelines: r.pipelines,
     };
+  }
+
+  /**
+   * The photo in the paintings' colours, at once and without a network: `content` recoloured
+   * to the palette (the mean and covariance of RGB) of the blend of `styles`, at `size` px on
+   * its longer side (the engine's default size when left out). Resolves to {image}; queued
+   * with stylize() calls.
+   */
+  palette(request = {}) {
+    const previous = this.#queue;
+    const run = this.#palette(request, previous);
+    this.#queue = Promise.allSettled([previous, run]);
+    return run;
+  }
+
+  async #palette({ content, styles, size, signal } = {}, previous) {
+    if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    if (!styles?.length) throw new ImageInputError('Add at least one style image.');
+    const aborted = this.#combine(signal);
+    await untilAborted(previous, aborted);
+    await this.start(aborted);
+    const contentPixels = await untilAborted(toPixels(content, 'content', size ?? this.defaults.size), aborted);
+    const stylePixels = [];
+    for (const [i, style] of styles.entries()) {
+      // The palette is a mean and a covariance: a small copy of each painting holds it.
+      const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, PALETTE_SIDE), aborted);
+      stylePixels.push({ ...style, image });
+    }
+    const transfer = [contentPixels.data.buffer, ...stylePixels.map((s) => s.image.data.buffer)];
+    const r = await this.#whileRunning(this.#bridge.request('palette', { content: contentPixels, styles: stylePixels }, { transfer }), aborted);
+    return { image: new ImageData(r.data, r.width, r.height) };
   }
 
   /** Awaits `work`; if `aborted` fires first, the worker is terminated with its reason. */

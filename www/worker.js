@@ -4,18 +4,21 @@
 //               warmUp: options or false, kernel}
 //               {id, type: 'stylize', content, styles, options}
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
+//               {id, type: 'palette', content, styles} (the photo in the paintings' colours)
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
 //               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
 //               {id, type: 'result', result} ('init': {backend, fallback, defaults, limits,
 //               presets, warmUp: {pipelines, ms} or null}, `fallback` why 'auto' runs on the
 //               CPU, the rest the engine's own; 'stylize': the image, with `pipelines`
-//               compiled during the run),
+//               compiled during the run; 'palette': the image),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
 // the two always belong to the same build.
 
 let engine = null;
+/** The engine module's free functions (`palette`), once it is loaded. */
+let module = null;
 /** Compute pipelines (compiled shaders) created so far on WebGPU. */
 let pipelines = 0;
 
@@ -70,7 +73,8 @@ const handlers = {
         true,
       );
     }
-    const { default: init, Engine, limits, presets } = await import(files.glue);
+    module = await import(files.glue);
+    const { default: init, Engine, limits, presets } = module;
     const response = await fetch(files.wasm);
     if (!response.ok) {
       throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
@@ -98,6 +102,10 @@ const handlers = {
 
   async plan({ width, height, options }) {
     return engine.plan(width, height, options);
+  },
+
+  async palette({ content, styles }) {
+    return module.palette(content, styles);
   },
 
   async stylize({ content, styles, options }, id) {

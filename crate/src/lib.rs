@@ -67,6 +67,6 @@ pub use fast::{FastNetwork, FastWeights};
 pub use image::{Image, ImageError};
 pub use options::{Colors, Init, Optimizer, OptionsError, StyleOptions};
 pub use schedule::{ScalePlan, plan};
-pub use style::StyleImage;
+pub use style::{StyleImage, in_paintings_colors};
 pub use vgg::{Vgg16, VggLayer};
 pub use weights::{VggWeights, WeightsError};

@@ -54,6 +54,20 @@ pub(crate) fn recolored(
     }
 }
 
+/// The photo in the paintings' colours, at once and without a network (the page's "Palette
+/// only"): `content` recoloured to the palette of the paintings' blend (their pixels pooled,
+/// each painting by its share). Values are not clipped; writing the image clips them.
+pub fn in_paintings_colors(
+    content: &Image,
+    styles: &[StyleImage<'_>],
+) -> Result<Image, StylizeError> {
+    check_styles(styles)?;
+    let parts: Vec<(Palette, f64)> = blend_shares(styles)
+        .map(|(image, share)| (Palette::of(image), f64::from(share)))
+        .collect();
+    Ok(recolor(content, &Palette::blend(&parts)))
+}
+
 /// Refuses no painting, a blend weight that is not a number ≥ 0, or all weights 0.
 pub(crate) fn check_styles(styles: &[StyleImage<'_>]) -> Result<(), StylizeError> {
     if styles.is_empty() {
@@ -129,5 +143,41 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn the_palette_action_gives_the_photo_the_blend_s_colours() {
+        let photo = crate::test_util::fixture("photo.jpg").resize(60, 40);
+        let painting = crate::test_util::fixture("painting.png").resize(40, 40);
+        // A flat orange: no spread of its own, so the blend's covariance is the painting's
+        // shrunk, plus the spread between the two means.
+        let orange = [0.9f32, 0.5, 0.1].map(|v| vec![v; 1600]).concat();
+        let orange = Image::from_planar(40, 40, orange).unwrap();
+        let styles = [
+            StyleImage {
+                image: &painting,
+                blend: 3.0,
+            },
+            StyleImage {
+                image: &orange,
+                blend: 1.0,
+            },
+        ];
+        let out = in_paintings_colors(&photo, &styles).unwrap();
+        assert_eq!((out.width(), out.height()), (60, 40));
+        let expected =
+            Palette::blend(&[(Palette::of(&painting), 0.75), (Palette::of(&orange), 0.25)]);
+        let got = Palette::of(&out);
+        for c in 0..3 {
+            assert!(
+                (got.mean[c] - expected.mean[c]).abs() < 1e-5,
+                "{got:?} vs {expected:?}"
+            );
+            for d in 0..3 {
+                let (x, y) = (got.covariance[c][d], expected.covariance[c][d]);
+                assert!((x - y).abs() < 1e-6, "{got:?} vs {expected:?}");
+            }
+        }
+        assert!(in_paintings_colors(&photo, &[]).is_err());
     }
 }

@@ -1,19 +1,18 @@
 //! The browser surface: the only file that knows about JavaScript. The module Web Worker in
 //! `www/worker.js` drives it; the engine underneath is plain burn.
 
-use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use burn::tensor::Device;
-use js_sys::{Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use serde::Serialize;
-
 use crate::options::{LIMITS, PRESETS};
-use crate::{
-    ConvKernel, FastWeights, Image, Progress, StyleImage, StyleOptions, StylizeError, Stylizer,
-    VggWeights,
+use crate::{ConvKernel, FastWeights, Image, StyleImage, StyleOptions, Stylizer, VggWeights};
+
+mod convert;
+use convert::{
+    image_from_js, options_from_js, report, set_image, styles_from_js, stylize_error, to_js,
 };
 
 /// Sends Rust panics to the browser console with their message.
@@ -165,19 +164,8 @@ impl Engine {
         wasm_bindgen_futures::future_to_promise(async move {
             let options = options?;
             let content = image_from_js(&content).map_err(|e| e.context("content"))?;
-            let mut images = Vec::new();
-            let mut blends = Vec::new();
-            for (i, style) in styles.iter().enumerate() {
-                let what = format!("style {}", i + 1);
-                let (image, blend) = style_from_js(&style).map_err(|e| e.context(&what))?;
-                images.push(image);
-                blends.push(blend);
-            }
-            let styles: Vec<StyleImage> = images
-                .iter()
-                .zip(&blends)
-                .map(|(image, &blend)| StyleImage { image, blend })
-                .collect();
+            let paintings = styles_from_js(&styles)?;
+            let styles = style_images(&paintings);
             let mut thrown = None;
             let result = stylizer
                 .stylize(&content, &styles, &options, |p| {
@@ -207,65 +195,6 @@ pub fn limits() -> JsValue {
 #[wasm_bindgen]
 pub fn presets() -> JsValue {
     to_js(&PRESETS)
-}
-
-/// An engine output as a plain JavaScript object, through its `Serialize` (camelCase keys):
-/// the one conversion out of the engine; images go separately, as pixels ([`set_image`]).
-fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    let text = serde_json::to_string(value).expect("the engine's outputs serialize");
-    js_sys::JSON::parse(&text).expect("serde_json writes JSON")
-}
-
-/// Reads the options through the one serde path
-/// ([`StyleOptions::deserialize_validated_over`] the engine's `defaults`), as JSON: the same
-/// text the CLI's `--options` file holds.
-fn options_from_js(value: JsValue, defaults: &StyleOptions) -> Result<StyleOptions, JsValue> {
-    let bad = |reason: &str| {
-        named_error(
-            "OptionsError",
-            &format!("invalid option `options`: {reason}"),
-        )
-    };
-    let text = if value.is_undefined() || value.is_null() {
-        "{}".to_string()
-    } else {
-        js_sys::JSON::stringify(&value)
-            .ok()
-            .and_then(|text| text.as_string())
-            .ok_or_else(|| bad("must be a plain object"))?
-    };
-    let value = serde_json::from_str(&text).map_err(|_| bad("must be a plain object"))?;
-    StyleOptions::deserialize_validated_over(defaults, value)
-        .map_err(|e| named_error("OptionsError", &e.to_string()))
-}
-
-/// A JavaScript `Error` with `name` set, so the worker can tell the kinds apart.
-fn named_error(name: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name(name);
-    error.into()
-}
-
-/// The engine's typed error as a named JavaScript error.
-fn stylize_error(e: StylizeError) -> JsValue {
-    let message = e.to_string();
-    match e {
-        // Asking for the fast start from an engine created without its weights is a wrong
-        // option for that engine; the engine itself stays usable.
-        // Too large for the GPU: a smaller size or memory budget runs.
-        StylizeError::Options(_)
-        | StylizeError::Styles(_)
-        | StylizeError::NoFastNetwork
-        | StylizeError::TooLarge { .. } => named_error("OptionsError", &message),
-        StylizeError::TooNarrow { .. } => named_error("ImageInputError", &message),
-        StylizeError::Cancelled => named_error("AbortError", &message),
-        StylizeError::Diverged(_) | StylizeError::Device(_) => {
-            let error = named_error("EngineError", &message);
-            let fatal = matches!(e, StylizeError::Device(_));
-            Reflect::set(&error, &"fatal".into(), &fatal.into()).expect("set on an Error");
-            error
-        }
-    }
 }
 
 /// burn's CPU backend, when this build has it (cargo feature `cpu`).
@@ -310,98 +239,27 @@ async fn webgpu() -> Result<(Device, Option<u64>), String> {
     Ok((device, Some(crate::device::max_buffer(&setup))))
 }
 
-/// A JavaScript error message being built up.
-struct WebError(String);
-
-impl WebError {
-    /// An `ImageInputError` about `what` (the content or a style).
-    fn context(self, what: &str) -> JsValue {
-        named_error("ImageInputError", &format!("{what}: {}", self.0))
-    }
+/// The photo in the paintings' colours, at once and without a network (the page's "Palette
+/// only"): `content` recoloured to the palette (the mean and covariance of RGB) of the blend
+/// of `styles` (`[{image, blend?}]`, each painting's pixels by its share). Resolves to
+/// `{width, height, data}` at the content's size; `ImageInputError` or `OptionsError` (a bad
+/// blend) otherwise.
+#[wasm_bindgen]
+pub fn palette(content: JsValue, styles: Array) -> Result<JsValue, JsValue> {
+    let content = image_from_js(&content).map_err(|e| e.context("content"))?;
+    let paintings = styles_from_js(&styles)?;
+    let image =
+        crate::in_paintings_colors(&content, &style_images(&paintings)).map_err(stylize_error)?;
+    let out = JsValue::from(Object::new());
+    set_image(&out, &image);
+    Ok(out)
 }
 
-fn get(object: &JsValue, key: &str) -> Result<JsValue, WebError> {
-    Reflect::get(object, &key.into()).map_err(|_| WebError(format!("cannot read `{key}`")))
-}
-
-fn set(object: &Object, key: &str, value: JsValue) {
-    Reflect::set(object, &key.into(), &value).expect("setting a field of a plain object");
-}
-
-fn optional_number(object: &JsValue, key: &str) -> Result<Option<f64>, WebError> {
-    let value = get(object, key)?;
-    if value.is_undefined() {
-        return Ok(None);
-    }
-    value
-        .as_f64()
-        .filter(|v| v.is_finite())
-        .map(Some)
-        .ok_or_else(|| WebError(format!("`{key}` must be a finite number")))
-}
-
-fn image_from_js(value: &JsValue) -> Result<Image, WebError> {
-    let dimension = |key| -> Result<u32, WebError> {
-        optional_number(value, key)?
-            .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= f64::from(u32::MAX))
-            .map(|v| v as u32)
-            .ok_or_else(|| WebError(format!("the image needs a whole-number `{key}`")))
-    };
-    let (width, height) = (dimension("width")?, dimension("height")?);
-    let data = get(value, "data")?;
-    let bytes = if data.is_instance_of::<Uint8ClampedArray>() {
-        Uint8ClampedArray::from(data).to_vec()
-    } else if data.is_instance_of::<Uint8Array>() {
-        Uint8Array::from(data).to_vec()
-    } else {
-        return Err(WebError("the image's `data` must be RGBA bytes".into()));
-    };
-    Image::from_rgba8(width, height, &bytes).map_err(|e| WebError(e.to_string()))
-}
-
-/// One entry of `styles`: `{image, blend?}`; any other key is refused (a typo, or the old
-/// name `weight`, must not silently fall back to the default).
-fn style_from_js(value: &JsValue) -> Result<(Image, f32), WebError> {
-    let object: &Object = value
-        .dyn_ref()
-        .ok_or_else(|| WebError("must be an object `{image, blend}`".into()))?;
-    for key in Object::keys(object).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if key != "image" && key != "blend" {
-            return Err(WebError(format!(
-                "unknown key `{key}` (a style is `{{image, blend}}`)"
-            )));
-        }
-    }
-    let image = image_from_js(&get(value, "image")?)?;
-    let blend = optional_number(value, "blend")?.unwrap_or(1.0) as f32;
-    Ok((image, blend))
-}
-
-/// Adds `image`'s `width`, `height` and RGBA `data` (like `ImageData`) to `out`.
-fn set_image(out: &JsValue, image: &Image) {
-    let out: &Object = out.unchecked_ref();
-    set(out, "width", image.width().into());
-    set(out, "height", image.height().into());
-    let data = Uint8ClampedArray::from(image.to_rgba8().as_slice());
-    set(out, "data", data.into());
-}
-
-/// Calls `on_progress`; `false` stops the run, and so does a throw, kept in `thrown` for the
-/// run to reject with.
-fn report(on_progress: &Function, p: Progress, thrown: &mut Option<JsValue>) -> ControlFlow<()> {
-    let out = to_js(&p);
-    if let Some(image) = &p.image {
-        let picture = JsValue::from(Object::new());
-        set_image(&picture, image);
-        set(out.unchecked_ref(), "image", picture);
-    }
-    match on_progress.call1(&JsValue::NULL, &out) {
-        Ok(v) if v == JsValue::FALSE => ControlFlow::Break(()),
-        Ok(_) => ControlFlow::Continue(()),
-        Err(error) => {
-            *thrown = Some(error);
-            ControlFlow::Break(())
-        }
-    }
+fn style_images(paintings: &[(Image, f32)]) -> Vec<StyleImage<'_>> {
+    (paintings.iter())
+        .map(|(image, blend)| StyleImage {
+            image,
+            blend: *blend,
+        })
+        .collect()
 }

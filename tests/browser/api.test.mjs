@@ -208,6 +208,34 @@ describe('stylizer.js on the CPU backend', () => {
     await page.close();
   });
 
+  test('palette() gives the photo the paintings\' colours at once, at the size asked', async () => {
+    const { page } = await apiPage(under.browser);
+    const result = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'cpu' });
+      const flat = (rgb) => {
+        const data = new Uint8ClampedArray(32 * 32 * 4);
+        for (let i = 0; i < data.length; i += 4) data.set([...rgb, 255], i);
+        return new ImageData(data, 32, 32);
+      };
+      const mean = ({ data }) => [0, 1, 2].map((c) => data.filter((_, i) => i % 4 === c).reduce((a, b) => a + b, 0) / (data.length / 4));
+      // A painting and a flat orange, blended 3 : 1: the blend's mean is theirs by share.
+      const styles = [{ image: painting, blend: 3 }, { image: flat([230, 128, 26]) }];
+      const { image } = await stylizer.palette({ content: photo, styles, size: 24 });
+      const expected = mean(painting).map((m, c) => 0.75 * m + 0.25 * [230, 128, 26][c]);
+      const noStyle = await settle(stylizer.palette({ content: photo, styles: [] }));
+      stylizer.dispose();
+      return { size: [image.width, image.height], got: mean(image), expected, photo: mean(photo), noStyle: noStyle.name };
+    });
+    assert.deepEqual(result.size, [24, 18]);
+    // Within 3 levels of 255 (rounding and the clipping of a few pixels); the photo's own mean
+    // is tens of levels away.
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(result.got[c] - result.expected[c]) < 3, JSON.stringify(result));
+    assert.ok(result.expected.some((m, c) => Math.abs(m - result.photo[c]) > 15), JSON.stringify(result));
+    assert.equal(result.noStyle, 'ImageInputError');
+    assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
   test('a progress callback that throws rejects the run with its error, and the next run works', async () => {
     const { page, workers } = await apiPage(under.browser);
     const results = await page.evaluate(async () => {

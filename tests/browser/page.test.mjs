@@ -314,6 +314,22 @@ describe('without WebGPU', () => {
     await page.close();
   });
 
+  test('Palette only recolours the photo at once, in the chosen size, and offers the download', async () => {
+    const page = await browser.page();
+    await ready(page);
+    await choose(page);
+    await tiny(page, 96, 4);
+    await page.click('#palette');
+    await page.waitForFunction(() => /^Done: the photo in the painting's colours/.test(document.getElementById('progress-text').textContent));
+    assert.deepEqual(await page.evaluate(() => [output.width, output.height]), [96, 64]);
+    const difference = await differenceFromPhoto(page);
+    assert.ok(difference > 4, `the recoloured photo barely differs from the photo (${difference})`);
+    assert.equal(await page.isVisible('#download'), true);
+    assert.equal(await page.isEnabled('#start'), true);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test('a run too short to improve on its first picture keeps that picture, and says so', async () => {
     const page = await browser.page();
     await ready(page);

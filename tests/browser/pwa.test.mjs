@@ -146,7 +146,19 @@ describe('the development server', () => {
 
   test('an edit to a file of www/ shows on reload, with the service worker installed', async () => {
     const page = await under.browser.page();
-    assert.equal(await ready(page), 'cpu');
+    const messages = [];
+    page.on('console', (m) => messages.push(m.text()));
+    const backend = await ready(page).catch(async (error) => {
+      // What the page and its service worker were doing, for a failure seen only in CI.
+      const state = await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        const states = ['installing', 'waiting', 'active'].map((k) => `${k}: ${registration?.[k]?.state ?? '-'}`);
+        return [document.getElementById('engine-status').textContent, document.getElementById('offline-status').textContent,
+          `controller: ${!!navigator.serviceWorker.controller}`, ...states].join('; ');
+      }).catch((e) => `(no state: ${e.message})`);
+      throw new Error(`${error.message}\n${state}\nconsole: ${messages.join(' | ')}\nserved: ${under.browser.served.join(' ')}\nerrors: ${under.browser.errors.join(' | ')}`);
+    });
+    assert.equal(backend, 'cpu');
     await page.waitForSelector('body[data-offline="ready"]', { timeout: 120_000 });
     // The edit is to the sources; the server serves the site folder, and copies it there.
     const index = join(under.sources, 'index.html');

@@ -23,6 +23,8 @@ export async function stylizeOnce(content: ImageData, painting: Blob): Promise<S
   const options: StyleOptions = { size: stylizer.defaults.size, iterations: quick?.iterations ?? 0, styleLayers: [['relu1_1', 1]] };
   const plan = await stylizer.plan({ width: content.width, height: content.height, options });
   console.log(plan.reduce((sum, s) => sum + s.work * s.iterations, 0), stylizer.limits.maxSize);
+  const { image: recoloured } = await stylizer.palette({ content, styles: [{ image: painting }], size: 256 });
+  console.log(recoloured.width);
   try {
     return await stylizer.stylize({
       content,
@@ -52,6 +54,11 @@ export async function misuse(content: ImageData): Promise<void> {
   const wrong: StyleOptions = { size: '512' };
   // @ts-expect-error a style without its image
   await stylizer.stylize({ content, styles: [{ blend: 1 }] });
+  // @ts-expect-error the palette needs the paintings
+  await stylizer.palette({ content });
+  // @ts-expect-error a colour mode that does not exist
+  const sepia: StyleOptions = { colors: 'sepia' };
+  console.log(sepia);
   // @ts-expect-error the engine's defaults are read-only
   stylizer.defaults = { ...stylizer.defaults };
   console.log(typo, wrong);
