@@ -243,6 +243,22 @@ function showTiles(p, regions) {
   for (const r of regions) context.clearRect(r.x * sx, r.y * sy, r.width * sx, r.height * sy);
 }
 
+/** Before a run: no download or comparison of the last result, the comparison reset. */
+function clearResult() {
+  for (const id of ['download', 'download-jpeg', 'share']) $(id).hidden = true;
+  $('compare-control').hidden = true;
+  $('compare-position').value = 100;
+  $('before').style.clipPath = '';
+}
+
+/** A finished picture: shown, compared with the photo, offered for download. */
+function showResult(image) {
+  showFrame(image);
+  drawInto($('before'), state.content);
+  $('compare-control').hidden = false;
+  offerResult();
+}
+
 /** Download links (PNG, and JPEG for a smaller file) and, where the browser can, Share. */
 function offerResult() {
   const output = $('output');
@@ -297,10 +313,7 @@ async function start() {
   const controller = new AbortController();
   state.running = controller;
   state.losses = [];
-  for (const id of ['download', 'download-jpeg', 'share']) $(id).hidden = true;
-  $('compare-control').hidden = true;
-  $('compare-position').value = 100;
-  $('before').style.clipPath = '';
+  clearResult();
   $('output').dataset.frames = '0';
   updateButtons();
   const began = performance.now();
@@ -351,15 +364,12 @@ async function start() {
       },
     });
     if (timing.work > 0) state.rates[result.backend] = timing.ms / timing.work;
-    showFrame(result.image);
-    drawInto($('before'), state.content);
-    $('compare-control').hidden = false;
+    showResult(result.image);
     const where = result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU';
     const kept = result.startKept ? ' None improved on the first picture, so it is kept.' : '';
     $('progress-text').textContent = result.iterations
       ? `Done: ${result.iterations} step${result.iterations === 1 ? '' : 's'} on ${where}, ${Math.round(result.msPerIteration)} ms per step.${kept}`
       : `Done: the quick picture, ${result.image.width}×${result.image.height} px, in ${seconds(performance.now() - began)} on ${where}.`;
-    offerResult();
   } catch (error) {
     if (error instanceof AbortError) {
       // Every picture shown is the best so far: it stays, and can be downloaded.
@@ -384,8 +394,7 @@ async function paletteOnly() {
   const controller = new AbortController();
   state.running = controller;
   updateButtons();
-  for (const id of ['download', 'download-jpeg', 'share']) $(id).hidden = true;
-  $('compare-control').hidden = true;
+  clearResult();
   try {
     const { image } = await state.stylizer.palette({
       content: state.content,
@@ -393,11 +402,8 @@ async function paletteOnly() {
       size: Number($('size').value),
       signal: controller.signal,
     });
-    showFrame(image);
-    drawInto($('before'), state.content);
-    $('compare-control').hidden = false;
+    showResult(image);
     $('progress-text').textContent = `Done: the photo in the painting's colours, ${image.width}×${image.height} px (no brush strokes; Start paints them).`;
-    offerResult();
   } catch (error) {
     if (!(error instanceof AbortError)) showMessage(`The palette failed: ${error.message}`);
   } finally {

@@ -20,11 +20,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { cached, compressFiles } from './compress.mjs';
-import { nameEngineFiles, notServed, writeShellManifest } from './shell.mjs';
+import { isServed, nameEngineFiles, writeShellManifest } from './shell.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
@@ -155,9 +155,8 @@ function writeSite() {
   const www = join(root, 'www');
   const dir = join(root, 'dist', 'site');
   rmSync(dir, { recursive: true, force: true });
-  const served = (path) => path === www || !notServed(relative(www, path).split(sep).join('/'));
   // Timestamps kept: a compressed copy older than its file counts as stale.
-  cpSync(www, dir, { recursive: true, preserveTimestamps: true, filter: served });
+  cpSync(www, dir, { recursive: true, preserveTimestamps: true, filter: (path) => isServed(www, path) });
   console.error(`wrote ${dir}: the site, to copy to a static host as it is`);
 }
 

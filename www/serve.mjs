@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 import { ENCODINGS } from './compress.mjs';
 
-import { notServed, writeShellManifest } from './shell.mjs';
+import { isServed, writeShellManifest } from './shell.mjs';
 
 const www = dirname(fileURLToPath(import.meta.url));
 const root = resolve(www, '..');
@@ -72,9 +72,8 @@ function syncEdits(sources, dir) {
   for (const entry of readdirSync(sources, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     const from = join(entry.parentPath, entry.name);
-    const path = relative(sources, from);
-    if (notServed(path.split(sep).join('/'))) continue;
-    const to = join(dir, path);
+    if (!isServed(sources, from)) continue;
+    const to = join(dir, relative(sources, from));
     const { mtime } = statSync(from);
     // Newer by more than a millisecond: a copy's time (cpSync's, or set here through a Date)
     // keeps no more than that.
@@ -152,7 +151,7 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = site, sources = w
     };
     // Node scripts (build, serve, shell), the build's tools and the types are not part of the
     // site (dist/site leaves them out; a directory given here may not).
-    if (!existsSync(file) || notServed(relative(dir, file).split(sep).join('/'))) {
+    if (!existsSync(file) || !isServed(dir, file)) {
       response.writeHead(404, headers).end('not found');
       return;
     }

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 const sha256 = (...parts) => {
   const hash = createHash('sha256');
@@ -18,6 +18,12 @@ const sha256 = (...parts) => {
  */
 export function notServed(path) {
   return /\.(mjs|d\.ts)$/.test(path) || path === 'tools' || path.startsWith('tools/') || path.endsWith('.gitignore');
+}
+
+/** Whether `path`, a file or folder at or under `dir`, is part of the site (`notServed`). */
+export function isServed(dir, path) {
+  const inside = relative(dir, path).split(sep).join('/');
+  return inside === '' || !notServed(inside);
 }
 
 /**

@@ -308,10 +308,30 @@ class Stylizer {
    *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
    */
   stylize(request = {}) {
+    return this.#enqueue((previous) => this.#stylize(request, previous));
+  }
+
+  /** Starts `call(previous)`, `previous` settling when the calls before it have; the next waits for it. */
+  #enqueue(call) {
     const previous = this.#queue;
-    const run = this.#stylize(request, previous);
+    const run = call(previous);
     this.#queue = Promise.allSettled([previous, run]);
     return run;
+  }
+
+  /**
+   * The photo at `contentSide` px and each painting at `styleSide` px as RGBA pixels, the form
+   * they cross to the worker in, with the buffers to transfer.
+   */
+  async #pixels(content, contentSide, styles, styleSide, aborted) {
+    const contentPixels = await untilAborted(toPixels(content, 'content', contentSide), aborted);
+    const stylePixels = [];
+    for (const [i, style] of styles.entries()) {
+      const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, styleSide), aborted);
+      stylePixels.push({ ...style, image });
+    }
+    const transfer = [contentPixels.data.buffer, ...stylePixels.map((s) => s.image.data.buffer)];
+    return { content: contentPixels, styles: stylePixels, transfer };
   }
 
   async #stylize({ content, styles, options = {}, onProgress = () => {}, signal } = {}, previous) {
@@ -322,21 +342,15 @@ class Stylizer {
     // The images are scaled here, before they cross to the worker, to what the engine will use.
     const size = options.size ?? this.defaults.size;
     const styleSide = Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
-    const contentPixels = await untilAborted(toPixels(content, 'content', size), aborted);
-    const stylePixels = [];
-    for (const [i, style] of styles.entries()) {
-      const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, styleSide), aborted);
-      stylePixels.push({ ...style, image });
-    }
+    const pixels = await this.#pixels(content, size, styles, styleSide, aborted);
     await this.start(aborted);
-    return this.#whileRunning(this.#run(contentPixels, stylePixels, { ...options, size }, onProgress), aborted);
+    return this.#whileRunning(this.#run(pixels, { ...options, size }, onProgress), aborted);
   }
 
-  async #run(content, styles, options, onProgress) {
+  async #run({ content, styles, transfer }, options, onProgress) {
     const started = performance.now();
     let firstDone = null;
     let last = null;
-    const transfer = [content.data.buffer, ...styles.map((s) => s.image.data.buffer)];
     const r = await this.#bridge.request('stylize', { content, styles, options }, {
       transfer,
       onProgress: (p) => {
@@ -370,10 +384,7 @@ class Stylizer {
    * with stylize() calls.
    */
   palette(request = {}) {
-    const previous = this.#queue;
-    const run = this.#palette(request, previous);
-    this.#queue = Promise.allSettled([previous, run]);
-    return run;
+    return this.#enqueue((previous) => this.#palette(request, previous));
   }
 
   async #palette({ content, styles, size, signal } = {}, previous) {
@@ -382,15 +393,10 @@ class Stylizer {
     const aborted = this.#combine(signal);
     await untilAborted(previous, aborted);
     await this.start(aborted);
-    const contentPixels = await untilAborted(toPixels(content, 'content', size ?? this.defaults.size), aborted);
-    const stylePixels = [];
-    for (const [i, style] of styles.entries()) {
-      // The palette is a mean and a covariance: a small copy of each painting holds it.
-      const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, PALETTE_SIDE), aborted);
-      stylePixels.push({ ...style, image });
-    }
-    const transfer = [contentPixels.data.buffer, ...stylePixels.map((s) => s.image.data.buffer)];
-    const r = await this.#whileRunning(this.#bridge.request('palette', { content: contentPixels, styles: stylePixels }, { transfer }), aborted);
+    // The palette is a mean and a covariance: a small copy of each painting holds it.
+    const pixels = await this.#pixels(content, size ?? this.defaults.size, styles, PALETTE_SIDE, aborted);
+    const request = this.#bridge.request('palette', { content: pixels.content, styles: pixels.styles }, { transfer: pixels.transfer });
+    const r = await this.#whileRunning(request, aborted);
     return { image: new ImageData(r.data, r.width, r.height) };
   }
 

@@ -16,7 +16,7 @@ use crate::profile::{Phases, Stopwatch};
 pub use crate::report::{Losses, Progress, Rect, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
 use crate::start::{Start, fast_style};
-use crate::style::{StyleImage, check_styles, recolored};
+use crate::style::{StyleImage, check_styles, recolored, style_images};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
@@ -143,13 +143,8 @@ impl Stylizer {
         let recolored_styles: Vec<StyleImage<'_>>;
         let (content, styles) = match &recolored {
             None => (content, styles),
-            Some((content, images)) => {
-                recolored_styles = (images.iter().zip(styles))
-                    .map(|(image, s)| StyleImage {
-                        image,
-                        blend: s.blend,
-                    })
-                    .collect();
+            Some((content, paintings)) => {
+                recolored_styles = style_images(paintings);
                 (content, recolored_styles.as_slice())
             }
         };

@@ -28,28 +28,40 @@ pub(crate) fn blend_shares<'a>(
         .map(move |s| (s.image, s.blend / total))
 }
 
-/// The photo and the paintings as the objective and the start see them for `colors`: the
-/// luminance of both for [`Colors::Luminance`] (the paintings' matched to the photo's mean
-/// and spread), the paintings in the photo's palette for [`Colors::Match`]; `None` where
-/// they are used as they are.
+/// Paintings held with their blend weights, as the [`StyleImage`]s a run borrows.
+pub(crate) fn style_images(paintings: &[(Image, f32)]) -> Vec<StyleImage<'_>> {
+    (paintings.iter())
+        .map(|(image, blend)| StyleImage {
+            image,
+            blend: *blend,
+        })
+        .collect()
+}
+
+/// The photo and the paintings (with their blend weights) as the objective and the start see
+/// them for `colors`: the luminance of both for [`Colors::Luminance`] (the paintings' matched
+/// to the photo's mean and spread), the paintings in the photo's palette for
+/// [`Colors::Match`]; `None` where they are used as they are.
 pub(crate) fn recolored(
     colors: Colors,
     content: &Image,
     styles: &[StyleImage<'_>],
-) -> Option<(Image, Vec<Image>)> {
+) -> Option<(Image, Vec<(Image, f32)>)> {
+    let paintings = |recolor: &dyn Fn(&Image) -> Image| {
+        (styles.iter())
+            .map(|s| (recolor(s.image), s.blend))
+            .collect()
+    };
     match colors {
         Colors::Painting | Colors::Photo => None,
         Colors::Luminance => Some((
             grey(content, None),
-            styles
-                .iter()
-                .map(|s| grey(s.image, Some(content)))
-                .collect(),
+            paintings(&|painting| grey(painting, Some(content))),
         )),
         Colors::Match => {
             let palette = Palette::of(content);
-            let styles = styles.iter().map(|s| recolor(s.image, &palette)).collect();
-            Some((content.clone(), styles))
+            let paintings = paintings(&|painting| recolor(painting, &palette));
+            Some((content.clone(), paintings))
         }
     }
 }

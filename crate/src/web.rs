@@ -8,7 +8,8 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::options::{LIMITS, PRESETS};
-use crate::{ConvKernel, FastWeights, Image, StyleImage, StyleOptions, Stylizer, VggWeights};
+use crate::style::style_images;
+use crate::{ConvKernel, FastWeights, StyleOptions, Stylizer, VggWeights};
 
 mod convert;
 use convert::{
@@ -253,13 +254,4 @@ pub fn palette(content: JsValue, styles: Array) -> Result<JsValue, JsValue> {
     let out = JsValue::from(Object::new());
     set_image(&out, &image);
     Ok(out)
-}
-
-fn style_images(paintings: &[(Image, f32)]) -> Vec<StyleImage<'_>> {
-    (paintings.iter())
-        .map(|(image, blend)| StyleImage {
-            image,
-            blend: *blend,
-        })
-        .collect()
 }

@@ -5,7 +5,7 @@
 import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, relative, sep } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { after, before } from 'node:test';
@@ -13,7 +13,7 @@ import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { serve } from '../../www/serve.mjs';
-import { notServed } from '../../www/shell.mjs';
+import { isServed } from '../../www/shell.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixture = (name) => join(root, 'tests', 'fixtures', name);
@@ -186,10 +186,7 @@ export function copyOfSite() {
 export function copyOfSources() {
   const dir = mkdtempSync(join(tmpdir(), 'style-transfer-www-'));
   const www = join(root, 'www');
-  const source = (path) => {
-    const relativePath = relative(www, path).split(sep).join('/');
-    return relativePath === '' || (relativePath !== 'pkg' && !notServed(relativePath));
-  };
+  const source = (path) => path !== join(www, 'pkg') && isServed(www, path);
   cpSync(www, dir, { recursive: true, preserveTimestamps: true, filter: source });
   return dir;
 }
