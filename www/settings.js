@@ -1,5 +1,5 @@
-// The settings of a run: the Quality menu, size, steps, style strength and colours. Their
-// presets, defaults (the memory budget, larger pictures running tile by tile, is the
+// The settings of a run: the Quality menu, size, steps, look, style strength and colours.
+// Their presets, looks, defaults (the memory budget, larger pictures running tile by tile, is the
 // device's) and limits are the engine's (stylizer.presets, .defaults, .limits): shown once
 // the engine is ready, and read back as engine options.
 
@@ -14,7 +14,9 @@ export function readOptions(stylizer) {
   return {
     size: Number($('size').value),
     iterations: Number($('iterations').value),
-    // The slider scales the engine's default style weight, up or down.
+    // The look sets how much of the photo is kept; the slider scales the engine's default
+    // style weight, up or down, from there.
+    contentWeight: stylizer.looks.find((l) => l.name === $('look').value)?.contentWeight,
     styleWeight: stylizer.defaults.styleWeight * strength,
     // The first picture comes from the feed-forward network (the engine's default start);
     // below the middle of the strength slider it takes less of the paintings' style too.
@@ -27,7 +29,7 @@ export function readOptions(stylizer) {
 }
 
 /** The engine's presets in the Quality menu, its limits on the inputs, its defaults in them. */
-export function showSettings({ presets, limits, defaults }) {
+export function showSettings({ presets, looks, limits, defaults }) {
   for (const preset of presets) {
     const option = $('preset').querySelector(`option[value="${preset.name}"]`);
     const name = preset.name[0].toUpperCase() + preset.name.slice(1);
@@ -40,6 +42,7 @@ export function showSettings({ presets, limits, defaults }) {
   $('preset').value = matching?.name ?? 'custom';
   $('colors').value = defaults.colors;
   showColorsHint();
+  $('look').value = looks.find((l) => l.contentWeight === defaults.contentWeight)?.name ?? looks[0].name;
 }
 
 /** What each colour mode does (the engine's `colors`, Gatys et al. 2017). */

@@ -31,6 +31,8 @@ export interface StyleOptions {
   optimizer?: 'lbfgs' | 'adam';
   lbfgsHistory?: number;
   learningRate?: number;
+  /** 0–1 (below 1): decay of a moving average of each scale's iterates, kept when it scores lower; 0 none. */
+  averageDecay?: number;
   /**
    * Whose colours the result has: the painting's; the photo's, put back afterwards; the
    * photo's, with only the luminance stylized (Gatys et al. 2017); or the painting's texture
@@ -40,6 +42,16 @@ export interface StyleOptions {
   contentLayer?: VggLayer;
   /** Style layers, each with its weight. */
   styleLayers?: Array<[VggLayer, number]>;
+  /** What the style loss compares: Gram matrices, or the features' mean and covariance. */
+  styleLoss?: 'gram' | 'wasserstein';
+  /** The style layers' weights as given, or scaled 256:64:16:4:1 from shallow to deep. */
+  styleLayerWeights?: 'equal' | 'coarse-to-fine';
+  /** How VGG16's first convolution sees past the picture's edge. */
+  padding?: 'zero' | 'replicate' | 'reflect';
+  /** VGG16's pooling. */
+  pooling?: 'max' | 'average';
+  /** How the paintings are resampled to each scale. */
+  styleFilter?: 'triangle' | 'lanczos3';
   /** Attach the best picture so far to every `previewEvery`-th report; 0 never. */
   previewEvery?: number;
   /** MiB one pass of a network may take; larger pictures run tile by tile. */
@@ -65,6 +77,12 @@ export interface Preset {
   name: 'quick' | 'draft' | 'balanced' | 'best';
   size: number;
   iterations: number;
+}
+
+/** A named look over the defaults: how much of the photo the picture keeps. */
+export interface Look {
+  name: 'painterly' | 'faithful';
+  contentWeight: number;
 }
 
 /** The weighted loss terms of a step (`total` their sum). */
@@ -170,6 +188,8 @@ export interface Stylizer {
   readonly limits: Limits;
   /** Fastest first. */
   readonly presets: Preset[];
+  /** The default (painterly) first. */
+  readonly looks: Look[];
   plan(request: { width: number; height: number; options?: StyleOptions }): Promise<ScalePlan[]>;
   /** Runs one at a time, in call order. */
   stylize(request: StylizeRequest): Promise<StylizeResult>;

@@ -253,6 +253,8 @@ class Stylizer {
   limits = null;
   /** The engine's named presets, fastest first: [{name, size, iterations}], each over `defaults`. */
   presets = null;
+  /** The engine's named looks, the default first: [{name, contentWeight}], each over `defaults`. */
+  looks = null;
 
   constructor(settings) {
     this.#settings = settings;
@@ -280,7 +282,7 @@ class Stylizer {
       const init = { weights: copy, engine, backend, warmUp: this.#warmedUp ? false : warmUp, kernel };
       this.#starting = bridge.request('init', init, { transfer, onProgress }).then((ready) => {
         this.#warmedUp = true;
-        Object.assign(this, { backend: ready.backend, defaults: ready.defaults, limits: ready.limits, presets: ready.presets });
+        Object.assign(this, { backend: ready.backend, defaults: ready.defaults, limits: ready.limits, presets: ready.presets, looks: ready.looks });
         this.#settings.onStatus({ stage: 'ready', backend: ready.backend, fallback: ready.fallback, warmUp: ready.warmUp });
       });
       this.#starting.catch(() => {}); // handled by whoever awaits it

@@ -20,7 +20,7 @@ export interface StyleTransferEventMap {
 /**
  * `<style-transfer style-src="starry-night" size="384">`: attributes `style-src` (a painting's
  * URL relative to the page, or a preset name: starry-night, the-scream, shipwreck,
- * great-wave, udnie), `size`, `iterations`, `colors` (as the option), `backend`
+ * great-wave, udnie), `size`, `iterations`, `look` (`painterly` | `faithful`), `colors` (as the option), `backend`
  * ('auto' | 'webgpu' | 'cpu'); left out, the engine's defaults for its device.
  */
 export class StyleTransferElement extends HTMLElement {

@@ -5,7 +5,8 @@
 //
 // Attributes: style-src (a painting, relative to the host page, or a preset name from
 // gallery.js such as "starry-night"), size, iterations (the engine's defaults when left out,
-// as for the page and the JavaScript API), colors ('painting' | 'photo' | 'luminance' |
+// as for the page and the JavaScript API), look ('painterly', the default | 'faithful', the
+// engine's looks), colors ('painting' | 'photo' | 'luminance' |
 // 'match', the engine's `colors`), backend ('auto', the default |
 // 'webgpu' | 'cpu'). Properties: content and styleImage
 // (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
@@ -180,6 +181,15 @@ class Widget {
     return fetchImage(named ? paintingUrl(named) : new URL(src, document.baseURI), 'painting', src);
   }
 
+  /** The engine's look the `look` attribute names; none when it is absent. */
+  #look() {
+    const name = this.#host.getAttribute('look');
+    if (name === null) return undefined;
+    const look = this.#stylizer.looks.find((l) => l.name === name);
+    if (!look) throw new Error(`look="${name}": not one of ${this.#stylizer.looks.map((l) => l.name).join(', ')}.`);
+    return look;
+  }
+
   /** Runs one stylization; resolves to the result's ImageData. Rejects with BusyError while one runs. */
   async run() {
     if (this.#running) throw new BusyError();
@@ -200,6 +210,7 @@ class Widget {
           size: this.#number('size'),
           iterations: this.#number('iterations'),
           colors: this.#host.getAttribute('colors') ?? undefined,
+          contentWeight: this.#look()?.contentWeight,
           previewEvery: PREVIEW_EVERY,
           ...this.options,
         },
@@ -240,7 +251,7 @@ function readyText(backend) {
 
 /** `<style-transfer>`: a facade over {@link Widget}. */
 export class StyleTransferElement extends HTMLElement {
-  static observedAttributes = ['style-src', 'size', 'iterations', 'colors', 'backend'];
+  static observedAttributes = ['style-src', 'size', 'iterations', 'look', 'colors', 'backend'];
   #widget = new Widget(this, this.attachShadow({ mode: 'open' }));
 
   connectedCallback() {

@@ -8,7 +8,7 @@
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
 //               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
 //               {id, type: 'result', result} ('init': {backend, fallback, defaults, limits,
-//               presets, warmUp: {pipelines, ms} or null}, `fallback` why 'auto' runs on the
+//               presets, looks, warmUp: {pipelines, ms} or null}, `fallback` why 'auto' runs on the
 //               CPU, the rest the engine's own; 'stylize': the image, with `pipelines`
 //               compiled during the run; 'palette': the image),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
@@ -74,7 +74,7 @@ const handlers = {
       );
     }
     module = await import(files.glue);
-    const { default: init, Engine, limits, presets } = module;
+    const { default: init, Engine, limits, presets, looks } = module;
     const response = await fetch(files.wasm);
     if (!response.ok) {
       throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
@@ -89,7 +89,7 @@ const handlers = {
     // and `fallback` says why).
     const fast = weights.fast && new Uint8Array(weights.fast);
     engine = await Engine.create(new Uint8Array(weights.vgg), fast, backend, kernel);
-    const ready = { backend: engine.backend, fallback: engine.fallback, defaults: engine.defaults, limits: limits(), presets: presets() };
+    const ready = { backend: engine.backend, fallback: engine.fallback, defaults: engine.defaults, limits: limits(), presets: presets(), looks: looks() };
     if (engine.backend !== 'webgpu' || warmUp === false) return { ...ready, warmUp: null };
     // Compile the GPU's pipelines now, while the user chooses images, not after Start.
     self.postMessage({ id, type: 'progress', progress: { stage: 'warming' } });

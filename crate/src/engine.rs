@@ -9,7 +9,7 @@ use crate::color::transfer_luminance;
 use crate::conv3x3::ConvKernel;
 use crate::fast::{FastNetwork, FastWeights};
 use crate::image::Image;
-use crate::objective::{min_side, objective, objective_layers, targets, tiling, whole_gradient};
+use crate::objective::{min_side, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
 use crate::options::{Colors, Init, StyleOptions};
 use crate::profile::{Phases, Stopwatch};
@@ -20,6 +20,10 @@ use crate::style::{StyleImage, check_styles, recolored, style_images};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
+
+mod average;
+
+use average::{Average, terms};
 
 /// VGG16, and optionally the feed-forward network, on one device, ready to stylize any number
 /// of images.
@@ -208,6 +212,7 @@ impl Stylizer {
             });
         }
 
+        let vgg = self.vgg.with_architecture(options.padding, options.pooling);
         let mut done = 0;
         // The best picture of the previous scale, with the start at that scale.
         let mut carried: Option<(Best, Tensor<4>)> = None;
@@ -240,14 +245,18 @@ impl Stylizer {
             };
             // Images over the memory budget run tile by tile.
             let tiling = tiling(height as usize, width as usize, options);
-            let targets = targets(&self.vgg, &content_here, styles, options, side, min_side);
+            let targets = targets(&vgg, &content_here, styles, options, side, min_side);
             let mut optimizer = PixelOptimizer::new(options, width, height);
             let mut best: Option<Best> = None;
+            let mut average = Average::new(options.average_decay);
             for k in 0..count {
                 done += 1;
+                if let Some(average) = &mut average {
+                    average.add(&image);
+                }
                 let mut clock = Stopwatch::start();
                 let (terms, gradient) = match tiling {
-                    None => whole_gradient(&self.vgg, &image, &targets, options),
+                    None => whole_gradient(&vgg, &image, &targets, options),
                     Some(tiling) => {
                         let on_tile = |k: usize, n: usize, t: &Tile| {
                             let tile = Some(TileProgress {
@@ -258,7 +267,7 @@ impl Stylizer {
                             let phases = Phases::default();
                             on_progress(report(done, tile, None, None, phases)).is_continue()
                         };
-                        tiled_gradient(&self.vgg, &image, &targets, options, tiling, on_tile)
+                        tiled_gradient(&vgg, &image, &targets, options, tiling, on_tile)
                             .ok_or(StylizeError::Cancelled)?
                     }
                 };
@@ -304,7 +313,19 @@ impl Stylizer {
                     return Err(StylizeError::Cancelled);
                 }
             }
-            let best = best.expect("every scale has iterations");
+            let mut best = best.expect("every scale has iterations");
+            // The iterates' average goes on instead of the best iterate if it scores lower.
+            if let Some(image) = average.and_then(|a| a.value()) {
+                let terms = terms(&vgg, &image, &targets, options, tiling);
+                let losses = Losses::from_terms(&read_scalars(terms.to_vec()).await?);
+                if losses.total < best.losses.total {
+                    best = Best {
+                        image,
+                        losses,
+                        is_start: false,
+                    };
+                }
+            }
             carried = Some((best, start_here));
         }
         // The schedule always ends at `options.size`, so the last scale is the output's.
@@ -332,24 +353,11 @@ impl Stylizer {
         check_styles(styles)?;
         let content = content.resize(image.width(), image.height());
         let side = image.width().max(image.height());
-        let targets = targets(
-            &self.vgg,
-            &content,
-            styles,
-            options,
-            side,
-            min_side(options),
-        );
-        let layers = objective_layers(options);
-        let o = objective(
-            &self.vgg,
-            image.to_tensor(&self.device),
-            &targets,
-            options,
-            &layers,
-        );
-        let values = read_scalars(vec![o.content, o.style, o.tv]).await?;
-        Ok(Losses::from_terms(&values))
+        let vgg = self.vgg.with_architecture(options.padding, options.pooling);
+        let targets = targets(&vgg, &content, styles, options, side, min_side(options));
+        let image = image.to_tensor(&self.device);
+        let terms = terms(&vgg, &image, &targets, options, None);
+        Ok(Losses::from_terms(&read_scalars(terms.to_vec()).await?))
     }
 
     async fn render(

@@ -6,6 +6,7 @@
 use crate::color::sharpness;
 use crate::engine::{StylizeError, Stylizer};
 use crate::image::Image;
+use crate::onnx::OnnxError;
 use crate::options::StyleOptions;
 use crate::style::StyleImage;
 
@@ -13,8 +14,10 @@ use crate::style::StyleImage;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Verdict {
     /// Style loss against the painting, over the photo's (1: no more painted than the
-    /// untouched photo; lower is more like the painting).
+    /// untouched photo; lower is more like the painting), with Gram matrices.
     pub style: f32,
+    /// The same with the Wasserstein style loss (the features' mean and covariance).
+    pub style_wasserstein: f32,
     /// Content loss against the photo, over the painting's (1: as far from the photo as the
     /// painting itself; lower keeps more of the photo).
     pub content: f32,
@@ -35,6 +38,13 @@ impl Judge {
         Self { stylizer }
     }
 
+    /// Judges with the float VGG16 of an ONNX file's bytes (the original network, the one
+    /// ONNX Runtime runs in the reference tests) on `device`.
+    pub fn from_onnx(bytes: &[u8], device: &burn::tensor::Device) -> Result<Self, OnnxError> {
+        let float = crate::weights::VggWeights::from_onnx(bytes)?;
+        Ok(Self::new(Stylizer::new(&float, device)))
+    }
+
     /// How `picture`, made from `photo` in the style of `painting`, compares with the
     /// untouched photo (style) and with the painting (content), all at `picture`'s size.
     pub async fn judge(
@@ -52,18 +62,20 @@ impl Judge {
             image: painting,
             blend: 1.0,
         }];
-        let score = |image: Image| {
-            let options = &options;
-            async move {
-                let styles = &styles;
-                self.stylizer.evaluate(&image, photo, styles, options).await
-            }
+        let wasserstein = StyleOptions {
+            style_loss: crate::options::StyleLoss::Wasserstein,
+            ..options.clone()
         };
-        let own = score(picture.clone()).await?;
-        let unpainted = score(photo.resize(w, h)).await?;
-        let painted = score(painting.resize(w, h)).await?;
+        let (unpainted, painted) = (photo.resize(w, h), painting.resize(w, h));
+        let score = |image, options| self.stylizer.evaluate(image, photo, &styles, options);
+        let own = score(picture, &options).await?;
+        let unpainted_gram = score(&unpainted, &options).await?;
+        let painted = score(&painted, &options).await?;
+        let own_wasserstein = score(picture, &wasserstein).await?;
+        let unpainted_wasserstein = score(&unpainted, &wasserstein).await?;
         Ok(Verdict {
-            style: own.style / unpainted.style,
+            style: own.style / unpainted_gram.style,
+            style_wasserstein: own_wasserstein.style / unpainted_wasserstein.style,
             content: own.content / painted.content,
             sharpness: sharpness(picture),
         })

@@ -64,9 +64,11 @@ pub use conv3x3::ConvKernel;
 pub use device::DeviceKind;
 pub use engine::{Losses, Progress, Rect, StylizeError, Stylized, Stylizer, TileProgress};
 pub use fast::{FastNetwork, FastWeights};
-pub use image::{Image, ImageError};
-pub use options::{Colors, Init, Optimizer, OptionsError, StyleOptions};
+pub use image::{Filter, Image, ImageError};
+pub use options::{
+    Colors, Init, Optimizer, OptionsError, StyleLayerWeights, StyleLoss, StyleOptions,
+};
 pub use schedule::{ScalePlan, plan};
 pub use style::{StyleImage, in_paintings_colors};
-pub use vgg::{Vgg16, VggLayer};
+pub use vgg::{Padding, Pooling, Vgg16, VggLayer};
 pub use weights::{VggWeights, WeightsError};

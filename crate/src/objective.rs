@@ -4,10 +4,10 @@
 use burn::tensor::Tensor;
 
 use crate::image::{Image, size_for_long_side};
-use crate::loss::{Targets, content_loss, gram, style_term, tv_loss};
+use crate::loss::{Moments, StyleTarget, Targets, content_loss, style_term, tv_loss};
 use crate::options::StyleOptions;
 use crate::style::{StyleImage, blend_shares};
-use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_grams};
+use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_moments};
 use crate::vgg::{Vgg16, VggLayer};
 
 /// Symbolic loss terms of one image (on the autodiff device).
@@ -23,8 +23,8 @@ pub(crate) fn tiling(height: usize, width: usize, options: &StyleOptions) -> Opt
     tile_side(height, width, options.memory_budget_bytes()).map(|side| Tiling { side, halo: HALO })
 }
 
-/// Content features and blended style Gram matrices at one scale; images over the memory
-/// budget are run tile by tile (the same values).
+/// Content features and the style targets of the paintings' blended moments at one scale;
+/// images over the memory budget are run tile by tile (the same values).
 pub(crate) fn targets(
     vgg: &Vgg16,
     content: &Image,
@@ -47,32 +47,33 @@ pub(crate) fn targets(
         ),
     };
     let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
-    let mut grams: Vec<Option<Tensor<2>>> = vec![None; style_layers.len()];
+    let mut blended: Vec<Option<Moments>> = vec![None; style_layers.len()];
     for (image, share) in blend_shares(styles) {
-        let image = style_at_scale(image, side, options.style_scale, min_side);
+        let image = style_at_scale(image, side, options, min_side);
         let (w, h) = (image.width() as usize, image.height() as usize);
         let image = image.to_tensor(&device);
-        let style_grams = match tiling(h, w, options) {
+        let moments = match tiling(h, w, options) {
             None => vgg
                 .features(image, &style_layers)
                 .into_iter()
-                .map(gram)
+                .map(Moments::of)
                 .collect(),
-            Some(tiling) => tiled_grams(vgg, &image, &style_layers, tiling),
+            Some(tiling) => tiled_moments(vgg, &image, &style_layers, tiling),
         };
-        for (blend, g) in grams.iter_mut().zip(style_grams) {
-            let g = g.mul_scalar(share);
+        for (blend, m) in blended.iter_mut().zip(moments) {
+            let m = m.scaled(share);
             *blend = Some(match blend.take() {
-                None => g,
-                Some(sum) => sum + g,
+                None => m,
+                Some(sum) => sum.plus(m),
             });
         }
     }
     Targets {
         content: content_features,
-        grams: grams
+        styles: blended
             .into_iter()
-            .map(|g| g.expect("at least one style has a positive weight"))
+            .map(|m| m.expect("at least one style has a positive weight"))
+            .map(|m| StyleTarget::new(m, options.style_loss))
             .collect(),
     }
 }
@@ -91,7 +92,12 @@ pub(crate) fn objective(
         targets.content.clone(),
     )
     .mul_scalar(options.content_weight);
-    let style = style_term(features.map(gram), &targets.grams, options, &image.device());
+    let style = style_term(
+        features.map(Moments::of),
+        &targets.styles,
+        options,
+        &image.device(),
+    );
     let tv = tv_loss(image).mul_scalar(options.tv_weight);
     Objective { content, style, tv }
 }
@@ -132,11 +138,12 @@ pub(crate) fn objective_layers(options: &StyleOptions) -> Vec<VggLayer> {
         .collect()
 }
 
-/// The style image resized to `style_scale × side`, enlarged if needed so its shorter side
-/// reaches `min_side`.
-fn style_at_scale(style: &Image, side: u32, style_scale: f32, min_side: u32) -> Image {
-    let [w, h] = style_size([style.width(), style.height()], side, style_scale, min_side);
-    style.resize(w, h)
+/// The style image resized to `style_scale × side` with the options' filter, enlarged if
+/// needed so its shorter side reaches `min_side`.
+fn style_at_scale(style: &Image, side: u32, options: &StyleOptions, min_side: u32) -> Image {
+    let size = [style.width(), style.height()];
+    let [w, h] = style_size(size, side, options.style_scale, min_side);
+    style.resize_with(w, h, options.style_filter)
 }
 
 /// The size a `[width, height]` painting is seen at by [`style_at_scale`].
@@ -173,7 +180,22 @@ mod tests {
     /// real gradient bug (a dropped term, a missing factor, a wrong sign) is off by far more.
     #[test]
     fn gradient_matches_finite_differences() {
-        gradient_matches_finite_differences_on(&cpu());
+        gradient_matches_finite_differences_on(&cpu(), &calibrated());
+    }
+
+    /// The options this test's tolerance was measured with: zero padding and content weight
+    /// 20 (the defaults before issue 23), where the fit is within 1.2 %. With replicated
+    /// edges the second direction's fit is 5 % off, the edge pixels (counted up to four
+    /// times by the first convolution) crossing more ReLU kinks within the steps; that
+    /// padding's gradient is checked exactly instead (`vgg::tests`, the ring folded back),
+    /// as the other alternatives' are (the Wasserstein loss against its own differences in
+    /// `loss::tests`, the tiled gradient against the whole, wgpu against the CPU).
+    fn calibrated() -> StyleOptions {
+        StyleOptions {
+            padding: crate::Padding::Zero,
+            content_weight: 20.0,
+            ..Default::default()
+        }
     }
 
     /// The same on wgpu, where VGG runs our implicit-GEMM kernel forward and backward.
@@ -184,15 +206,58 @@ mod tests {
             return;
         };
         assert_eq!(vgg_on(&gpu).kernel(), crate::ConvKernel::Gemm);
-        gradient_matches_finite_differences_on(&gpu);
+        gradient_matches_finite_differences_on(&gpu, &calibrated());
     }
 
-    fn gradient_matches_finite_differences_on(device: &Device) {
-        let vgg = vgg_on(device);
+    /// The objective's alternatives give the same terms and gradient on wgpu (the WGSL
+    /// kernels the browser runs: the implicit-GEMM convolution, average pooling, the padded
+    /// first convolution, the Newton–Schulz square roots) as on the CPU backend.
+    #[cfg(feature = "gpu")]
+    #[test]
+    fn the_alternatives_agree_on_wgpu_and_the_cpu() {
+        let Some(gpu) = crate::test_util::gpu() else {
+            return;
+        };
+        let options = StyleOptions {
+            size: 48,
+            style_loss: crate::StyleLoss::Wasserstein,
+            style_layer_weights: crate::StyleLayerWeights::CoarseToFine,
+            padding: crate::Padding::Reflect,
+            pooling: crate::Pooling::Average,
+            ..Default::default()
+        };
+        let (content, style) = (
+            crate::test_util::fixture("photo.jpg").resize(48, 40),
+            crate::test_util::fixture("painting.png").resize(48, 40),
+        );
+        let styles = [StyleImage {
+            image: &style,
+            blend: 1.0,
+        }];
+        let x = noise(48, 40, 2);
+        let on = |device: &Device| {
+            let vgg = vgg_on(device).with_architecture(options.padding, options.pooling);
+            let targets = targets(&vgg, &content, &styles, &options, 48, 16);
+            let (terms, gradient) = whole_gradient(&vgg, &x.to_tensor(device), &targets, &options);
+            (terms.map(|t| read(t)[0]), read(gradient))
+        };
+        let ((cpu_terms, cpu_gradient), (gpu_terms, gpu_gradient)) = (on(&cpu()), on(&gpu));
+        let error = crate::test_util::relative_error(&gpu_gradient, &cpu_gradient);
+        println!(
+            "terms: cpu {cpu_terms:?}, wgpu {gpu_terms:?}; gradient relative error {error:.2e}"
+        );
+        for (a, b) in gpu_terms.iter().zip(&cpu_terms) {
+            assert!((a - b).abs() <= 1e-3 * b.abs(), "{a} vs {b}");
+        }
+        assert!(error < 1e-3);
+    }
+
+    fn gradient_matches_finite_differences_on(device: &Device, options: &StyleOptions) {
+        let vgg = vgg_on(device).with_architecture(options.padding, options.pooling);
         let device = device.clone();
         let options = StyleOptions {
             size: 24,
-            ..Default::default()
+            ..options.clone()
         };
         // Targets taken from images near x keep the loss small next to its slope.
         let (content, style) = (noise(24, 24, 1), noise(24, 24, 1));

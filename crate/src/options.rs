@@ -11,13 +11,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::vgg::VggLayer;
+use crate::image::Filter;
+use crate::vgg::{Padding, Pooling, VggLayer};
 
 mod defaults;
 mod validate;
 
 use crate::device::DeviceKind;
-pub use defaults::{BALANCED, LIMITS, Limits, PRESETS, Preset};
+pub use defaults::{BALANCED, LIMITS, LOOKS, Limits, Look, PAINTERLY, PRESETS, Preset};
 pub use validate::OptionsError;
 
 /// Smallest output side: VGG halves the image four times before `relu5_1`.
@@ -87,6 +88,31 @@ pub enum Colors {
     Match,
 }
 
+/// What the style loss compares of each style layer's features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StyleLoss {
+    /// Gram matrices, by mean squared difference (Gatys et al. 2016).
+    Gram,
+    /// The Wasserstein-2 distance between Gaussian fits of the features (mean and
+    /// covariance), as crowsonkb/style-transfer-pytorch: the mean of each channel counts
+    /// apart from its spread, and the covariance is matched as a shape rather than
+    /// entrywise. Costs a few dozen `c × c` matrix products per layer and step.
+    Wasserstein,
+}
+
+/// How the style layers' weights in [`StyleOptions::style_layers`] are scaled by depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StyleLayerWeights {
+    /// As given.
+    Equal,
+    /// Shallowest to deepest in the ratio 4ⁿ⁻¹ : … : 16 : 4 : 1 (256:64:16:4:1 for the five
+    /// default layers, crowsonkb/style-transfer-pytorch), scaled to average 1 so that the
+    /// style weight keeps its meaning: fine strokes and colour before large forms.
+    CoarseToFine,
+}
+
 /// The settings of one stylization.
 ///
 /// `StyleOptions::default()` follows jcjohnson/neural-style (style weight 100, total
@@ -106,7 +132,7 @@ pub struct StyleOptions {
     /// Iterations over all scales together. Default 300 ([`BALANCED`]). With 0 the result is the starting
     /// image at `size`: with [`Init::Fast`], the feed-forward picture alone (Quick mode).
     pub iterations: u32,
-    /// Weight of the content loss. Default 20.
+    /// Weight of the content loss. Default 5 ([`PAINTERLY`]; 20 is the [`LOOKS`]' `faithful`).
     pub content_weight: f32,
     /// Weight of the style loss. Default 100. (Each painting's share in a blend is its
     /// [`StyleImage::blend`](crate::StyleImage::blend), a different concept.)
@@ -144,12 +170,30 @@ pub struct StyleOptions {
     /// Adam: step size, in units of the `[0, 1]` pixel range. Default 0.02
     /// (crowsonkb/style-transfer-pytorch).
     pub learning_rate: f32,
+    /// Decay of an exponential moving average of each scale's iterates, bias-corrected
+    /// (crowsonkb/style-transfer-pytorch's `avg_decay`, 0.99 there with Adam): at the end of
+    /// a scale the average is scored too and carried on when it scores lower than every
+    /// iterate, smoothing the optimiser's noise. 0 (the default) keeps no average; below 1.
+    pub average_decay: f32,
     /// Whose colours the result has. Default [`Colors::Painting`].
     pub colors: Colors,
     /// Layer whose activations the content loss compares. Default `relu4_2`.
     pub content_layer: VggLayer,
     /// Layers whose Gram matrices the style loss compares, each with its weight.
     pub style_layers: Vec<(VggLayer, f32)>,
+    /// What the style loss compares. Default [`StyleLoss::Gram`].
+    pub style_loss: StyleLoss,
+    /// How the style layers' weights are scaled by depth ([`layer_weights`](Self::layer_weights)).
+    /// Default [`StyleLayerWeights::Equal`].
+    pub style_layer_weights: StyleLayerWeights,
+    /// How VGG16's first convolution sees past the image's edge. Default
+    /// [`Padding::Replicate`] (crowsonkb's): no mean-colour frame from the first layer, which
+    /// the border test measured at the painterly look's balance with zeros (README, "Borders").
+    pub padding: Padding,
+    /// VGG16's pooling. Default [`Pooling::Max`].
+    pub pooling: Pooling,
+    /// How the paintings are resampled to each scale. Default [`Filter::Triangle`].
+    pub style_filter: Filter,
     /// Attach the current image to every `preview_every`-th progress report; 0 never. Default 0.
     pub preview_every: u32,
     /// Memory, in MiB, that one pass of a network over the image may take. A scale whose
@@ -168,7 +212,7 @@ impl Default for StyleOptions {
         Self {
             size: BALANCED.size,
             iterations: BALANCED.iterations,
-            content_weight: 20.0,
+            content_weight: PAINTERLY.content_weight,
             style_weight: 100.0,
             tv_weight: 1e-3,
             style_scale: 1.0,
@@ -181,6 +225,7 @@ impl Default for StyleOptions {
             optimizer: Optimizer::Lbfgs,
             lbfgs_history: 10,
             learning_rate: 0.02,
+            average_decay: 0.0,
             colors: Colors::Painting,
             content_layer: VggLayer::Relu4_2,
             style_layers: [
@@ -192,6 +237,11 @@ impl Default for StyleOptions {
             ]
             .map(|l| (l, 1.0))
             .to_vec(),
+            style_loss: StyleLoss::Gram,
+            style_layer_weights: StyleLayerWeights::Equal,
+            padding: Padding::Replicate,
+            pooling: Pooling::Max,
+            style_filter: Filter::Triangle,
             preview_every: 0,
             memory_budget: DeviceKind::Cpu.memory_budget(),
         }
@@ -211,12 +261,39 @@ impl StyleOptions {
         u64::from(self.lbfgs_history).min(fits) as u32
     }
 
+    /// Each style layer's weight, in the order of [`style_layers`](Self::style_layers): its
+    /// own, times [`style_layer_weights`](Self::style_layer_weights)'s factor for its depth
+    /// among them.
+    pub fn layer_weights(&self) -> Vec<f32> {
+        let n = self.style_layers.len();
+        let factors: Vec<f32> = match self.style_layer_weights {
+            StyleLayerWeights::Equal => vec![1.0; n],
+            StyleLayerWeights::CoarseToFine => {
+                let depth = |i: usize| {
+                    let layer = self.style_layers[i].0;
+                    self.style_layers.iter().filter(|(l, _)| *l < layer).count()
+                };
+                let raw: Vec<f32> = (0..n)
+                    .map(|i| 4f32.powi((n - 1 - depth(i)) as i32))
+                    .collect();
+                let mean = raw.iter().sum::<f32>() / n.max(1) as f32;
+                raw.iter().map(|r| r / mean).collect()
+            }
+        };
+        self.style_layers
+            .iter()
+            .zip(factors)
+            .map(|(&(_, weight), factor)| weight * factor)
+            .collect()
+    }
+
     /// [`memory_budget`](Self::memory_budget) in bytes.
     pub fn memory_budget_bytes(&self) -> u64 {
         u64::from(self.memory_budget) << 20
     }
 
-    /// The sizes (longer side) of the coarse-to-fine schedule, ending at `size`. Options that
+    /// The sizes (longer side) of the coarse-to-fine schedule, ending at `size` (a scale less
+    /// than half a step, `√scale_step`, below `size` is left out). Options that
     /// [`validate`](Self::validate) refuses still give a finite list: a `scale_step` that does
     /// not grow (≤ 1, NaN) means one scale.
     pub fn scales(&self) -> Vec<u32> {
@@ -226,6 +303,12 @@ impl StyleOptions {
         while grows && (s.round() as u32) < self.size {
             scales.push(s.round() as u32);
             s *= self.scale_step;
+        }
+        // A scale within half a step of the output would repeat it (362 before 384).
+        if let Some(&last) = scales.last()
+            && (self.size as f32 / last as f32) < self.scale_step.sqrt()
+        {
+            scales.pop();
         }
         scales.push(self.size);
         // Every scale gets the iterations it needs: with fewer, drop the coarsest.

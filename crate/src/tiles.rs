@@ -1,15 +1,16 @@
 //! The objective's gradient tile by tile, for images whose whole forward and backward pass
 //! would not fit in memory.
 //!
-//! The style loss depends on the whole image only through the Gram matrices, which are sums
-//! over positions: `G = Σ_tiles G_tile`. So one iteration is
+//! The style loss depends on the whole image only through each layer's moments (the Gram
+//! matrix and the mean, `crate::loss::Moments`), which are sums over positions:
+//! `G = Σ_tiles G_tile`, `μ = Σ_tiles μ_tile`. So one iteration is
 //!
 //! 1. a forward pass over every tile (with a halo wider than the receptive field of the
-//!    deepest layer, whose features are discarded), summing each layer's Gram matrix;
-//! 2. the style loss and its gradient `∂L/∂G` from those sums (small `c × c` matrices);
+//!    deepest layer, whose features are discarded), summing each layer's moments;
+//! 2. the style loss and its gradients `∂L/∂G`, `∂L/∂μ` from those sums (small matrices);
 //! 3. per tile, a forward and backward pass of a surrogate whose gradient equals the whole
-//!    objective's: `⟨∂L/∂G, G_tile⟩` for the style (with `∂L/∂G` held constant) plus the
-//!    tile's share of the content loss. Tile gradients, halo included, add up into the
+//!    objective's: `⟨∂L/∂G, G_tile⟩ + ⟨∂L/∂μ, μ_tile⟩` for the style (the gradients held
+//!    constant) plus the tile's share of the content loss. Tile gradients, halo included, add up into the
 //!    image's gradient: each feature position belongs to exactly one tile's interior, and its
 //!    value and derivatives depend only on pixels inside that tile and its halo.
 //!
@@ -18,7 +19,7 @@
 
 use burn::tensor::{Device, Tensor};
 
-use crate::loss::{Targets, style_term, tv_loss};
+use crate::loss::{Moments, Targets, style_term, tv_loss};
 use crate::options::StyleOptions;
 use crate::report::Rect;
 use crate::vgg::{Vgg16, VggLayer};
@@ -146,11 +147,6 @@ fn interior(features: Tensor<4>, tile: &Tile, size: [usize; 2], d: usize) -> Opt
     Some(region(features, owned, origin(tile, d)))
 }
 
-/// A tile's share of a layer's Gram matrix (normalised by the whole map's `c · h · w`).
-fn gram_share(f: Tensor<2>, elements: f32) -> Tensor<2> {
-    f.clone().matmul(f.transpose()).div_scalar(elements)
-}
-
 /// `[1, 3, h, w]` crop of `image` to a tile's outer rectangle.
 fn crop(image: Tensor<4>, tile: &Tile) -> Tensor<4> {
     let [oy, ox, oh, ow] = spans(tile.outer);
@@ -173,34 +169,38 @@ pub struct Tiling {
     pub halo: usize,
 }
 
-/// Each layer's Gram matrix of `image` (`[1, 3, h, w]`, no autodiff), summed tile by tile:
-/// equal to [`crate::loss::gram`] of the whole image's features.
-pub(crate) fn tiled_grams(
+/// Positions `h · w` of a layer's whole feature map at downsampling `d`.
+fn positions(size: [usize; 2], d: usize) -> usize {
+    (size[0] / d) * (size[1] / d)
+}
+
+/// Each layer's moments of `image` (`[1, 3, h, w]`, no autodiff), summed tile by tile:
+/// equal to [`Moments::of`] the whole image's features.
+pub(crate) fn tiled_moments(
     vgg: &Vgg16,
     image: &Tensor<4>,
     layers: &[VggLayer],
     tiling: Tiling,
-) -> Vec<Tensor<2>> {
+) -> Vec<Moments> {
     let [_, _, height, width] = image.dims();
     let size = [height, width];
-    let mut grams: Vec<Option<Tensor<2>>> = vec![None; layers.len()];
+    let mut sums: Vec<Option<Moments>> = vec![None; layers.len()];
     for tile in &tiles(height, width, tiling.side, tiling.halo) {
         let features = vgg.features(crop(image.clone(), tile), layers);
-        for ((sum, f), layer) in grams.iter_mut().zip(features).zip(layers) {
-            let (c, d) = (f.dims()[1], layer.downsampling());
+        for ((sum, f), layer) in sums.iter_mut().zip(features).zip(layers) {
+            let d = layer.downsampling();
             let Some(f) = interior(f, tile, size, d) else {
                 continue;
             };
-            let share = gram_share(f, elements(c, size, d));
+            let share = Moments::share(f, positions(size, d));
             *sum = Some(match sum.take() {
                 None => share,
-                Some(s) => s + share,
+                Some(s) => s.plus(share),
             });
         }
     }
-    grams
-        .into_iter()
-        .map(|g| g.expect("the first tile owns a position of every layer"))
+    sums.into_iter()
+        .map(|m| m.expect("the first tile owns a position of every layer"))
         .collect()
 }
 
@@ -250,21 +250,30 @@ pub(crate) fn tiled_gradient(
     let size = [height, width];
     let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
 
-    // 1 and 2: the Gram matrices from every tile, then the style loss and its gradient with
-    // respect to each of them.
-    let leaves: Vec<Tensor<2>> = tiled_grams(vgg, image, &style_layers, tiling)
+    // 1 and 2: the moments from every tile, then the style loss and its gradient with
+    // respect to each of them (the Gram loss reads no mean: no gradient there).
+    let leaves: Vec<Moments> = tiled_moments(vgg, image, &style_layers, tiling)
         .into_iter()
-        .map(|g| g.autodiff().require_grad())
+        .map(|m| Moments {
+            gram: m.gram.autodiff().require_grad(),
+            mean: m.mean.autodiff().require_grad(),
+        })
         .collect();
-    let style = style_term(leaves.iter().cloned(), &targets.grams, options, &device);
+    let style = style_term(leaves.iter().cloned(), &targets.styles, options, &device);
     // With no style layer (the style off) there is no graph to go back through.
-    let d_grams: Vec<Tensor<2>> = if leaves.is_empty() {
+    let d_moments: Vec<(Tensor<2>, Option<Tensor<2>>)> = if leaves.is_empty() {
         Vec::new()
     } else {
         let gradients = style.backward();
         leaves
             .iter()
-            .map(|g| g.grad(&gradients).expect("a Gram leaf requires a gradient"))
+            .map(|m| {
+                let d_gram = m
+                    .gram
+                    .grad(&gradients)
+                    .expect("a Gram leaf requires a gradient");
+                (d_gram, m.mean.grad(&gradients))
+            })
             .collect()
     };
     let style = style.inner();
@@ -296,12 +305,15 @@ pub(crate) fn tiled_gradient(
             None => Tensor::<1>::zeros([1], &leaf.device()),
         };
         content_loss = content_loss + surrogate.clone().inner();
-        // The style term: ⟨∂L/∂G, G_tile⟩ with ∂L/∂G held constant.
-        for ((f, layer), d_gram) in features.zip(&style_layers).zip(&d_grams) {
-            let (c, d) = (f.dims()[1], layer.downsampling());
+        // The style term: ⟨∂L/∂G, G_tile⟩ + ⟨∂L/∂μ, μ_tile⟩, the gradients held constant.
+        for ((f, layer), (d_gram, d_mean)) in features.zip(&style_layers).zip(&d_moments) {
+            let d = layer.downsampling();
             if let Some(f) = interior(f, tile, size, d) {
-                let share = gram_share(f, elements(c, size, d));
-                surrogate = surrogate + (share * d_gram.clone()).sum();
+                let share = Moments::share(f, positions(size, d));
+                surrogate = surrogate + (share.gram * d_gram.clone()).sum();
+                if let Some(d_mean) = d_mean {
+                    surrogate = surrogate + (share.mean * d_mean.clone()).sum();
+                }
             }
         }
         let tile_gradient = leaf

@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::options::{LIMITS, PRESETS};
+use crate::options::{LIMITS, LOOKS, PRESETS};
 use crate::style::style_images;
 use crate::{ConvKernel, FastWeights, StyleOptions, Stylizer, VggWeights};
 
@@ -196,6 +196,13 @@ pub fn limits() -> JsValue {
 #[wasm_bindgen]
 pub fn presets() -> JsValue {
     to_js(&PRESETS)
+}
+
+/// The named looks, the default first: `[{name, contentWeight}]`, each over the defaults
+/// ([`crate::options::LOOKS`]).
+#[wasm_bindgen]
+pub fn looks() -> JsValue {
+    to_js(&LOOKS)
 }
 
 /// burn's CPU backend, when this build has it (cargo feature `cpu`).

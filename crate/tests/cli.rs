@@ -115,6 +115,10 @@ fn invalid_options_exit_with_code_2() {
         &["--quick", "--iterations", "5"],
         &["--blend", "1", "--blend", "2"],
         &["--optimizer", "sgd"],
+        &["--look", "vivid"],
+        &["--style-loss", "kl"],
+        &["--padding", "circular"],
+        &["--average-decay", "1"],
         &["--options", "/nonexistent/options.json"],
     ] {
         let output = stylize_one(
@@ -158,6 +162,21 @@ fn a_tiny_run_writes_the_result_and_snapshots() {
         "2",
         "--colors",
         "photo",
+        // The objective's alternatives and the look, through the same options path.
+        "--look",
+        "faithful",
+        "--style-loss",
+        "wasserstein",
+        "--style-layer-weights",
+        "coarse-to-fine",
+        "--padding",
+        "reflect",
+        "--pooling",
+        "average",
+        "--style-filter",
+        "lanczos3",
+        "--average-decay",
+        "0.5",
         "--backend",
         "cpu",
     ]);

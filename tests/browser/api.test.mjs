@@ -263,9 +263,9 @@ describe('stylizer.js on the CPU backend', () => {
 
   test("what a call leaves out takes the engine's defaults for its device", async () => {
     const { page } = await apiPage(under.browser);
-    const { defaults, limits, presets, plan, quick, progress } = await page.evaluate(async () => {
+    const { defaults, limits, presets, looks, plan, quick, progress } = await page.evaluate(async () => {
       const stylizer = await api.createStylizer({ backend: 'cpu' });
-      const { defaults, limits, presets } = stylizer;
+      const { defaults, limits, presets, looks } = stylizer;
       const plan = await stylizer.plan({ width: 40, height: 30, options: {} });
       // No size: the 40 × 30 photo comes out at the default size (Quick, to be quick).
       const progress = [];
@@ -276,13 +276,17 @@ describe('stylizer.js on the CPU backend', () => {
         onProgress: (p) => progress.push(p),
       });
       stylizer.dispose();
-      return { defaults, limits, presets, plan, quick: [result.image.width, result.image.height], progress };
+      return { defaults, limits, presets, looks, plan, quick: [result.image.width, result.image.height], progress };
     });
     // The engine's one defaults object, with the CPU's memory budget (WebGPU's is below).
     assert.equal(defaults.memoryBudget, 1024);
     const balanced = presets.find((p) => p.name === 'balanced');
     assert.deepEqual([defaults.size, defaults.iterations], [balanced.size, balanced.iterations]);
     assert.deepEqual(presets.map((p) => p.name), ['quick', 'draft', 'balanced', 'best']);
+    // The looks: the default (painterly) first, its content weight the defaults'.
+    assert.deepEqual(looks.map((l) => l.name), ['painterly', 'faithful']);
+    assert.equal(defaults.contentWeight, looks[0].contentWeight);
+    assert.ok(looks[1].contentWeight > looks[0].contentWeight, JSON.stringify(looks));
     assert.ok(limits.minSize <= defaults.size && defaults.size <= limits.maxSize, JSON.stringify(limits));
     assert.deepEqual(plan.at(-1).width, defaults.size);
     assert.equal(plan.reduce((sum, s) => sum + s.iterations, 0), defaults.iterations);
@@ -399,6 +403,36 @@ describe('stylizer.js on WebGPU', () => {
     });
     const worst = Math.max(...gemm.pixels.map((v, i) => Math.abs(v - cpu.pixels[i])));
     assert.ok(worst <= 2, `pixels differ by up to ${worst} of 255 from the CPU backend's`);
+  });
+
+  test('the objective\'s alternatives run on WebGPU as on the CPU backend, step by step', async () => {
+    const [webgpu, cpu] = await shared.page.evaluate(async () => {
+      // Wasserstein style loss (Newton–Schulz square roots), depth-scaled layer weights,
+      // reflected edges, average pooling and Lanczos-resampled paintings, all at once. The
+      // style layers are the 64- and 128-channel ones: the square roots of relu4_1's and
+      // relu5_1's 512 × 512 covariances take minutes on SwiftShader (milliseconds on a GPU).
+      const options = {
+        size: 32, minScale: 32, iterations: 3, init: 'content', styleLoss: 'wasserstein',
+        styleLayerWeights: 'coarse-to-fine', padding: 'reflect', pooling: 'average', styleFilter: 'lanczos3',
+        styleLayers: [['relu1_1', 1], ['relu2_1', 1]],
+      };
+      const once = async (stylizer) => {
+        const losses = [];
+        await stylizer.stylize(request({ options, onProgress: (p) => losses.push(p.losses.total) }));
+        return losses;
+      };
+      const cpu = await api.createStylizer({ backend: 'cpu' });
+      const result = [await once(window.warm), await once(cpu)];
+      cpu.dispose();
+      return result;
+    });
+    console.log(`alternatives' losses: WebGPU ${webgpu}, CPU ${cpu}`);
+    assert.equal(webgpu.length, 3);
+    webgpu.forEach((loss, i) => {
+      const error = Math.abs(loss - cpu[i]) / cpu[i];
+      assert.ok(Number.isFinite(loss) && error < 1e-3, `step ${i + 1}: ${loss} (WebGPU) against ${cpu[i]} (CPU): ${error}`);
+    });
+    assert.ok(webgpu[2] < webgpu[0], `the steps lower the objective: ${webgpu}`);
   });
 
   test('a picture too large for the GPU\'s buffers is refused before any work, and the engine runs on', async () => {

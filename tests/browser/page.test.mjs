@@ -237,6 +237,7 @@ describe('without WebGPU', () => {
       steps: document.querySelector('#iterations').value,
       colors: document.querySelector('#colors').value,
       colorsHint: document.querySelector('#colors-hint').textContent,
+      look: document.querySelector('#look').value,
     }));
     assert.deepEqual(settings, {
       labels: ['Quick (1024 px, one pass of a fast network)', 'Draft (256 px, 150 steps)', 'Balanced (384 px, 300 steps)',
@@ -246,6 +247,7 @@ describe('without WebGPU', () => {
       steps: '300',
       colors: 'painting',
       colorsHint: "The painting's colours and strokes.",
+      look: 'painterly',
     });
     await page.selectOption('#preset', 'quick');
     assert.match(await run(page), /^Done: the quick picture, 1024×678 px, in .* on the CPU/);
@@ -324,7 +326,8 @@ describe('without WebGPU', () => {
     assert.deepEqual(await page.evaluate(() => [output.width, output.height]), [96, 64]);
     const difference = await differenceFromPhoto(page);
     assert.ok(difference > 4, `the recoloured photo barely differs from the photo (${difference})`);
-    assert.equal(await page.isVisible('#download'), true);
+    // The PNG is encoded after "Done"; the link shows once it is ready.
+    await page.waitForSelector('#download:not([hidden])');
     assert.equal(await page.isEnabled('#start'), true);
     assert.deepEqual(browser.errors, []);
     await page.close();

@@ -186,6 +186,27 @@ describe('widget on another origin', () => {
     await page.close();
   });
 
+  test('the look attribute takes the engine\'s looks; an unknown one is an error naming them, and the widget runs on', async () => {
+    const { page } = await emptyHost();
+    const results = await page.evaluate(async () => {
+      const element = widget('look');
+      Object.entries({ iterations: '1', 'style-src': 'udnie', look: 'vivid' }).forEach(([k, v]) => element.setAttribute(k, v));
+      const loaded = new Promise((resolve) => element.addEventListener('load', resolve, { once: true }));
+      document.body.append(element);
+      await loaded;
+      element.content = new ImageData(new Uint8ClampedArray(40 * 30 * 4).fill(200), 40, 30);
+      const settle = (p) => p.then((v) => ['ok', v.width], (e) => [e.name, e.message]);
+      const unknown = await settle(element.run());
+      element.setAttribute('look', 'faithful');
+      const faithful = await settle(element.run());
+      element.remove();
+      return { unknown, faithful };
+    });
+    assert.deepEqual(results.unknown, ['Error', 'look="vivid": not one of painterly, faithful.']);
+    assert.deepEqual(results.faithful, ['ok', 32]);
+    await page.close();
+  });
+
   test("the model's older builds are removed from the host's cache", async () => {
     const page = await browser.context.newPage();
     await page.goto(host.url + 'empty');

@@ -20,7 +20,11 @@ export async function stylizeOnce(content: ImageData, painting: Blob): Promise<S
     },
   });
   const quick = stylizer.presets.find((p) => p.name === 'quick');
-  const options: StyleOptions = { size: stylizer.defaults.size, iterations: quick?.iterations ?? 0, styleLayers: [['relu1_1', 1]] };
+  const faithful = stylizer.looks.find((l) => l.name === 'faithful');
+  const options: StyleOptions = {
+    size: stylizer.defaults.size, iterations: quick?.iterations ?? 0, styleLayers: [['relu1_1', 1]],
+    contentWeight: faithful?.contentWeight, styleLoss: 'wasserstein', padding: 'reflect', averageDecay: 0.9,
+  };
   const plan = await stylizer.plan({ width: content.width, height: content.height, options });
   console.log(plan.reduce((sum, s) => sum + s.work * s.iterations, 0), stylizer.limits.maxSize);
   const { image: recoloured } = await stylizer.palette({ content, styles: [{ image: painting }], size: 256 });
@@ -58,7 +62,9 @@ export async function misuse(content: ImageData): Promise<void> {
   await stylizer.palette({ content });
   // @ts-expect-error a colour mode that does not exist
   const sepia: StyleOptions = { colors: 'sepia' };
-  console.log(sepia);
+  // @ts-expect-error a padding that does not exist
+  const circular: StyleOptions = { padding: 'circular' };
+  console.log(sepia, circular);
   // @ts-expect-error the engine's defaults are read-only
   stylizer.defaults = { ...stylizer.defaults };
   console.log(typo, wrong);

@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
 //!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,gemm] [--layer-sizes 128,512]
+//!     [--style-losses gram,wasserstein]
 //! ```
 //!
 //! `--memory-budget` sets the engine's budget (default: the engine's for the device, 1024 MiB
@@ -28,7 +29,8 @@ use style_transfer::conv3x3::Conv3x3;
 use style_transfer::native::{Backend, device};
 use style_transfer::weights::{CONV_CHANNELS, CONV_LAYERS};
 use style_transfer::{
-    ConvKernel, FastWeights, Image, Init, StyleImage, StyleOptions, Stylizer, VggLayer, VggWeights,
+    ConvKernel, FastWeights, Image, Init, StyleImage, StyleLoss, StyleOptions, Stylizer, VggLayer,
+    VggWeights,
 };
 
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
@@ -59,6 +61,25 @@ struct Args {
     /// Sizes of the per-layer table (`none` for none).
     #[arg(long, default_value = "128,512")]
     layer_sizes: Sizes,
+    /// Style losses compared in the iteration table (`gram`, `wasserstein`).
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "gram")]
+    style_losses: Vec<Loss>,
+}
+
+/// A style loss, by its options name.
+#[derive(Clone, Copy, ValueEnum)]
+enum Loss {
+    Gram,
+    Wasserstein,
+}
+
+impl Loss {
+    fn option(self) -> StyleLoss {
+        match self {
+            Loss::Gram => StyleLoss::Gram,
+            Loss::Wasserstein => StyleLoss::Wasserstein,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,15 +122,15 @@ fn main() {
     let (sizes, iterations, kernels) = (args.sizes.0, args.iterations, args.kernels);
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
     println!(
-        "| backend | kernel | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
+        "| backend | kernel | style loss | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut devices = Vec::new();
     for backend in backends {
         let (device, cpu, max_buffer) = match device(backend) {
             Ok(chosen) => (chosen.device, chosen.cpu, chosen.max_buffer),
             Err(e) => {
-                println!("| {backend:?} | | - | unavailable: {e} | | | | |");
+                println!("| {backend:?} | | | - | unavailable: {e} | | | | |");
                 continue;
             }
         };
@@ -120,7 +141,15 @@ fn main() {
             let memory_budget = args
                 .memory_budget
                 .unwrap_or(stylizer.defaults().memory_budget);
-            for &size in &sizes {
+            for (&size, &loss) in sizes
+                .iter()
+                .flat_map(|s| args.style_losses.iter().map(move |l| (s, l)))
+            {
+                let loss_name = loss
+                    .to_possible_value()
+                    .expect("named")
+                    .get_name()
+                    .to_owned();
                 let content = pattern(size, 1);
                 let style = pattern(size, 7);
                 let options = StyleOptions {
@@ -130,6 +159,7 @@ fn main() {
                     // From the photo: every progress report is an iteration.
                     init: Init::Content,
                     memory_budget,
+                    style_loss: loss.option(),
                     ..Default::default()
                 };
                 let mut stamps = vec![Instant::now()];
@@ -148,7 +178,10 @@ fn main() {
                     },
                 ));
                 if let Err(e) = run {
-                    println!("| {backend:?} | {} | {size} | {e} | | | | |", kernel.name());
+                    println!(
+                        "| {backend:?} | {} | {loss_name} | {size} | {e} | | | | |",
+                        kernel.name()
+                    );
                     continue;
                 }
                 let first = stamps[1] - stamps[0];
@@ -162,7 +195,7 @@ fn main() {
                         .unwrap_or_else(|| "n/a".into()),
                 };
                 println!(
-                    "| {backend:?} | {} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
+                    "| {backend:?} | {} | {loss_name} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
                     kernel.name(),
                     ms(first),
                     steady.as_secs_f64() * 1e3,

@@ -15,18 +15,20 @@
 //! is at the output size.
 
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
 
 use style_transfer::color::sharpness;
 use style_transfer::judge::{Judge, Verdict};
-use style_transfer::native::{Backend, device, read_image};
-use style_transfer::{FastWeights, Image, StyleImage, StyleOptions, Stylizer, VggWeights};
+use style_transfer::native::{Backend, device};
+use style_transfer::{Image, StyleImage, StyleOptions, Stylizer};
 
-const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
-const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
+#[path = "shared/pairs.rs"]
+mod pairs;
+
+use pairs::{read_pairs, shipped_stylizer};
 
 /// Runs each step count on each pair and judges the results with the float network.
 #[derive(Parser)]
@@ -71,26 +73,18 @@ fn main() {
         None => StyleOptions::default(),
     };
     let cpu = device(Backend::Cpu).expect("the CPU backend").device;
-    let float =
-        VggWeights::from_onnx(&std::fs::read(&args.onnx).expect("the ONNX file")).expect("VGG16");
-    let judge = Judge::new(Stylizer::new(&float, &cpu));
-    let vgg = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
-    let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).expect("valid weights");
-    let stylizer = Stylizer::new(&vgg, &cpu).with_fast(&fast).expect("network");
+    let onnx = std::fs::read(&args.onnx).expect("the ONNX file");
+    let judge = Judge::from_onnx(&onnx, &cpu).expect("VGG16");
+    let stylizer = shipped_stylizer(&cpu);
 
     println!(
         "| pair | size | run | scales | style | content | sharpness | / Quick's | sharpness at {0} px | / Quick's | objective / start's | start kept | seconds |",
         args.judge_size
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for pair in args.pair.chunks(2) {
-        let photo = read_image(&pair[0]).expect("content image");
-        let painting = read_image(&pair[1]).expect("style image");
-        let styles = [StyleImage {
-            image: &painting,
-            blend: 1.0,
-        }];
-        let name = format!("{} / {}", stem(&pair[0]), stem(&pair[1]));
+    for pair in read_pairs(&args.pair) {
+        let (photo, painting, styles) = (&pair.photo, &pair.painting, pair.styles());
+        let name = pair.names.join(" / ");
         let options = |iterations| StyleOptions {
             size: args.size,
             iterations,
@@ -101,16 +95,16 @@ fn main() {
             let side = args.judge_size.min(image.width().max(image.height()));
             let (w, h) = image.size_for_long_side(side);
             let small = image.resize(w, h);
-            let verdict = pollster::block_on(judge.judge(&small, &photo, &painting));
+            let verdict = pollster::block_on(judge.judge(&small, photo, painting));
             (verdict.expect("judged"), sharpness(image))
         };
         let objective = |image: &Image| {
             let options = options(1);
-            let run = stylizer.evaluate(image, &photo, &styles, &options);
+            let run = stylizer.evaluate(image, photo, &styles, &options);
             pollster::block_on(run).expect("evaluated").total
         };
         let (w, h) = photo.size_for_long_side(args.size);
-        let quick = stylize(&stylizer, &photo, &styles, &options(0)).0.image;
+        let quick = stylize(&stylizer, photo, &styles, &options(0)).0.image;
         let quick = judged(&quick);
         let row = |run: &str, scales: &str, (v, own): (Verdict, f64), rest: &str| {
             println!(
@@ -126,14 +120,14 @@ fn main() {
         row("photo", "–", judged(&photo.resize(w, h)), "– | – | – |");
         row("Quick (0 steps)", "1", quick, "– | – | – |");
         // The start of a run: the first picture it shows.
-        let (_, start) = stylize(&stylizer, &photo, &styles, &options(1));
+        let (_, start) = stylize(&stylizer, photo, &styles, &options(1));
         // As shown: at the output size (a start made smaller is enlarged).
         let start = start.expect("the start is reported first").resize(w, h);
         let start_objective = objective(&start);
         row("start", "–", judged(&start), "1 | – | – |");
         for &n in &steps {
             let began = Instant::now();
-            let (result, _) = stylize(&stylizer, &photo, &styles, &options(n));
+            let (result, _) = stylize(&stylizer, photo, &styles, &options(n));
             let seconds = began.elapsed().as_secs_f64();
             let ratio = objective(&result.image) / start_objective;
             let scales = style_transfer::plan(photo.width(), photo.height(), &options(n))
@@ -169,11 +163,4 @@ fn stylize(
     });
     let result = pollster::block_on(run).expect("stylized");
     (result, first)
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
 }

@@ -12,6 +12,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 use style_transfer::native::{Backend, device, read_image, write_image};
+use style_transfer::options::LOOKS;
 use style_transfer::{DeviceKind, FastWeights, StyleImage, StyleOptions, Stylizer, VggWeights};
 
 /// The int8 VGG16 weights, built into the binary.
@@ -59,6 +60,30 @@ struct Args {
     /// photo's palette first).
     #[arg(long)]
     colors: Option<String>,
+    /// What the style loss compares: `gram` (Gram matrices) or `wasserstein` (mean and
+    /// covariance).
+    #[arg(long)]
+    style_loss: Option<String>,
+    /// Style layers' weights by depth: `equal` or `coarse-to-fine` (256:64:16:4:1).
+    #[arg(long)]
+    style_layer_weights: Option<String>,
+    /// How VGG16's first convolution pads the edge: `zero`, `replicate` or `reflect`.
+    #[arg(long)]
+    padding: Option<String>,
+    /// VGG16's pooling: `max` or `average`.
+    #[arg(long)]
+    pooling: Option<String>,
+    /// How the paintings are resampled to each scale: `triangle` or `lanczos3`.
+    #[arg(long)]
+    style_filter: Option<String>,
+    /// Decay of a moving average of each scale's iterates, carried on when it scores lower
+    /// (0 none; crowsonkb uses 0.99 with Adam).
+    #[arg(long)]
+    average_decay: Option<f32>,
+    /// The look: `painterly` (the default) or `faithful` (keeps more of the photo); sets the
+    /// content weight, which --content-weight overrides.
+    #[arg(long)]
+    look: Option<String>,
     /// Seed of the noise start.
     #[arg(long)]
     seed: Option<u64>,
@@ -127,7 +152,18 @@ impl Args {
                 }
             }
         };
+        let look = match &self.look {
+            None => None,
+            Some(name) => match LOOKS.iter().find(|l| l.name == name) {
+                Some(look) => Some(json!(look.content_weight)),
+                None => {
+                    let names: Vec<&str> = LOOKS.iter().map(|l| l.name).collect();
+                    return Err(format!("--look {name}: not one of {}", names.join(", ")));
+                }
+            },
+        };
         let flags = [
+            ("contentWeight", look),
             ("size", self.size.map(|v| json!(v))),
             ("iterations", self.iterations.map(|v| json!(v))),
             ("seed", self.seed.map(|v| json!(v))),
@@ -146,6 +182,15 @@ impl Args {
             ("iterations", self.quick.then_some(json!(0))),
             ("previewEvery", self.save_every.map(|v| json!(v))),
             ("colors", self.colors.as_ref().map(|v| json!(v))),
+            ("styleLoss", self.style_loss.as_ref().map(|v| json!(v))),
+            (
+                "styleLayerWeights",
+                self.style_layer_weights.as_ref().map(|v| json!(v)),
+            ),
+            ("padding", self.padding.as_ref().map(|v| json!(v))),
+            ("pooling", self.pooling.as_ref().map(|v| json!(v))),
+            ("styleFilter", self.style_filter.as_ref().map(|v| json!(v))),
+            ("averageDecay", self.average_decay.map(|v| json!(v))),
         ];
         for (key, value) in flags {
             if let Some(value) = value {

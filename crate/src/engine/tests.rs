@@ -97,3 +97,44 @@ fn scalars_are_read_in_order_in_one_transfer() {
     let values = pollster::block_on(read_scalars(scalars.to_vec())).unwrap();
     assert_eq!(values, vec![3.5, -1.0, 0.25]);
 }
+
+/// The iterates' average changes no iterate; it only competes at the end of a scale. After
+/// 200 Adam steps at 40 px the iterates jitter about the minimum (the last scores above
+/// the best): their average scores lower than every one of them (measured: 0.3 %) and is
+/// what the run returns, while the same run without it returns its best iterate.
+#[test]
+fn the_average_of_jittering_iterates_is_kept_when_it_scores_lower() {
+    let stylizer = Stylizer::new(&int8_weights(), &cpu());
+    let photo = fixture("photo.jpg").resize(40, 32);
+    let painting = fixture("painting.png").resize(32, 32);
+    let styles = [StyleImage {
+        image: &painting,
+        blend: 1.0,
+    }];
+    let run = |average_decay| {
+        let options = StyleOptions {
+            size: 40,
+            iterations: 200,
+            init: Init::Content,
+            optimizer: crate::Optimizer::Adam,
+            learning_rate: 0.05,
+            content_weight: 20.0,
+            average_decay,
+            ..StyleOptions::default()
+        };
+        let mut last = 0.0;
+        let run = stylizer.stylize(&photo, &styles, &options, |p| {
+            last = p.losses.map_or(last, |l| l.total);
+            ControlFlow::Continue(())
+        });
+        (pollster::block_on(run).unwrap(), last)
+    };
+    let (plain, _) = run(0.0);
+    let (averaged, last) = run(0.9);
+    let (plain, averaged) = (plain.losses.unwrap().total, averaged.losses.unwrap().total);
+    println!("best iterate {plain}, last iterate {last}, average {averaged}");
+    assert!(
+        averaged < plain,
+        "the average ({averaged}) should beat the best iterate ({plain})"
+    );
+}

@@ -20,10 +20,11 @@ fn defaults_are_valid_and_follow_the_anchors() {
     o.validate().unwrap();
     assert_eq!(
         (o.content_weight, o.style_weight, o.tv_weight),
-        (20.0, 100.0, 1e-3)
+        (5.0, 100.0, 1e-3)
     );
-    assert_eq!(o.scales(), vec![128, 181, 256, 362, 384]);
-    assert_eq!(o.iterations_per_scale(), vec![60; 5]);
+    // 362 px, 6 % under the output, is dropped: the step to 384 would be a repeat.
+    assert_eq!(o.scales(), vec![128, 181, 256, 384]);
+    assert_eq!(o.iterations_per_scale(), vec![75; 4]);
 }
 
 #[test]
@@ -46,6 +47,28 @@ fn small_sizes_run_at_one_scale_and_iterations_split_with_remainder_last() {
 
 /// Each scale gets at least [`MIN_SCALE_ITERATIONS`]: fewer steps, fewer scales, the
 /// finest kept; one step still runs at the output size.
+/// Coarse-to-fine scales the given weights 256:64:16:4:1 by depth (whatever order the
+/// layers are listed in) and keeps their mean, so the style weight keeps its meaning.
+#[test]
+fn coarse_to_fine_weights_fall_fourfold_with_depth_and_average_the_given_ones() {
+    let o = StyleOptions::default();
+    assert_eq!(o.layer_weights(), vec![1.0; 5]);
+    let o = StyleOptions {
+        style_layer_weights: StyleLayerWeights::CoarseToFine,
+        ..o
+    };
+    let w = o.layer_weights();
+    for pair in w.windows(2) {
+        assert!((pair[0] / pair[1] - 4.0).abs() < 1e-5, "{w:?}");
+    }
+    assert!((w.iter().sum::<f32>() / 5.0 - 1.0).abs() < 1e-6);
+    let listed_deep_first = StyleOptions {
+        style_layers: vec![(VggLayer::Relu3_1, 2.0), (VggLayer::Relu1_1, 2.0)],
+        ..o
+    };
+    assert_eq!(listed_deep_first.layer_weights(), vec![0.8, 3.2]);
+}
+
 #[test]
 fn short_runs_drop_the_coarsest_scales() {
     let scales = |iterations| {
@@ -164,6 +187,36 @@ fn options(random: &mut Random) -> Value {
                 ],
                 json!("sepia"),
             ),
+        ),
+        (
+            "averageDecay",
+            (vec![json!(0.0), json!(0.5), json!(0.99)], json!(1.0)),
+        ),
+        (
+            "styleLoss",
+            (vec![json!("gram"), json!("wasserstein")], json!("kl")),
+        ),
+        (
+            "styleLayerWeights",
+            (
+                vec![json!("equal"), json!("coarse-to-fine")],
+                json!("fine-to-coarse"),
+            ),
+        ),
+        (
+            "padding",
+            (
+                vec![json!("zero"), json!("replicate"), json!("reflect")],
+                json!("circular"),
+            ),
+        ),
+        (
+            "pooling",
+            (vec![json!("max"), json!("average")], json!("l2")),
+        ),
+        (
+            "styleFilter",
+            (vec![json!("triangle"), json!("lanczos3")], json!("cubic")),
         ),
         (
             "contentLayer",

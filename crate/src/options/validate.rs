@@ -147,6 +147,13 @@ impl StyleOptions {
                 ),
             ));
         }
+        let decay = self.average_decay;
+        if !(decay.is_finite() && (0.0..1.0).contains(&decay)) {
+            return Err(invalid(
+                "averageDecay",
+                format!("must be at least 0 and below 1, got {decay}"),
+            ));
+        }
         if self.style_weight > 0.0 && self.style_layers.is_empty() {
             return Err(invalid("styleLayers", "no style layer given"));
         }
@@ -254,6 +261,13 @@ mod tests {
                 "lbfgsHistory",
                 StyleOptions {
                     lbfgs_history: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "averageDecay",
+                StyleOptions {
+                    average_decay: 1.0,
                     ..Default::default()
                 },
             ),

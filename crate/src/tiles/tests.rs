@@ -21,7 +21,8 @@ struct Whole {
 }
 
 fn whole(options: &StyleOptions, width: u32, height: u32) -> Whole {
-    let vgg = Vgg16::new(&int8_weights(), &cpu());
+    let vgg =
+        Vgg16::new(&int8_weights(), &cpu()).with_architecture(options.padding, options.pooling);
     let (content, style) = (
         fixture("photo.jpg", width, height),
         fixture("painting.png", width, height),
@@ -88,6 +89,44 @@ fn tiled_gradient_matches_the_whole_image() {
     }
     assert!(errors[2] < 1e-6, "{errors:?}");
     assert!(errors[0] > 1e-3, "a 16 px halo should show: {errors:?}");
+}
+
+/// The same with the objective's alternatives: the Wasserstein style loss (whose gradient
+/// also flows through each layer's mean), depth-scaled layer weights, replicated or
+/// reflected edges (the image's border is a tile's border too) and average pooling.
+#[test]
+fn tiled_gradient_matches_the_whole_image_with_the_alternatives() {
+    use crate::{Padding, Pooling, StyleLayerWeights, StyleLoss};
+    for (padding, pooling) in [
+        (Padding::Replicate, Pooling::Average),
+        (Padding::Reflect, Pooling::Max),
+    ] {
+        let options = StyleOptions {
+            size: 160,
+            style_loss: StyleLoss::Wasserstein,
+            style_layer_weights: StyleLayerWeights::CoarseToFine,
+            padding,
+            pooling,
+            ..Default::default()
+        };
+        let w = whole(&options, 160, 112);
+        let tiling = Tiling {
+            side: 48,
+            halo: HALO,
+        };
+        let (terms, tiled) =
+            tiled_gradient(&w.vgg, &w.x, &w.targets, &options, tiling, |_, _, _| true).unwrap();
+        let terms = terms.map(|t| read(t)[0]);
+        let error = relative_error(&read(tiled), &w.gradient);
+        println!(
+            "{padding:?}, {pooling:?}: gradient relative error {error:.2e}; terms {terms:?} vs {:?}",
+            w.terms
+        );
+        for (a, b) in terms.iter().zip(&w.terms) {
+            assert!((a - b).abs() <= 1e-4 * b.abs(), "{a} vs {b}");
+        }
+        assert!(error < 1e-5, "{error}");
+    }
 }
 
 /// With the style off (weight 0, no layer: valid options), the tiled pass has no Gram
