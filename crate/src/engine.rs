@@ -251,7 +251,8 @@ impl Stylizer {
             let mut average = Average::new(options.average_decay);
             for k in 0..count {
                 done += 1;
-                if let Some(average) = &mut average {
+                // The iterates, not the start proposed as a scale's second point.
+                if let Some(average) = average.as_mut().filter(|_| !(scale > 0 && k == 1)) {
                     average.add(&image);
                 }
                 let mut clock = Stopwatch::start();

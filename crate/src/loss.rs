@@ -177,7 +177,11 @@ fn wasserstein_loss(moments: Moments, target: &Gaussian) -> Tensor<1> {
         .matmul(sigma.clone())
         .matmul(target.root.clone());
     let fixed = a.clone().inner();
-    let (root, inverse_root) = sqrt_psd(fixed.clone(), target.shift.clone(), ITERATIONS);
+    // The target's shift, or the image's own where its covariance is far larger (a noise
+    // start, the first steps), so that every eigenvalue still converges; the shift is held
+    // constant for the gradient.
+    let shift = target.shift.clone().max_pair(shift(&fixed));
+    let (root, inverse_root) = sqrt_psd(fixed.clone(), shift, ITERATIONS);
     let trace_root = trace(root) + ((a - fixed) * inverse_root.mul_scalar(0.5)).sum();
     let means = (moments.mean - target.mean.clone()).square().sum();
     (means + trace(sigma) + target.constant.clone() - trace_root.mul_scalar(2.0))

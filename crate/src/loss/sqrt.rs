@@ -55,9 +55,9 @@ pub(crate) const ITERATIONS: usize = 16;
 /// Covariances of VGG16's activations on the 0–255 scale have norms of thousands and more;
 /// one below this is a map of a single position or a flat image.
 const NORM_FLOOR: f32 = 1.0;
-/// The shift's absolute part, in squared activation units: above the rounding of a
-/// one-position covariance (`f·fᵀ − f·fᵀ`, about 1e-7 of activations of hundreds squared),
-/// far below any variance that shows.
+/// The shift's absolute part, in the matrix's units (squared activations for a covariance):
+/// above the rounding of a one-position covariance (`f·fᵀ − f·fᵀ`, about 1e-7 of
+/// activations of hundreds squared), far below any variance that shows.
 const ABSOLUTE_SHIFT: f32 = 0.1;
 
 #[cfg(test)]
