@@ -18,10 +18,17 @@ use sqrt::{ITERATIONS, shift, sqrt_psd};
 pub fn gram(features: Tensor<4>) -> Tensor<2> {
     let [n, c, h, w] = features.dims();
     debug_assert_eq!(n, 1, "gram matrices are taken one image at a time");
-    let f: Tensor<2> = features.reshape([c, h * w]);
-    f.clone()
-        .matmul(f.transpose())
-        .div_scalar((c * h * w) as f32)
+    gram_share(features.reshape([c, h * w]), h * w)
+}
+
+/// The share of `[c, positions]` features in the Gram matrix of a map of `whole` positions:
+/// `F·Fᵀ / (c · whole)`.
+fn gram_share(features: Tensor<2>, whole: usize) -> Tensor<2> {
+    let c = features.dims()[0];
+    features
+        .clone()
+        .matmul(features.transpose())
+        .div_scalar((c * whole) as f32)
 }
 
 /// Content loss: mean squared difference between feature maps.
@@ -74,13 +81,11 @@ impl Moments {
 
     /// The share of `[c, positions]` features in the moments of a map of `whole` positions.
     pub(crate) fn share(features: Tensor<2>, whole: usize) -> Self {
-        let c = features.dims()[0];
         let mean = features.clone().sum_dim(1).div_scalar(whole as f32);
-        let gram = features
-            .clone()
-            .matmul(features.transpose())
-            .div_scalar((c * whole) as f32);
-        Self { gram, mean }
+        Self {
+            gram: gram_share(features, whole),
+            mean,
+        }
     }
 
     /// `self × k`.

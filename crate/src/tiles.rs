@@ -156,7 +156,7 @@ fn crop(image: Tensor<4>, tile: &Tile) -> Tensor<4> {
 /// Number of elements `c · h · w` of a layer's whole feature map (the Gram and content
 /// normalisation).
 fn elements(channels: usize, size: [usize; 2], d: usize) -> f32 {
-    (channels * (size[0] / d) * (size[1] / d)) as f32
+    (channels * positions(size, d)) as f32
 }
 
 /// How an image is cut: interiors of at most `side` pixels, halos of `halo` pixels (both

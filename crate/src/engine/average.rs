@@ -43,7 +43,9 @@ impl Average {
 }
 
 /// The weighted loss terms `[content, style, tv]` of `image`, whole or tile by tile as the
-/// scale runs; the whole image's without autodiff (no gradient is kept).
+/// scale runs; the whole image's without autodiff. Tiled, the terms come from the tiled
+/// gradient pass and its gradient is dropped (no value-only tiled pass exists; this runs
+/// once a scale).
 pub(super) fn terms(
     vgg: &Vgg16,
     image: &Tensor<4>,
