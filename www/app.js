@@ -3,7 +3,7 @@
 import { closeCamera, openCamera, snapshot } from './camera.js';
 import { reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
-import { drawImage, offerDownload, toFile } from './result.js';
+import { drawImage, offerDownload, toFile, withdrawDownload } from './result.js';
 import { fetchImage } from './images.js';
 import { PREVIEW_EVERY, readOptions, showSettings, wireSettings } from './settings.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
@@ -245,7 +245,8 @@ function showTiles(p, regions) {
 
 /** Before a run: no download or comparison of the last result, the comparison reset. */
 function clearResult() {
-  for (const id of ['download', 'download-jpeg', 'share']) $(id).hidden = true;
+  for (const id of ['download', 'download-jpeg']) withdrawDownload($(id));
+  $('share').hidden = true;
   $('compare-control').hidden = true;
   $('compare-position').value = 100;
   $('before').style.clipPath = '';

@@ -17,11 +17,23 @@ export function toFile(canvas, type = 'image/png', name = 'stylized') {
     ));
 }
 
+/** The latest offer made on each link: an offer withdrawn or replaced while encoding is dropped. */
+const offers = new WeakMap();
+
 /** Points `link` at the picture on `canvas` at its full size (PNG or JPEG) and shows it. */
 export async function offerDownload(canvas, link, type = 'image/png') {
+  const offer = {};
+  offers.set(link, offer);
   const file = await toFile(canvas, type);
+  if (offers.get(link) !== offer) return;
   if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
   link.href = URL.createObjectURL(file);
   link.download = file.name;
   link.hidden = false;
+}
+
+/** Hides `link`, and keeps an offer still being encoded from showing it again. */
+export function withdrawDownload(link) {
+  offers.delete(link);
+  link.hidden = true;
 }

@@ -17,7 +17,7 @@
 // while moving it in the document keeps its engine.
 
 import { paintingUrl, preset } from './gallery.js';
-import { drawImage, offerDownload } from './result.js';
+import { drawImage, offerDownload, withdrawDownload } from './result.js';
 import { fetchImage } from './images.js';
 import { AbortError, createStylizer, decode } from './stylizer.js';
 
@@ -199,7 +199,7 @@ class Widget {
       if (!this.#stylizer) throw new Error('The engine is still loading.');
       if (!this.content) throw new Error('Choose a photo first.');
       this.#update();
-      this.#$('.download').hidden = true;
+      withdrawDownload(this.#$('.download'));
       const content = this.content instanceof Blob ? await decode(this.content, 'photo') : this.content;
       const painting = await this.#painting();
       const canvas = this.#$('canvas');

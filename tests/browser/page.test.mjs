@@ -69,7 +69,8 @@ describe('on WebGPU', () => {
     assert.deepEqual(await page.evaluate(() => [output.width, output.height]), [32, 21]);
     const difference = await differenceFromPhoto(page);
     assert.ok(difference > 4, `the result barely differs from the photo (${difference})`);
-    assert.equal(await page.isVisible('#download'), true);
+    // The link appears once the PNG is encoded (toBlob), a moment after "Done".
+    await page.waitForSelector('#download:not([hidden])', { timeout: 10_000 });
     // Nothing but the app's own static files was requested, and nothing after the run began.
     const origin = new URL(browser.url).origin;
     for (const request of browser.requests) {
