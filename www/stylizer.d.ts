@@ -170,10 +170,35 @@ export interface StylizerSettings {
   startAfter?: Promise<unknown>;
 }
 
+/**
+ * A mask in the photo's shape at any size: white (or opaque paint) where it applies, black or
+ * transparent where not, soft edges blend; `{width, height, data}` holds one byte a pixel.
+ */
+export type MaskInput =
+  | ImageData
+  | ImageBitmap
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | { width: number; height: number; data: Uint8Array };
+
+/** A painting of a run. */
+export interface StyleInput {
+  image: ImageInput;
+  /** Its share of the style where paintings blend or overlap (default 1). */
+  blend?: number;
+  /**
+   * Where it goes (Gatys et al. 2017's spatial control); left out: the whole picture. With
+   * any mask, each painting is matched in its own region instead of blended.
+   */
+  mask?: MaskInput;
+}
+
 export interface StylizeRequest {
   content: ImageInput;
-  /** One or more paintings; `blend` is each one's share of the style (default 1). */
-  styles: Array<{ image: ImageInput; blend?: number }>;
+  /** One or more paintings. */
+  styles: StyleInput[];
+  /** Where the photo is kept as it is; masks that leave nothing to paint are an OptionsError. */
+  keepMask?: MaskInput;
   options?: StyleOptions;
   /** May throw: the run then stops and rejects with what it threw. */
   onProgress?: (progress: Progress) => void;

@@ -12,6 +12,7 @@
 // pending with one of the error classes below.
 
 import { decode, ImageInputError, toPixels } from './images.js';
+import { isMask, maskPixels } from './masks.js';
 import { loadWeights, onTheWire } from './weights.js';
 
 export { decode, ImageInputError, toPixels };
@@ -306,8 +307,14 @@ class Stylizer {
    * Runs one stylization; calls run one at a time, in call order. Resolves to
    * {image, backend, iterations, msPerIteration, losses, startKept, pipelines}. If
    * `onProgress` throws, the run stops and the call rejects with what it threw.
-   * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[],
-   *          options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
+   * With masks (Gatys et al. 2017's spatial control), each painting is matched where its
+   * `mask` puts it (white, or opaque paint, = this painting; soft edges blend), and the photo
+   * is kept as it is where `keepMask` is drawn; a painting without a mask covers the whole
+   * picture. A mask is ImageData, an ImageBitmap, a canvas or `{width, height, data}` with one
+   * byte a pixel, in the photo's shape at any size; anything else, or masks that leave no
+   * painting anything to paint, rejects with an OptionsError before any work.
+   * @param {{content: ImageBitmap|ImageData|Blob, styles: {image: ImageBitmap|ImageData|Blob, blend?: number, mask?: object}[],
+   *          keepMask?: object, options?: object, onProgress?: (progress: object) => void, signal?: AbortSignal}} request
    */
   stylize(request = {}) {
     return this.#enqueue((previous) => this.#stylize(request, previous));
@@ -325,18 +332,31 @@ class Stylizer {
    * The photo at `contentSide` px and each painting at `styleSide` px as RGBA pixels, the form
    * they cross to the worker in, with the buffers to transfer.
    */
-  async #pixels(content, contentSide, styles, styleSide, aborted) {
+  async #pixels(content, contentSide, styles, styleSide, aborted, keepMask) {
     const contentPixels = await untilAborted(toPixels(content, 'content', contentSide), aborted);
+    const transfer = [contentPixels.data.buffer];
+    const mask = async (source, what) => {
+      if (source === undefined) return undefined;
+      if (!isMask(source)) {
+        throw new OptionsError(`${what} must be ImageData, an ImageBitmap, a canvas or {width, height, data: Uint8Array} with one byte a pixel.`);
+      }
+      const pixels = await untilAborted(maskPixels(source, what, contentSide), aborted);
+      transfer.push(pixels.data.buffer);
+      return pixels;
+    };
     const stylePixels = [];
     for (const [i, style] of styles.entries()) {
       const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, styleSide), aborted);
-      stylePixels.push({ ...style, image });
+      transfer.push(image.data.buffer);
+      const entry = { ...style, image };
+      if (style.mask !== undefined) entry.mask = await mask(style.mask, `The mask of style ${i + 1}`);
+      stylePixels.push(entry);
     }
-    const transfer = [contentPixels.data.buffer, ...stylePixels.map((s) => s.image.data.buffer)];
-    return { content: contentPixels, styles: stylePixels, transfer };
+    const keep = await mask(keepMask, 'keepMask');
+    return { content: contentPixels, styles: stylePixels, keep, transfer };
   }
 
-  async #stylize({ content, styles, options = {}, onProgress = () => {}, signal } = {}, previous) {
+  async #stylize({ content, styles, keepMask, options = {}, onProgress = () => {}, signal } = {}, previous) {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
     if (!styles?.length) throw new ImageInputError('Add at least one style image.');
     const aborted = this.#combine(signal);
@@ -344,16 +364,16 @@ class Stylizer {
     // The images are scaled here, before they cross to the worker, to what the engine will use.
     const size = options.size ?? this.defaults.size;
     const styleSide = Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
-    const pixels = await this.#pixels(content, size, styles, styleSide, aborted);
+    const pixels = await this.#pixels(content, size, styles, styleSide, aborted, keepMask);
     await this.start(aborted);
     return this.#whileRunning(this.#run(pixels, { ...options, size }, onProgress), aborted);
   }
 
-  async #run({ content, styles, transfer }, options, onProgress) {
+  async #run({ content, styles, keep, transfer }, options, onProgress) {
     const started = performance.now();
     let firstDone = null;
     let last = null;
-    const r = await this.#bridge.request('stylize', { content, styles, options }, {
+    const r = await this.#bridge.request('stylize', { content, styles, keep, options }, {
       transfer,
       onProgress: (p) => {
         const now = performance.now();

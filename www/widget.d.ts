@@ -2,7 +2,7 @@
 // checked against their use by `tsc --noEmit` in tests/browser/package.test.mjs. Importing the
 // module defines the `<style-transfer>` element (unless the name is taken).
 
-import type { ImageInput, Progress, StyleOptions } from './stylizer.js';
+import type { ImageInput, MaskInput, Progress, StyleOptions } from './stylizer.js';
 
 /** `run()` was called while a run is going; that run goes on. */
 export class BusyError extends Error {}
@@ -28,6 +28,10 @@ export class StyleTransferElement extends HTMLElement {
   content: ImageInput | null;
   /** The painting, taking precedence over `style-src`. */
   styleImage: ImageInput | null;
+  /** Where the painting goes (white = the painting; the photo is kept elsewhere); null: everywhere. */
+  styleMask: MaskInput | null;
+  /** Where the photo is kept as it is; null: nowhere. */
+  keepMask: MaskInput | null;
   /** Engine options on top of the attributes. */
   options: StyleOptions;
   /** Starts a run; resolves to the result, rejects with BusyError while one is going. */

@@ -9,7 +9,9 @@
 // engine's looks), colors ('painting' | 'photo' | 'luminance' |
 // 'match', the engine's `colors`), backend ('auto', the default |
 // 'webgpu' | 'cpu'). Properties: content and styleImage
-// (File, Blob, ImageBitmap or ImageData), options (any engine option), run(), cancel().
+// (File, Blob, ImageBitmap or ImageData), styleMask and keepMask (where the painting goes and
+// where the photo is kept, as the JavaScript API's masks), options (any engine option),
+// run(), cancel().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
 // error ({message, name}). run() while a run is going rejects with BusyError and leaves that
 // run alone. The widget's own files are resolved relative to this script, so it works from
@@ -78,6 +80,8 @@ class Widget {
   #running = null;
   content = null;
   styleImage = null;
+  styleMask = null;
+  keepMask = null;
   options = {};
 
   constructor(host, root) {
@@ -205,7 +209,8 @@ class Widget {
       const canvas = this.#$('canvas');
       const result = await this.#stylizer.stylize({
         content,
-        styles: [{ image: painting, blend: 1 }],
+        styles: [{ image: painting, blend: 1, mask: this.styleMask ?? undefined }],
+        keepMask: this.keepMask ?? undefined,
         options: {
           size: this.#number('size'),
           iterations: this.#number('iterations'),
@@ -278,6 +283,24 @@ export class StyleTransferElement extends HTMLElement {
   set styleImage(value) {
     this.#widget.styleImage = value;
     this.#widget.attributeChanged();
+  }
+  /**
+   * Where the painting goes (the photo is kept elsewhere): ImageData, an ImageBitmap, a
+   * canvas or `{width, height, data}` with one byte a pixel, in the photo's shape; white (or
+   * opaque paint) = the painting. `null` for the whole picture.
+   */
+  get styleMask() {
+    return this.#widget.styleMask;
+  }
+  set styleMask(value) {
+    this.#widget.styleMask = value;
+  }
+  /** Where the photo is kept as it is (a mask as for styleMask); `null` for nowhere. */
+  get keepMask() {
+    return this.#widget.keepMask;
+  }
+  set keepMask(value) {
+    this.#widget.keepMask = value;
   }
   /** Engine options on top of the attributes, e.g. `{ styleWeight: 200, seed: 3 }`. */
   get options() {

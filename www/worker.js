@@ -2,7 +2,7 @@
 //
 // Messages in:  {id, type: 'init', weights: {vgg, fast}, engine: {glue, wasm, bytes}, backend,
 //               warmUp: options or false, kernel}
-//               {id, type: 'stylize', content, styles, options}
+//               {id, type: 'stylize', content, styles, keep, options}
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
 //               {id, type: 'palette', content, styles} (the photo in the paintings' colours)
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
@@ -108,9 +108,9 @@ const handlers = {
     return module.palette(content, styles);
   },
 
-  async stylize({ content, styles, options }, id) {
+  async stylize({ content, styles, keep, options }, id) {
     const before = pipelines;
-    const result = await engine.stylize(content, styles, options, (progress) => {
+    const result = await engine.stylize(content, styles, keep, options, (progress) => {
       self.postMessage({ id, type: 'progress', progress }, progress.image ? [progress.image.data.buffer] : []);
     });
     return Object.assign(result, { pipelines: pipelines - before });

@@ -9,6 +9,7 @@ use crate::color::transfer_luminance;
 use crate::conv3x3::ConvKernel;
 use crate::fast::{FastNetwork, FastWeights};
 use crate::image::Image;
+use crate::mask::Mask;
 use crate::objective::{min_side, targets, tiling, whole_gradient};
 use crate::optim::PixelOptimizer;
 use crate::options::{Colors, Init, StyleOptions};
@@ -16,7 +17,7 @@ use crate::profile::{Phases, Stopwatch};
 pub use crate::report::{Losses, Progress, Rect, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
 use crate::start::{Start, fast_style};
-use crate::style::{StyleImage, check_styles, recolored, style_images};
+use crate::style::{StyleImage, check_masks, check_styles, recolored, shares};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
@@ -116,18 +117,37 @@ impl Stylizer {
     ) -> Result<Stylized, StylizeError> {
         // One body for every caller's callback type: compiled once, in this crate, rather
         // than again in each binary and test that calls it.
-        self.run(content, styles, options, &mut on_progress).await
+        self.run(content, None, styles, options, &mut on_progress)
+            .await
+    }
+
+    /// [`stylize`](Self::stylize), with the photo kept as it is where `keep` is drawn (a
+    /// region that takes no style: Gatys et al. 2017's spatial control, with the paintings'
+    /// own masks in [`StyleImage::mask`]). Masks are refused with [`StylizeError::Masks`]
+    /// before any work when they are not the photo's shape or leave nothing to paint.
+    pub async fn stylize_keeping(
+        &self,
+        content: &Image,
+        keep: Option<&Mask>,
+        styles: &[StyleImage<'_>],
+        options: &StyleOptions,
+        mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<Stylized, StylizeError> {
+        self.run(content, keep, styles, options, &mut on_progress)
+            .await
     }
 
     async fn run(
         &self,
         content: &Image,
+        keep: Option<&Mask>,
         styles: &[StyleImage<'_>],
         options: &StyleOptions,
         on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Stylized, StylizeError> {
         options.validate()?;
         check_styles(styles)?;
+        check_masks([content.width(), content.height()], styles, keep)?;
         if let Some(limit) = self.max_buffer {
             let size = |image: &Image| [image.width(), image.height()];
             let sizes: Vec<[u32; 2]> = styles.iter().map(|s| size(s.image)).collect();
@@ -148,21 +168,31 @@ impl Stylizer {
         let (content, styles) = match &recolored {
             None => (content, styles),
             Some((content, paintings)) => {
-                recolored_styles = style_images(paintings);
+                recolored_styles = (paintings.iter().zip(styles))
+                    .map(|((image, blend), style)| StyleImage {
+                        image,
+                        blend: *blend,
+                        mask: style.mask,
+                    })
+                    .collect();
                 (content, recolored_styles.as_slice())
             }
-        };
-        let fast = match options.init {
-            Init::Fast => {
-                let network = self.fast.as_ref().ok_or(StylizeError::NoFastNetwork)?;
-                Some((network, fast_style(network, content, styles, options)))
-            }
-            _ => None,
         };
         let min_side = min_side(options);
         let plan = schedule([content.width(), content.height()], options, min_side)?;
         let total: u32 = plan.iter().map(|s| s.1).sum();
         let (width, height) = content.size_for_long_side(options.size);
+        let fast = match options.init {
+            Init::Fast => {
+                let network = self.fast.as_ref().ok_or(StylizeError::NoFastNetwork)?;
+                let shares = shares(styles, keep, width, height);
+                Some((
+                    network,
+                    fast_style(network, content, styles, shares, options),
+                ))
+            }
+            _ => None,
+        };
         let content_out = photo.resize(width, height);
 
         // The start, made at the output size and shown first.
@@ -245,7 +275,7 @@ impl Stylizer {
             };
             // Images over the memory budget run tile by tile.
             let tiling = tiling(height as usize, width as usize, options);
-            let targets = targets(&vgg, &content_here, styles, options, side, min_side);
+            let targets = targets(&vgg, &content_here, styles, keep, options, side, min_side);
             let mut optimizer = PixelOptimizer::new(options, width, height);
             let mut best: Option<Best> = None;
             let mut average = Average::new(options.average_decay);
@@ -355,7 +385,15 @@ impl Stylizer {
         let content = content.resize(image.width(), image.height());
         let side = image.width().max(image.height());
         let vgg = self.vgg.with_architecture(options.padding, options.pooling);
-        let targets = targets(&vgg, &content, styles, options, side, min_side(options));
+        let targets = targets(
+            &vgg,
+            &content,
+            styles,
+            None,
+            options,
+            side,
+            min_side(options),
+        );
         let image = image.to_tensor(&self.device);
         let terms = terms(&vgg, &image, &targets, options, None);
         Ok(Losses::from_terms(&read_scalars(terms.to_vec()).await?))

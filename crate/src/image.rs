@@ -193,27 +193,13 @@ impl Image {
         if (width, height) == (self.width, self.height) {
             return self.clone();
         }
-        let (w0, h0) = (self.width as usize, self.height as usize);
-        let (w1, h1) = (width as usize, height as usize);
-        let horizontal = filter_weights(w0, w1, filter);
-        let vertical = filter_weights(h0, h1, filter);
-        let mut data = vec![0.0; 3 * w1 * h1];
-        let mut row = vec![0.0; w1 * h0];
-        for c in 0..3 {
-            let src = &self.data[c * w0 * h0..(c + 1) * w0 * h0];
-            for y in 0..h0 {
-                for (x, taps) in horizontal.iter().enumerate() {
-                    row[y * w1 + x] = taps.iter().map(|&(i, k)| src[y * w0 + i] * k).sum();
-                }
-            }
-            let dst = &mut data[c * w1 * h1..(c + 1) * w1 * h1];
-            for (y, taps) in vertical.iter().enumerate() {
-                for x in 0..w1 {
-                    let v: f32 = taps.iter().map(|&(i, k)| row[i * w1 + x] * k).sum();
-                    dst[y * w1 + x] = v.clamp(0.0, 1.0);
-                }
-            }
-        }
+        let size = |w: u32, h: u32| [w as usize, h as usize];
+        let data = resample(
+            &self.data,
+            size(self.width, self.height),
+            size(width, height),
+            filter,
+        );
         Image {
             width,
             height,
@@ -242,7 +228,38 @@ impl Image {
     }
 }
 
-fn check_size(width: u32, height: u32) -> Result<usize, ImageError> {
+/// Planes of `[w0, h0]` values (planar, one after another) resampled to `[w1, h1]` with
+/// `filter`, widened when shrinking; values clipped to `[0, 1]`.
+pub(crate) fn resample(
+    data: &[f32],
+    [w0, h0]: [usize; 2],
+    [w1, h1]: [usize; 2],
+    filter: Filter,
+) -> Vec<f32> {
+    let planes = data.len() / (w0 * h0);
+    let horizontal = filter_weights(w0, w1, filter);
+    let vertical = filter_weights(h0, h1, filter);
+    let mut out = vec![0.0; planes * w1 * h1];
+    let mut row = vec![0.0; w1 * h0];
+    for c in 0..planes {
+        let src = &data[c * w0 * h0..(c + 1) * w0 * h0];
+        for y in 0..h0 {
+            for (x, taps) in horizontal.iter().enumerate() {
+                row[y * w1 + x] = taps.iter().map(|&(i, k)| src[y * w0 + i] * k).sum();
+            }
+        }
+        let dst = &mut out[c * w1 * h1..(c + 1) * w1 * h1];
+        for (y, taps) in vertical.iter().enumerate() {
+            for x in 0..w1 {
+                let v: f32 = taps.iter().map(|&(i, k)| row[i * w1 + x] * k).sum();
+                dst[y * w1 + x] = v.clamp(0.0, 1.0);
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn check_size(width: u32, height: u32) -> Result<usize, ImageError> {
     if width == 0 || height == 0 {
         return Err(ImageError::Empty { width, height });
     }

@@ -61,6 +61,7 @@ impl Judge {
         let styles = [StyleImage {
             image: painting,
             blend: 1.0,
+            mask: None,
         }];
         let wasserstein = StyleOptions {
             style_loss: crate::options::StyleLoss::Wasserstein,

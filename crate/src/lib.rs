@@ -13,7 +13,7 @@
 //! // The feed-forward network paints the starting picture (the default `init: "fast"`).
 //! let fast = FastWeights::from_int8_safetensors(fast)?;
 //! let stylizer = Stylizer::new(&weights, &burn::tensor::Device::flex()).with_fast(&fast)?;
-//! let styles = [StyleImage { image: &painting, blend: 1.0 }];
+//! let styles = [StyleImage { image: &painting, blend: 1.0, mask: None }];
 //! let options = StyleOptions { size: 256, ..Default::default() };
 //! let result = stylizer
 //!     .stylize(&content, &styles, &options, |p| {
@@ -33,6 +33,7 @@ pub mod image;
 #[cfg(not(target_family = "wasm"))]
 pub mod judge;
 pub mod loss;
+pub mod mask;
 #[cfg(not(target_family = "wasm"))]
 pub mod native;
 mod objective;
@@ -65,6 +66,7 @@ pub use device::DeviceKind;
 pub use engine::{Losses, Progress, Rect, StylizeError, Stylized, Stylizer, TileProgress};
 pub use fast::{FastNetwork, FastWeights};
 pub use image::{Filter, Image, ImageError};
+pub use mask::Mask;
 pub use options::{
     Colors, Init, Optimizer, OptionsError, StyleLayerWeights, StyleLoss, StyleOptions,
 };

@@ -3,11 +3,14 @@
 //! matrices (Gatys et al. 2016) or the Wasserstein-2 distance between the features' Gaussian
 //! fits (mean and covariance, as crowsonkb/style-transfer-pytorch).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
-use crate::options::{StyleLoss, StyleOptions};
+use crate::options::StyleLoss;
 
+mod regions;
 mod sqrt;
+
+pub(crate) use regions::{Guide, Region, style_term};
 
 use sqrt::{ITERATIONS, shift, sqrt_psd};
 
@@ -85,6 +88,20 @@ impl Moments {
         Self {
             gram: gram_share(features, whole),
             mean,
+        }
+    }
+
+    /// The moments of `[c, positions]` features with each position weighted by `weights`
+    /// (`[1, positions]`), over a region of total weight `mass`: `Σ w·f·fᵀ / (c·mass)` and
+    /// `Σ w·f / mass`.
+    pub(crate) fn weighted(features: Tensor<2>, weights: Tensor<2>, mass: f32) -> Self {
+        let c = features.dims()[0];
+        let weighted = features.clone() * weights;
+        Self {
+            mean: weighted.clone().sum_dim(1).div_scalar(mass),
+            gram: weighted
+                .matmul(features.transpose())
+                .div_scalar(c as f32 * mass),
         }
     }
 
@@ -214,28 +231,12 @@ pub(crate) fn layer_loss(moments: Moments, target: &StyleTarget) -> Tensor<1> {
     }
 }
 
-/// Targets of the objective at one scale, on the device without autodiff.
+/// Targets of the objective at one scale, on the device without autodiff: the content
+/// features, and the style targets of each region (one unguided region in a run without
+/// masks, its targets the paintings' blend).
 pub(crate) struct Targets {
     pub(crate) content: Tensor<4>,
-    pub(crate) styles: Vec<StyleTarget>,
-}
-
-/// The weighted style loss of an image's moments (one per style layer, in order) against the
-/// targets; 0 on `device` with no style layer (valid when the style weight is 0).
-pub(crate) fn style_term(
-    moments: impl IntoIterator<Item = Moments>,
-    targets: &[StyleTarget],
-    options: &StyleOptions,
-    device: &Device,
-) -> Tensor<1> {
-    moments
-        .into_iter()
-        .zip(options.layer_weights())
-        .zip(targets)
-        .map(|((m, weight), target)| layer_loss(m, target).mul_scalar(weight))
-        .reduce(|a, b| a + b)
-        .unwrap_or_else(|| Tensor::zeros([1], device))
-        .mul_scalar(options.style_weight)
+    pub(crate) regions: Vec<Region>,
 }
 
 #[cfg(test)]

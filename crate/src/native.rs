@@ -5,6 +5,7 @@ use std::path::Path;
 use burn::tensor::Device;
 
 use crate::image::Image;
+use crate::mask::Mask;
 
 /// A file that could not be turned into an [`Image`].
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,25 @@ pub struct ReadImageError {
 /// Decodes a JPEG, PNG or WebP file; grey, 16-bit, CMYK and transparent images become RGB
 /// (transparency composited over white).
 pub fn read_image(path: &Path) -> Result<Image, ReadImageError> {
+    let (width, height, rgba) = decode(path)?;
+    Image::from_rgba8(width, height, &rgba).map_err(|e| ReadImageError {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Decodes a mask file (a greyscale PNG: white = this painting, or kept; any picture reads as
+/// its luminance times its opacity, as [`Mask::from_rgba8`]).
+pub fn read_mask(path: &Path) -> Result<Mask, ReadImageError> {
+    let (width, height, rgba) = decode(path)?;
+    Mask::from_rgba8(width, height, &rgba).map_err(|e| ReadImageError {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A picture file's width, height and 8-bit RGBA pixels.
+fn decode(path: &Path) -> Result<(u32, u32, Vec<u8>), ReadImageError> {
     let error = |reason: String| ReadImageError {
         path: path.display().to_string(),
         reason,
@@ -30,8 +50,7 @@ pub fn read_image(path: &Path) -> Result<Image, ReadImageError> {
         .decode()
         .map_err(|e| error(e.to_string()))?
         .to_rgba8();
-    Image::from_rgba8(decoded.width(), decoded.height(), decoded.as_raw())
-        .map_err(|e| error(e.to_string()))
+    Ok((decoded.width(), decoded.height(), decoded.into_raw()))
 }
 
 /// Writes an 8-bit RGB PNG (or any format the file name's extension names).

@@ -4,9 +4,12 @@
 use burn::tensor::Tensor;
 
 use crate::image::{Image, size_for_long_side};
-use crate::loss::{Moments, StyleTarget, Targets, content_loss, style_term, tv_loss};
+use crate::loss::{
+    Guide, Moments, Region, StyleTarget, Targets, content_loss, style_term, tv_loss,
+};
+use crate::mask::Mask;
 use crate::options::StyleOptions;
-use crate::style::{StyleImage, blend_shares};
+use crate::style::{StyleImage, blend_shares, shares};
 use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_moments};
 use crate::vgg::{Vgg16, VggLayer};
 
@@ -23,12 +26,14 @@ pub(crate) fn tiling(height: usize, width: usize, options: &StyleOptions) -> Opt
     tile_side(height, width, options.memory_budget_bytes()).map(|side| Tiling { side, halo: HALO })
 }
 
-/// Content features and the style targets of the paintings' blended moments at one scale;
-/// images over the memory budget are run tile by tile (the same values).
+/// Content features and the style targets at one scale: of the paintings' blended moments,
+/// or with masks (the paintings' or `keep`), of each painting in its region; images over the
+/// memory budget are run tile by tile (the same values).
 pub(crate) fn targets(
     vgg: &Vgg16,
     content: &Image,
     styles: &[StyleImage<'_>],
+    keep: Option<&Mask>,
     options: &StyleOptions,
     side: u32,
     min_side: u32,
@@ -47,34 +52,62 @@ pub(crate) fn targets(
         ),
     };
     let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
-    let mut blended: Vec<Option<Moments>> = vec![None; style_layers.len()];
-    for (image, share) in blend_shares(styles) {
+    let moments_of = |image: &Image| -> Vec<Moments> {
         let image = style_at_scale(image, side, options, min_side);
         let (w, h) = (image.width() as usize, image.height() as usize);
         let image = image.to_tensor(&device);
-        let moments = match tiling(h, w, options) {
+        match tiling(h, w, options) {
             None => vgg
                 .features(image, &style_layers)
                 .into_iter()
                 .map(Moments::of)
                 .collect(),
-            Some(tiling) => tiled_moments(vgg, &image, &style_layers, tiling),
-        };
-        for (blend, m) in blended.iter_mut().zip(moments) {
-            let m = m.scaled(share);
-            *blend = Some(match blend.take() {
-                None => m,
-                Some(sum) => sum.plus(m),
-            });
+            Some(tiling) => {
+                tiled_moments(vgg, &image, &style_layers, tiling, &[Region::everywhere()])
+                    .remove(0)
+                    .into_iter()
+                    .map(|m| m.expect("the whole picture has weight at every layer"))
+                    .collect()
+            }
         }
-    }
+    };
+    let target = |moments: Moments| StyleTarget::new(moments, options.style_loss);
+    let regions = match shares(styles, keep, w as u32, h as u32) {
+        // Unguided: one region, the paintings' moments blended by their shares.
+        None => {
+            let mut blended: Vec<Option<Moments>> = vec![None; style_layers.len()];
+            for (image, share) in blend_shares(styles) {
+                for (blend, m) in blended.iter_mut().zip(moments_of(image)) {
+                    let m = m.scaled(share);
+                    *blend = Some(match blend.take() {
+                        None => m,
+                        Some(sum) => sum.plus(m),
+                    });
+                }
+            }
+            let targets = blended
+                .into_iter()
+                .map(|m| target(m.expect("at least one style has a positive weight")))
+                .collect();
+            vec![Region {
+                guide: None,
+                targets,
+            }]
+        }
+        // Guided: a region per painting with a share, matched to that painting alone.
+        Some(shares) => (styles.iter().zip(shares.styles))
+            .filter_map(|(style, share)| {
+                let guide = Guide::new(&share?, [w, h], &style_layers, &device);
+                Some(Region {
+                    guide: Some(guide),
+                    targets: moments_of(style.image).into_iter().map(target).collect(),
+                })
+            })
+            .collect(),
+    };
     Targets {
         content: content_features,
-        styles: blended
-            .into_iter()
-            .map(|m| m.expect("at least one style has a positive weight"))
-            .map(|m| StyleTarget::new(m, options.style_loss))
-            .collect(),
+        regions,
     }
 }
 
@@ -92,12 +125,13 @@ pub(crate) fn objective(
         targets.content.clone(),
     )
     .mul_scalar(options.content_weight);
-    let style = style_term(
-        features.map(Moments::of),
-        &targets.styles,
-        options,
-        &image.device(),
-    );
+    let features: Vec<Tensor<4>> = features.collect();
+    let moments = (targets.regions.iter()).map(|region| {
+        (features.iter().enumerate())
+            .map(|(layer, f)| region.moments(layer, f.clone()))
+            .collect()
+    });
+    let style = style_term(moments, &targets.regions, options, &image.device());
     let tv = tv_loss(image).mul_scalar(options.tv_weight);
     Objective { content, style, tv }
 }
@@ -233,11 +267,12 @@ mod tests {
         let styles = [StyleImage {
             image: &style,
             blend: 1.0,
+            mask: None,
         }];
         let x = noise(48, 40, 2);
         let on = |device: &Device| {
             let vgg = vgg_on(device).with_architecture(options.padding, options.pooling);
-            let targets = targets(&vgg, &content, &styles, &options, 48, 16);
+            let targets = targets(&vgg, &content, &styles, None, &options, 48, 16);
             let (terms, gradient) = whole_gradient(&vgg, &x.to_tensor(device), &targets, &options);
             (terms.map(|t| read(t)[0]), read(gradient))
         };
@@ -265,8 +300,9 @@ mod tests {
         let styles = [StyleImage {
             image: &style,
             blend: 1.0,
+            mask: None,
         }];
-        let targets = targets(&vgg, &content, &styles, &options, 24, 16);
+        let targets = targets(&vgg, &content, &styles, None, &options, 24, 16);
         let objective = |x: Tensor<4>| {
             let o = objective(&vgg, x, &targets, &options, &layers);
             o.content + o.style + o.tv

@@ -123,6 +123,10 @@ pub enum StylizeError {
     /// No style image, or blend weights that do not add up to anything.
     #[error("{0}")]
     Styles(String),
+    /// A mask that cannot guide the run: not the photo's shape, or masks that leave no
+    /// painting anything to paint.
+    #[error("{0}")]
+    Masks(String),
     /// The content image is too thin for the network at this size.
     #[error(
         "the content image is too narrow: at size {size} its shorter side would be under {min} pixels"

@@ -1,30 +1,38 @@
 //! Where the optimisation starts: the photo, seeded noise, or the feed-forward network's
 //! painting of the photo with the blended paintings' style.
 
-use burn::tensor::{Device, ExecutionError, Tensor};
+use burn::tensor::{Device, ExecutionError, Tensor, TensorData};
 
 use crate::fast::{BYTES_PER_PIXEL, FastNetwork, style_input_side};
 use crate::image::{Image, resize_tensor};
 use crate::options::{Init, StyleOptions};
 use crate::random::SplitMix64;
-use crate::style::{StyleImage, blend_shares};
+use crate::style::{Shares, StyleImage, blend_shares};
 
 /// Smallest side the feed-forward network paints a start over the memory budget at.
 const MIN_PAINTED_SIDE: u32 = 8;
 
-/// The style vector of the fast start: the paintings' vectors averaged by their blend
-/// weights, then interpolated towards the photo's own vector by
-/// [`StyleOptions::fast_strength`] (Ghiasi et al.'s style strength). Each picture is seen at
-/// the optimisation's scale for the output size ([`style_input_side`]).
-///
-/// # Shapes
-/// → `[1, 100]`
+/// What the feed-forward network paints a start with.
+pub(crate) enum FastStyle {
+    /// One style vector for the whole picture (boxed: a tensor handle is large).
+    Blended(Box<Tensor<2>>),
+    /// A style vector per painting with its share of each pixel at the output size (row by
+    /// row); where the shares leave a rest, the photo.
+    Regions(Vec<(Tensor<2>, Vec<f32>)>),
+}
+
+/// The style of the fast start: without masks (`shares` `None`), the paintings' vectors
+/// averaged by their blend weights; with masks, each painting's own vector and its share. Each
+/// vector is interpolated towards the photo's own by [`StyleOptions::fast_strength`] (Ghiasi
+/// et al.'s style strength), and each picture is seen at the optimisation's scale for the
+/// output size ([`style_input_side`]).
 pub(crate) fn fast_style(
     network: &FastNetwork,
     content: &Image,
     styles: &[StyleImage<'_>],
+    shares: Option<Shares>,
     options: &StyleOptions,
-) -> Tensor<2> {
+) -> FastStyle {
     let vector = |image: &Image| {
         let side = style_input_side(
             [image.width(), image.height()],
@@ -33,17 +41,24 @@ pub(crate) fn fast_style(
         );
         network.style_vector(image, side)
     };
-    let blended = blend_shares(styles)
-        .map(|(image, share)| vector(image).mul_scalar(share))
-        .reduce(|a, b| a + b)
-        .expect("at least one style has a positive weight");
     let strength = options.fast_strength;
-    match strength < 1.0 {
-        true => {
-            let own = vector(content);
-            blended.mul_scalar(strength) + own.mul_scalar(1.0 - strength)
-        }
-        false => blended,
+    let own = (strength < 1.0).then(|| vector(content));
+    let strengthen = |v: Tensor<2>| match &own {
+        Some(own) => v.mul_scalar(strength) + own.clone().mul_scalar(1.0 - strength),
+        None => v,
+    };
+    match shares {
+        None => FastStyle::Blended(Box::new(strengthen(
+            blend_shares(styles)
+                .map(|(image, share)| vector(image).mul_scalar(share))
+                .reduce(|a, b| a + b)
+                .expect("at least one style has a positive weight"),
+        ))),
+        Some(shares) => FastStyle::Regions(
+            (styles.iter().zip(shares.styles))
+                .filter_map(|(style, share)| Some((strengthen(vector(style.image)), share?)))
+                .collect(),
+        ),
     }
 }
 
@@ -74,13 +89,32 @@ impl Start {
         content: &Image,
         (width, height): (u32, u32),
         options: &StyleOptions,
-        fast: Option<(&FastNetwork, Tensor<2>)>,
+        fast: Option<(&FastNetwork, FastStyle)>,
         device: &Device,
     ) -> Result<Self, ExecutionError> {
         let (source, keeps_detail) = match (options.init, fast) {
             (Init::Fast, Some((network, style))) => {
                 let photo = content.resize(width, height);
-                let mut painted = paint(network, &photo, style, options, device);
+                let mut painted = match style {
+                    FastStyle::Blended(style) => paint(network, &photo, *style, options, device),
+                    FastStyle::Regions(regions) => {
+                        // Each painting's picture where it goes, the photo in the rest.
+                        let share = |values: Vec<f32>| {
+                            let shape = [1, 1, height as usize, width as usize];
+                            Tensor::<4>::from_data(TensorData::new(values, shape), device)
+                        };
+                        let photo_tensor = photo.to_tensor(device);
+                        let mut kept =
+                            Tensor::<4>::ones([1, 1, height as usize, width as usize], device);
+                        let mut sum = Tensor::<4>::zeros(photo_tensor.dims(), device);
+                        for (style, values) in regions {
+                            let share = share(values);
+                            kept = kept - share.clone();
+                            sum = sum + paint(network, &photo, style, options, device) * share;
+                        }
+                        sum + photo_tensor * kept
+                    }
+                };
                 if options.iterations > 0 && options.fast_mix < 1.0 {
                     painted = painted.mul_scalar(options.fast_mix)
                         + photo.to_tensor(device).mul_scalar(1.0 - options.fast_mix);

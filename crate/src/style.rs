@@ -1,7 +1,8 @@
-//! The paintings of a run and how they blend: what the objective, the start and the engine
-//! all take.
+//! The paintings of a run, how they blend, and where each goes with masks: what the
+//! objective, the start and the engine all take.
 
 use crate::image::Image;
+use crate::mask::{Mask, NOTHING};
 use crate::options::Colors;
 use crate::palette::{Palette, grey, recolor};
 use crate::report::StylizeError;
@@ -14,6 +15,10 @@ pub struct StyleImage<'a> {
     /// Blend weight (≥ 0): this painting's share of the style; the blend weights are
     /// normalised to sum to 1. (The style *loss* weight is [`StyleOptions::style_weight`](crate::StyleOptions::style_weight).)
     pub blend: f32,
+    /// Where this painting goes (Gatys et al. 2017's spatial control), or `None` for the
+    /// whole picture. With any mask in a run (or a keep mask), each painting's style is
+    /// matched in its own region rather than blended: see [`Mask`].
+    pub mask: Option<&'a Mask>,
 }
 
 /// The paintings with a positive blend weight, each with its share of the blend (the shares
@@ -26,16 +31,6 @@ pub(crate) fn blend_shares<'a>(
         .iter()
         .filter(|s| s.blend > 0.0)
         .map(move |s| (s.image, s.blend / total))
-}
-
-/// Paintings held with their blend weights, as the [`StyleImage`]s a run borrows.
-pub(crate) fn style_images(paintings: &[(Image, f32)]) -> Vec<StyleImage<'_>> {
-    (paintings.iter())
-        .map(|(image, blend)| StyleImage {
-            image,
-            blend: *blend,
-        })
-        .collect()
 }
 
 /// The photo and the paintings (with their blend weights) as the objective and the start see
@@ -102,6 +97,108 @@ pub(crate) fn check_styles(styles: &[StyleImage<'_>]) -> Result<(), StylizeError
     Ok(())
 }
 
+/// Each painting's share of every pixel at one size: where the shares sum to less than 1, the
+/// rest is the photo's (kept).
+#[derive(Debug, Clone)]
+pub(crate) struct Shares {
+    /// Per painting, in the order of the styles: its share of each pixel (row by row), or
+    /// `None` where it has none anywhere (its blend weight is 0, or its mask is empty).
+    pub(crate) styles: Vec<Option<Vec<f32>>>,
+}
+
+/// Whether a run is guided: some painting has a mask, or there is a keep mask.
+pub(crate) fn guided(styles: &[StyleImage<'_>], keep: Option<&Mask>) -> bool {
+    keep.is_some() || styles.iter().any(|s| s.mask.is_some())
+}
+
+/// The paintings' shares of a `width × height` picture, or `None` for an unguided run (no mask
+/// at all: the paintings blend everywhere by their weights).
+///
+/// A painting without a mask covers the whole picture. At each pixel, with masks `mᵢ`, blend
+/// weights `bᵢ` and the keep mask `k`, painting `i` gets
+/// `min(1, Σ m) · (1 − k) · bᵢmᵢ / Σ bm`: where masks overlap they share the pixel by their
+/// values and blend weights, where they sum to less than 1 the rest is kept, and the keep mask
+/// takes its part from all of them.
+pub(crate) fn shares(
+    styles: &[StyleImage<'_>],
+    keep: Option<&Mask>,
+    width: u32,
+    height: u32,
+) -> Option<Shares> {
+    if !guided(styles, keep) {
+        return None;
+    }
+    let pixels = width as usize * height as usize;
+    let masks: Vec<Option<Vec<f32>>> = (styles.iter())
+        .map(|s| {
+            (s.blend > 0.0).then(|| match s.mask {
+                Some(mask) => mask.resized(width, height),
+                None => vec![1.0; pixels],
+            })
+        })
+        .collect();
+    let keep = keep.map(|k| k.resized(width, height));
+    let mut shares: Vec<Vec<f32>> = vec![vec![0.0; pixels]; styles.len()];
+    for p in 0..pixels {
+        let (mut covered, mut weighted) = (0.0f32, 0.0f32);
+        for (mask, style) in masks.iter().zip(styles) {
+            if let Some(mask) = mask {
+                covered += mask[p];
+                weighted += style.blend * mask[p];
+            }
+        }
+        if weighted <= 0.0 {
+            continue;
+        }
+        let kept = keep.as_ref().map_or(0.0, |k| k[p]);
+        let scale = covered.min(1.0) * (1.0 - kept) / weighted;
+        for ((mask, style), share) in masks.iter().zip(styles).zip(&mut shares) {
+            if let Some(mask) = mask {
+                share[p] = style.blend * mask[p] * scale;
+            }
+        }
+    }
+    let styles = (shares.into_iter())
+        .map(|share| share.iter().any(|&v| v >= NOTHING).then_some(share))
+        .collect();
+    Some(Shares { styles })
+}
+
+/// Refuses masks that cannot guide a run on a `[width, height]` photo, before any work: a mask
+/// whose shape is not the photo's (its aspect ratio off by more than a pixel's rounding), or
+/// masks that leave no painting anything to paint.
+pub(crate) fn check_masks(
+    [width, height]: [u32; 2],
+    styles: &[StyleImage<'_>],
+    keep: Option<&Mask>,
+) -> Result<(), StylizeError> {
+    let named = (styles.iter().enumerate())
+        .filter_map(|(i, s)| s.mask.map(|m| (format!("the mask of style {}", i + 1), m)))
+        .chain(keep.map(|k| ("the keep mask".to_string(), k)));
+    for (name, mask) in named {
+        // The photo's aspect ratio at the mask's width, within a pixel of its height.
+        let expected = f64::from(mask.width()) * f64::from(height) / f64::from(width);
+        if (expected - f64::from(mask.height())).abs() > 1.0 + 0.01 * expected {
+            return Err(StylizeError::Masks(format!(
+                "{name} is {}×{} px and the photo {width}×{height}: a mask must have the photo's shape",
+                mask.width(),
+                mask.height()
+            )));
+        }
+    }
+    // Judged at a size that keeps a thin stroke of a large mask.
+    let side = width.max(height).min(256);
+    let (w, h) = crate::image::size_for_long_side(width, height, side);
+    if let Some(shares) = shares(styles, keep, w, h)
+        && shares.styles.iter().all(Option::is_none)
+    {
+        return Err(StylizeError::Masks(
+            "the masks leave no painting anything to paint: draw where at least one goes".into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,14 +214,17 @@ mod tests {
             StyleImage {
                 image: &a,
                 blend: 3.0,
+                mask: None,
             },
             StyleImage {
                 image: &b,
                 blend: 0.0,
+                mask: None,
             },
             StyleImage {
                 image: &c,
                 blend: 1.0,
+                mask: None,
             },
         ];
         check_styles(&styles).unwrap();
@@ -141,6 +241,7 @@ mod tests {
             [StyleImage {
                 image: &image,
                 blend,
+                mask: None,
             }]
         };
         for (styles, says) in [
@@ -169,10 +270,12 @@ mod tests {
             StyleImage {
                 image: &painting,
                 blend: 3.0,
+                mask: None,
             },
             StyleImage {
                 image: &orange,
                 blend: 1.0,
+                mask: None,
             },
         ];
         let out = in_paintings_colors(&photo, &styles).unwrap();
@@ -191,5 +294,103 @@ mod tests {
             }
         }
         assert!(in_paintings_colors(&photo, &[]).is_err());
+    }
+
+    fn painting() -> Image {
+        Image::from_planar(1, 1, vec![0.5; 3]).unwrap()
+    }
+
+    /// A `4 × 1` mask.
+    fn mask(values: [f32; 4]) -> Mask {
+        Mask::from_values(4, 1, values.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn shares_split_overlaps_and_leave_the_rest_to_the_photo() {
+        let (a, b) = (painting(), painting());
+        let left = mask([1.0, 1.0, 0.5, 0.0]);
+        let right = mask([0.0, 1.0, 0.5, 0.25]);
+        let styles = [
+            StyleImage {
+                image: &a,
+                blend: 1.0,
+                mask: Some(&left),
+            },
+            StyleImage {
+                image: &b,
+                blend: 3.0,
+                mask: Some(&right),
+            },
+        ];
+        let shares = shares(&styles, None, 4, 1).unwrap();
+        let [Some(sa), Some(sb)] = [&shares.styles[0], &shares.styles[1]] else {
+            panic!("both paintings have a share");
+        };
+        // Pixel 0: all a. Pixel 1: overlap, split 1:3 by blend. Pixel 2: sum 1, split 1:3.
+        // Pixel 3: b at 0.25, the rest kept.
+        let expected_a = [1.0, 0.25, 0.25, 0.0];
+        let expected_b = [0.0, 0.75, 0.75, 0.25];
+        for p in 0..4 {
+            assert!((sa[p] - expected_a[p]).abs() < 1e-6, "a at {p}: {}", sa[p]);
+            assert!((sb[p] - expected_b[p]).abs() < 1e-6, "b at {p}: {}", sb[p]);
+        }
+        // The keep mask takes its part from both.
+        let keep = mask([0.0, 0.5, 0.0, 1.0]);
+        let kept = super::shares(&styles, Some(&keep), 4, 1).unwrap();
+        let sa = kept.styles[0].as_ref().unwrap();
+        let sb = kept.styles[1].as_ref().unwrap();
+        assert!((sa[1] - 0.125).abs() < 1e-6 && (sb[1] - 0.375).abs() < 1e-6);
+        assert_eq!(sb[3], 0.0);
+    }
+
+    #[test]
+    fn no_mask_is_unguided_and_a_painting_without_a_mask_covers_everything() {
+        let a = painting();
+        let unmasked = [StyleImage {
+            image: &a,
+            blend: 1.0,
+            mask: None,
+        }];
+        assert!(shares(&unmasked, None, 4, 1).is_none());
+        let keep = mask([1.0, 0.0, 0.0, 0.0]);
+        let shares = shares(&unmasked, Some(&keep), 4, 1).unwrap();
+        assert_eq!(shares.styles[0].as_deref(), Some(&[0.0, 1.0, 1.0, 1.0][..]));
+    }
+
+    #[test]
+    fn masks_of_the_wrong_shape_or_with_nothing_to_paint_are_refused() {
+        let a = painting();
+        let tall = Mask::from_values(4, 4, vec![1.0; 16]).unwrap();
+        let styles = [StyleImage {
+            image: &a,
+            blend: 1.0,
+            mask: Some(&tall),
+        }];
+        let e = check_masks([40, 10], &styles, None).unwrap_err();
+        assert!(e.to_string().contains("mask of style 1"), "{e}");
+        let empty = mask([0.0; 4]);
+        let styles = [StyleImage {
+            image: &a,
+            blend: 1.0,
+            mask: Some(&empty),
+        }];
+        let e = check_masks([40, 10], &styles, None).unwrap_err();
+        assert!(e.to_string().contains("no painting"), "{e}");
+        // Everything kept leaves nothing to paint too.
+        let everything = mask([1.0; 4]);
+        let unmasked = [StyleImage {
+            image: &a,
+            blend: 1.0,
+            mask: None,
+        }];
+        assert!(check_masks([40, 10], &unmasked, Some(&everything)).is_err());
+        // The photo's shape at another size is fine.
+        let half = mask([0.0, 0.0, 1.0, 1.0]);
+        let styles = [StyleImage {
+            image: &a,
+            blend: 1.0,
+            mask: Some(&half),
+        }];
+        check_masks([400, 100], &styles, None).unwrap();
     }
 }

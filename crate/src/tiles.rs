@@ -1,8 +1,9 @@
 //! The objective's gradient tile by tile, for images whose whole forward and backward pass
 //! would not fit in memory.
 //!
-//! The style loss depends on the whole image only through each layer's moments (the Gram
-//! matrix and the mean, `crate::loss::Moments`), which are sums over positions:
+//! The style loss depends on the whole image only through each region's moments at each
+//! layer (the Gram matrix and the mean, `crate::loss::Moments`, weighted by the region's
+//! guide in a run with masks), which are sums over positions:
 //! `G = Σ_tiles G_tile`, `μ = Σ_tiles μ_tile`. So one iteration is
 //!
 //! 1. a forward pass over every tile (with a halo wider than the receptive field of the
@@ -19,7 +20,7 @@
 
 use burn::tensor::{Device, Tensor};
 
-use crate::loss::{Moments, Targets, style_term, tv_loss};
+use crate::loss::{Moments, Region, Targets, style_term, tv_loss};
 use crate::options::StyleOptions;
 use crate::report::Rect;
 use crate::vgg::{Vgg16, VggLayer};
@@ -141,12 +142,6 @@ fn region(
         .reshape([c, h * w])
 }
 
-/// The interior features of one layer computed on a tile's outer crop, `[c, positions]`.
-fn interior(features: Tensor<4>, tile: &Tile, size: [usize; 2], d: usize) -> Option<Tensor<2>> {
-    let owned = owned_region(tile, size, d)?;
-    Some(region(features, owned, origin(tile, d)))
-}
-
 /// `[1, 3, h, w]` crop of `image` to a tile's outer rectangle.
 fn crop(image: Tensor<4>, tile: &Tile) -> Tensor<4> {
     let [oy, ox, oh, ow] = spans(tile.outer);
@@ -174,34 +169,39 @@ fn positions(size: [usize; 2], d: usize) -> usize {
     (size[0] / d) * (size[1] / d)
 }
 
-/// Each layer's moments of `image` (`[1, 3, h, w]`, no autodiff), summed tile by tile:
-/// equal to [`Moments::of`] the whole image's features.
+/// Each region's moments of each of `layers` in `image` (`[1, 3, h, w]`, no autodiff), summed
+/// tile by tile: equal to [`Region::moments`] of the whole image's features (`None` where the
+/// region has no weight at a layer).
 pub(crate) fn tiled_moments(
     vgg: &Vgg16,
     image: &Tensor<4>,
     layers: &[VggLayer],
     tiling: Tiling,
-) -> Vec<Moments> {
+    regions: &[Region],
+) -> Vec<Vec<Option<Moments>>> {
     let [_, _, height, width] = image.dims();
     let size = [height, width];
-    let mut sums: Vec<Option<Moments>> = vec![None; layers.len()];
+    let mut sums: Vec<Vec<Option<Moments>>> = vec![vec![None; layers.len()]; regions.len()];
     for tile in &tiles(height, width, tiling.side, tiling.halo) {
         let features = vgg.features(crop(image.clone(), tile), layers);
-        for ((sum, f), layer) in sums.iter_mut().zip(features).zip(layers) {
+        for (l, (f, layer)) in features.into_iter().zip(layers).enumerate() {
             let d = layer.downsampling();
-            let Some(f) = interior(f, tile, size, d) else {
+            let Some(owned) = owned_region(tile, size, d) else {
                 continue;
             };
-            let share = Moments::share(f, positions(size, d));
-            *sum = Some(match sum.take() {
-                None => share,
-                Some(s) => s.plus(share),
-            });
+            let f = region(f, owned, origin(tile, d));
+            for (sums, r) in sums.iter_mut().zip(regions) {
+                let Some(share) = r.share(l, f.clone(), owned, positions(size, d)) else {
+                    continue;
+                };
+                sums[l] = Some(match sums[l].take() {
+                    None => share,
+                    Some(s) => s.plus(share),
+                });
+            }
         }
     }
-    sums.into_iter()
-        .map(|m| m.expect("the first tile owns a position of every layer"))
-        .collect()
+    sums
 }
 
 /// One layer's features of `image` (`[1, 3, h, w]`, no autodiff), assembled tile by tile:
@@ -250,29 +250,38 @@ pub(crate) fn tiled_gradient(
     let size = [height, width];
     let style_layers: Vec<VggLayer> = options.style_layers.iter().map(|l| l.0).collect();
 
-    // 1 and 2: the moments from every tile, then the style loss and its gradient with
-    // respect to each of them (the Gram loss reads no mean: no gradient there).
-    let leaves: Vec<Moments> = tiled_moments(vgg, image, &style_layers, tiling)
-        .into_iter()
-        .map(|m| Moments {
-            gram: m.gram.autodiff().require_grad(),
-            mean: m.mean.autodiff().require_grad(),
-        })
-        .collect();
-    let style = style_term(leaves.iter().cloned(), &targets.styles, options, &device);
+    // 1 and 2: each region's moments from every tile, then the style loss and its gradient
+    // with respect to each of them (the Gram loss reads no mean: no gradient there).
+    let leaves: Vec<Vec<Option<Moments>>> =
+        tiled_moments(vgg, image, &style_layers, tiling, &targets.regions)
+            .into_iter()
+            .map(|region| {
+                (region.into_iter())
+                    .map(|m| {
+                        m.map(|m| Moments {
+                            gram: m.gram.autodiff().require_grad(),
+                            mean: m.mean.autodiff().require_grad(),
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+    let style = style_term(leaves.iter().cloned(), &targets.regions, options, &device);
     // With no style layer (the style off) there is no graph to go back through.
-    let d_moments: Vec<(Tensor<2>, Option<Tensor<2>>)> = if leaves.is_empty() {
+    type Gradients = Option<(Tensor<2>, Option<Tensor<2>>)>;
+    let d_moments: Vec<Vec<Gradients>> = if leaves.iter().flatten().all(Option::is_none) {
         Vec::new()
     } else {
         let gradients = style.backward();
-        leaves
-            .iter()
-            .map(|m| {
-                let d_gram = m
-                    .gram
-                    .grad(&gradients)
-                    .expect("a Gram leaf requires a gradient");
-                (d_gram, m.mean.grad(&gradients))
+        (leaves.iter())
+            .map(|region| {
+                (region.iter())
+                    .map(|m| {
+                        let m = m.as_ref()?;
+                        let d_gram = m.gram.grad(&gradients)?;
+                        Some((d_gram, m.mean.grad(&gradients)))
+                    })
+                    .collect()
             })
             .collect()
     };
@@ -305,11 +314,22 @@ pub(crate) fn tiled_gradient(
             None => Tensor::<1>::zeros([1], &leaf.device()),
         };
         content_loss = content_loss + surrogate.clone().inner();
-        // The style term: ⟨∂L/∂G, G_tile⟩ + ⟨∂L/∂μ, μ_tile⟩, the gradients held constant.
-        for ((f, layer), (d_gram, d_mean)) in features.zip(&style_layers).zip(&d_moments) {
-            let d = layer.downsampling();
-            if let Some(f) = interior(f, tile, size, d) {
-                let share = Moments::share(f, positions(size, d));
+        // The style term: ⟨∂L/∂G, G_tile⟩ + ⟨∂L/∂μ, μ_tile⟩ of each region, the gradients
+        // held constant.
+        let features: Vec<Tensor<4>> = features.collect();
+        for (r, d_region) in targets.regions.iter().zip(&d_moments) {
+            let layers = features.iter().zip(&style_layers).zip(d_region).enumerate();
+            for (l, ((f, layer), d_moments)) in layers {
+                let d = layer.downsampling();
+                let (Some((d_gram, d_mean)), Some(owned)) =
+                    (d_moments, owned_region(tile, size, d))
+                else {
+                    continue;
+                };
+                let f = region(f.clone(), owned, origin(tile, d));
+                let Some(share) = r.share(l, f, owned, positions(size, d)) else {
+                    continue;
+                };
                 surrogate = surrogate + (share.gram * d_gram.clone()).sum();
                 if let Some(d_mean) = d_mean {
                     surrogate = surrogate + (share.mean * d_mean.clone()).sum();

@@ -7,6 +7,7 @@
 use std::ops::ControlFlow;
 
 use crate::engine::{StylizeError, Stylizer};
+use crate::mask::Mask;
 use crate::options::StyleOptions;
 use crate::start::noise;
 use crate::style::StyleImage;
@@ -23,15 +24,37 @@ pub const WARM_UP_SIZES: [(u32, u32); 2] = [(64, 16), (51, 17)];
 impl Stylizer {
     /// Runs `options` (two iterations, a preview of each) on synthetic photos of
     /// [`WARM_UP_SIZES`] and a painting, so that the device compiles the pipelines of a real
-    /// run. `options.init` is kept (the fast start, by default) when the feed-forward network
-    /// is loaded, else the runs start from the photo.
+    /// run: the first without masks, the second with two paintings in masked regions and a
+    /// kept one (the guided style term's pipelines). `options.init` is kept (the fast start,
+    /// by default) when the feed-forward network is loaded, else the runs start from the
+    /// photo.
     pub async fn warm_up(&self, options: &StyleOptions) -> Result<(), StylizeError> {
         let painting = noise(64, 64, 2);
-        let styles = [StyleImage {
+        let [_, (w, h)] = WARM_UP_SIZES;
+        let third = |k: u32| {
+            let values = (0..w * h).map(|i| f32::from(u8::from((i % w) * 3 / w == k)));
+            Mask::from_values(w, h, values.collect()).expect("w × h values")
+        };
+        let (left, middle, right) = (third(0), third(1), third(2));
+        let unguided = [StyleImage {
             image: &painting,
             blend: 1.0,
+            mask: None,
         }];
-        for (width, height) in WARM_UP_SIZES {
+        let guided = [
+            StyleImage {
+                image: &painting,
+                blend: 1.0,
+                mask: Some(&left),
+            },
+            StyleImage {
+                image: &painting,
+                blend: 1.0,
+                mask: Some(&right),
+            },
+        ];
+        let runs = [(&unguided[..], None), (&guided[..], Some(&middle))];
+        for ((width, height), (styles, keep)) in WARM_UP_SIZES.into_iter().zip(runs) {
             let options = StyleOptions {
                 size: width.max(height),
                 min_scale: width.max(height),
@@ -44,8 +67,10 @@ impl Stylizer {
                 ..options.clone()
             };
             let content = noise(width, height, 1);
-            self.stylize(&content, &styles, &options, |_| ControlFlow::Continue(()))
-                .await?;
+            self.stylize_keeping(&content, keep, styles, &options, |_| {
+                ControlFlow::Continue(())
+            })
+            .await?;
         }
         Ok(())
     }

@@ -8,12 +8,12 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::options::{LIMITS, LOOKS, PRESETS};
-use crate::style::style_images;
 use crate::{ConvKernel, FastWeights, StyleOptions, Stylizer, VggWeights};
 
 mod convert;
 use convert::{
-    image_from_js, options_from_js, report, set_image, styles_from_js, stylize_error, to_js,
+    image_from_js, optional_mask, options_from_js, report, set_image, style_images, styles_from_js,
+    stylize_error, to_js,
 };
 
 /// Sends Rust panics to the browser console with their message.
@@ -135,8 +135,10 @@ impl Engine {
     }
 
     /// Stylizes `content` (`{width, height, data}` with RGBA bytes, like `ImageData`) with
-    /// `styles` (an array of `{image, blend}`; `blend` is the painting's share, default 1),
-    /// resolving to `{width, height, data, iterations, losses, startKept}` (`losses`, the
+    /// `styles` (an array of `{image, blend, mask}`; `blend` is the painting's share, default
+    /// 1; `mask`, optional, where it goes), the photo kept where the mask `keep` is drawn
+    /// (`undefined` for none; masks are `{width, height, data}` with one byte a pixel or RGBA,
+    /// see [`crate::Mask`]; a bad one is an `OptionsError`), resolving to `{width, height, data, iterations, losses, startKept}` (`losses`, the
     /// result's, is `null` after 0 iterations; `startKept`: no step improved on the start,
     /// which is the result).
     ///
@@ -157,6 +159,7 @@ impl Engine {
         &self,
         content: JsValue,
         styles: Array,
+        keep: JsValue,
         options: JsValue,
         on_progress: Function,
     ) -> js_sys::Promise {
@@ -167,9 +170,10 @@ impl Engine {
             let content = image_from_js(&content).map_err(|e| e.context("content"))?;
             let paintings = styles_from_js(&styles)?;
             let styles = style_images(&paintings);
+            let keep = optional_mask(&keep, "the keep mask")?;
             let mut thrown = None;
             let result = stylizer
-                .stylize(&content, &styles, &options, |p| {
+                .stylize_keeping(&content, keep.as_ref(), &styles, &options, |p| {
                     report(&on_progress, p, &mut thrown)
                 })
                 .await;

@@ -192,6 +192,108 @@ fn a_tiny_run_writes_the_result_and_snapshots() {
     }
 }
 
+/// A greyscale mask file in the photo's shape, white where `inside(x, y)` (0–1 coordinates).
+fn mask_file(name: &str, inside: impl Fn(f32, f32) -> bool) -> std::path::PathBuf {
+    let (width, height) = image::image_dimensions(root().join("tests/fixtures/photo.jpg")).unwrap();
+    let (width, height) = (width / 8, height / 8);
+    let mask = image::GrayImage::from_fn(width, height, |x, y| {
+        let inside = inside(x as f32 / width as f32, y as f32 / height as f32);
+        image::Luma([if inside { 255 } else { 0 }])
+    });
+    let path = temp(name);
+    mask.save(&path).unwrap();
+    path
+}
+
+/// `--mask` after a `--style` puts that painting where the mask is white, and `--keep-mask`
+/// keeps the photo: in Quick mode the left of the picture is painted and the right is the
+/// photo. A mask before any style, or one of another shape, is bad input (exit code 2).
+#[test]
+fn masks_put_the_painting_on_the_left_and_keep_the_photo_on_the_right() {
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let painting = root().join("tests/fixtures/painting.png");
+    let left = mask_file("left.png", |x, _| x < 0.5);
+    let right = mask_file("right.png", |x, _| x >= 0.5);
+    let out = temp("masked.png");
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let args = |extra: &[&str]| {
+        let mut args = vec![
+            "--content".to_string(),
+            path(&photo),
+            "--output".into(),
+            path(&out),
+        ];
+        args.extend(["--size", "64", "--iterations", "0", "--backend", "cpu"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        stylize(&args)
+    };
+    let output = run(args(&[
+        "--style",
+        &path(&painting),
+        "--mask",
+        &path(&left),
+        "--keep-mask",
+        &path(&right),
+    ]));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result = image::open(&out).unwrap().to_rgb8();
+    let (w, h) = result.dimensions();
+    let photo = image::open(&photo)
+        .unwrap()
+        .resize_exact(w, h, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let difference = |columns: std::ops::Range<u32>| {
+        let mut sum = 0.0;
+        for x in columns.clone() {
+            for y in 0..h {
+                let (a, b) = (result.get_pixel(x, y), photo.get_pixel(x, y));
+                sum += (0..3)
+                    .map(|c| (f32::from(a[c]) - f32::from(b[c])).abs())
+                    .sum::<f32>();
+            }
+        }
+        sum / (3 * h * columns.len() as u32) as f32
+    };
+    let (painted, kept) = (difference(0..w * 2 / 5), difference(w * 3 / 5..w));
+    println!("mean difference from the photo (0–255): painted {painted:.1}, kept {kept:.1}");
+    assert!(
+        painted > 20.0 && kept < 4.0,
+        "painted {painted}, kept {kept}"
+    );
+
+    let before = run(args(&["--mask", &path(&left), "--style", &path(&painting)]));
+    assert_eq!(
+        before.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let square = temp("square.png");
+    image::GrayImage::from_pixel(16, 16, image::Luma([255]))
+        .save(&square)
+        .unwrap();
+    let shaped = run(args(&[
+        "--style",
+        &path(&painting),
+        "--mask",
+        &path(&square),
+    ]));
+    let stderr = String::from_utf8_lossy(&shaped.stderr);
+    assert_eq!(shaped.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: the mask of style 1") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_options_file_is_read_through_the_same_path_and_flags_win() {
     let photo = root().join("tests/fixtures/photo.jpg");

@@ -33,6 +33,7 @@ fn only(painting: &Image) -> [StyleImage<'_>; 1] {
     [StyleImage {
         image: painting,
         blend: 1.0,
+        mask: None,
     }]
 }
 
@@ -341,10 +342,12 @@ fn blend_weights_mix_the_style_targets() {
             StyleImage {
                 image: &painting,
                 blend: 3.0,
+                mask: None,
             },
             StyleImage {
                 image: &photo,
                 blend: 0.0,
+                mask: None,
             },
         ],
         &options,
@@ -356,10 +359,12 @@ fn blend_weights_mix_the_style_targets() {
             StyleImage {
                 image: &painting,
                 blend: 1.0,
+                mask: None,
             },
             StyleImage {
                 image: &photo,
                 blend: 1.0,
+                mask: None,
             },
         ],
         &options,
@@ -437,6 +442,7 @@ fn bad_requests_are_errors_not_panics() {
     let negative = [StyleImage {
         image: &painting,
         blend: -1.0,
+        mask: None,
     }];
     assert!(matches!(
         expect_err(&negative, &photo, &small),
@@ -445,6 +451,7 @@ fn bad_requests_are_errors_not_panics() {
     let zero = [StyleImage {
         image: &painting,
         blend: 0.0,
+        mask: None,
     }];
     assert!(matches!(
         expect_err(&zero, &photo, &small),
@@ -476,6 +483,7 @@ fn bad_requests_are_errors_not_panics() {
     let tiny = [StyleImage {
         image: &speck,
         blend: 1.0,
+        mask: None,
     }];
     run(&stylizer, &photo, &tiny, &small).0.unwrap();
 }
@@ -551,10 +559,12 @@ fn quick_mode_is_the_network_picture_at_full_size() {
         StyleImage {
             image: &painting,
             blend: 3.0,
+            mask: None,
         },
         StyleImage {
             image: &second,
             blend: 1.0,
+            mask: None,
         },
     ];
     let (result, reports) = run(&stylizer, &photo, &styles, &options);

@@ -158,6 +158,7 @@ fn weight_file_stylizes_within_5_percent_of_int8() {
     let styles = [StyleImage {
         image: &painting,
         blend: 1.0,
+        mask: None,
     }];
     let options = StyleOptions {
         size: 160,

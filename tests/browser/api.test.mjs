@@ -208,6 +208,62 @@ describe('stylizer.js on the CPU backend', () => {
     await page.close();
   });
 
+  test('masks put the painting where its mask is and keep the photo; bad masks are OptionsErrors', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const result = await page.evaluate(async () => {
+      const stylizer = await api.createStylizer({ backend: 'cpu' });
+      // The painting on the left (one byte a pixel); the photo kept on the right (white paint
+      // on a transparent canvas at twice the photo's size).
+      const left = { width: 40, height: 30, data: new Uint8Array(40 * 30).map((_, i) => (i % 40 < 20 ? 255 : 0)) };
+      const canvas = new OffscreenCanvas(80, 60);
+      const context = canvas.getContext('2d');
+      context.fillStyle = 'white';
+      context.fillRect(40, 0, 40, 60);
+      const masked = (extra) => request({ styles: [{ image: painting, mask: left }], keepMask: canvas, ...extra });
+      const { image } = await stylizer.stylize(masked({ options: { size: 40, iterations: 0 } }));
+      // Mean absolute difference from the photo (0–255) over columns [from, to).
+      const difference = (from, to) => {
+        let sum = 0;
+        let n = 0;
+        for (let y = 0; y < 30; y++) {
+          for (let x = from; x < to; x++) {
+            for (let c = 0; c < 3; c++, n++) sum += Math.abs(image.data[4 * (y * 40 + x) + c] - photo.data[4 * (y * 40 + x) + c]);
+          }
+        }
+        return sum / n;
+      };
+      const refined = await settle(stylizer.stylize(masked({ options: { size: 32, iterations: 2 } })));
+      const errors = [];
+      for (const extra of [
+        { styles: [{ image: painting, mask: [1, 0] }] },
+        { styles: [{ image: painting, mask: { width: 10, height: 10, data: new Uint8Array(100).fill(255) } }] },
+        { styles: [{ image: painting, mask: { width: 40, height: 30, data: new Uint8Array(1200) } }] },
+        { keepMask: { width: 4, height: 3, data: new Uint8Array(12).fill(255) } },
+        { keepMask: 'everywhere' },
+      ]) {
+        const r = await settle(stylizer.stylize(request(extra)));
+        errors.push([r.name, r.message]);
+      }
+      const after = await settle(stylizer.stylize(request()));
+      stylizer.dispose();
+      return { size: [image.width, image.height], painted: difference(0, 17), kept: difference(23, 40), refined: refined.ok, errors, after: after.ok };
+    });
+    console.log(`masks: painted half ${result.painted.toFixed(1)}, kept half ${result.kept.toFixed(1)} levels from the photo`);
+    assert.deepEqual(result.size, [40, 30]);
+    assert.ok(result.painted > 10 && result.kept < 1, JSON.stringify(result));
+    assert.equal(result.refined, true);
+    assert.deepEqual(result.errors.map(([name]) => name), Array(5).fill('OptionsError'), JSON.stringify(result.errors));
+    assert.match(result.errors[0][1], /mask of style 1/);
+    assert.match(result.errors[1][1], /the photo's shape/);
+    assert.match(result.errors[2][1], /anything to paint/);
+    assert.match(result.errors[3][1], /anything to paint/);
+    assert.match(result.errors[4][1], /keepMask/);
+    assert.equal(result.after, true);
+    assert.deepEqual([await workers.started(), await workers.alive()], [1, 0]);
+    assert.deepEqual(under.browser.errors, []);
+    await page.close();
+  });
+
   test('palette() gives the photo the paintings\' colours at once, at the size asked', async () => {
     const { page } = await apiPage(under.browser);
     const result = await page.evaluate(async () => {
@@ -427,6 +483,34 @@ describe('stylizer.js on WebGPU', () => {
       return result;
     });
     console.log(`alternatives' losses: WebGPU ${webgpu}, CPU ${cpu}`);
+    assert.equal(webgpu.length, 3);
+    webgpu.forEach((loss, i) => {
+      const error = Math.abs(loss - cpu[i]) / cpu[i];
+      assert.ok(Number.isFinite(loss) && error < 1e-3, `step ${i + 1}: ${loss} (WebGPU) against ${cpu[i]} (CPU): ${error}`);
+    });
+    assert.ok(webgpu[2] < webgpu[0], `the steps lower the objective: ${webgpu}`);
+  });
+
+  test('a run with masks runs on WebGPU as on the CPU backend, step by step', async () => {
+    const [webgpu, cpu] = await shared.page.evaluate(async () => {
+      const half = (left) => ({ width: 40, height: 30, data: new Uint8Array(40 * 30).map((_, i) => ((i % 40 < 20) === left ? 255 : 0)) });
+      const options = { size: 32, minScale: 32, iterations: 3, init: 'content' };
+      const once = async (stylizer) => {
+        const losses = [];
+        await stylizer.stylize(request({
+          styles: [{ image: painting, mask: half(true) }, { image: photo, mask: half(false) }],
+          keepMask: { width: 4, height: 3, data: new Uint8Array([255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) },
+          options,
+          onProgress: (p) => losses.push(p.losses.total),
+        }));
+        return losses;
+      };
+      const cpu = await api.createStylizer({ backend: 'cpu' });
+      const result = [await once(window.warm), await once(cpu)];
+      cpu.dispose();
+      return result;
+    });
+    console.log(`guided losses: WebGPU ${webgpu}, CPU ${cpu}`);
     assert.equal(webgpu.length, 3);
     webgpu.forEach((loss, i) => {
       const error = Math.abs(loss - cpu[i]) / cpu[i];

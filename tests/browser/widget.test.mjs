@@ -186,6 +186,35 @@ describe('widget on another origin', () => {
     await page.close();
   });
 
+  test('styleMask puts the painting on the left and keeps the photo on the right', async () => {
+    const { page } = await emptyHost();
+    const { kept, painted } = await page.evaluate(async () => {
+      const element = widget('masked');
+      Object.entries({ iterations: '0', size: '40', 'style-src': 'udnie' }).forEach(([k, v]) => element.setAttribute(k, v));
+      const loaded = new Promise((resolve) => element.addEventListener('load', resolve, { once: true }));
+      document.body.append(element);
+      await loaded;
+      const photo = new ImageData(new Uint8ClampedArray(40 * 30 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 13) % 200)), 40, 30);
+      element.content = photo;
+      element.styleMask = { width: 40, height: 30, data: new Uint8Array(40 * 30).map((_, i) => (i % 40 < 20 ? 255 : 0)) };
+      const image = await element.run();
+      element.remove();
+      const difference = (from, to) => {
+        let [sum, n] = [0, 0];
+        for (let y = 0; y < 30; y++) {
+          for (let x = from; x < to; x++, n += 3) {
+            for (let c = 0; c < 3; c++) sum += Math.abs(image.data[4 * (y * 40 + x) + c] - photo.data[4 * (y * 40 + x) + c]);
+          }
+        }
+        return sum / n;
+      };
+      return { painted: difference(0, 17), kept: difference(23, 40) };
+    });
+    assert.ok(painted > 10 && kept < 1, `painted ${painted}, kept ${kept} levels from the photo`);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
   test('the look attribute takes the engine\'s looks; an unknown one is an error naming them, and the widget runs on', async () => {
     const { page } = await emptyHost();
     const results = await page.evaluate(async () => {

@@ -32,7 +32,8 @@ export async function stylizeOnce(content: ImageData, painting: Blob): Promise<S
   try {
     return await stylizer.stylize({
       content,
-      styles: [{ image: painting, blend: 2 }],
+      styles: [{ image: painting, blend: 2, mask: new OffscreenCanvas(64, 48) }],
+      keepMask: { width: 4, height: 3, data: new Uint8Array(12) },
       options,
       onProgress: (p: Progress) => {
         if (p.tile) console.log(p.tile.done, p.tile.x, p.tile.width);
@@ -67,6 +68,8 @@ export async function misuse(content: ImageData): Promise<void> {
   console.log(sepia, circular);
   // @ts-expect-error the engine's defaults are read-only
   stylizer.defaults = { ...stylizer.defaults };
+  // @ts-expect-error a mask is a picture or one byte a pixel, not a list of numbers
+  await stylizer.stylize({ content, styles: [{ image: content, mask: [0, 1] }] });
   console.log(typo, wrong);
 }
 
@@ -75,6 +78,9 @@ export async function embed(photo: Blob): Promise<ImageData> {
   widget.setAttribute('style-src', 'starry-night');
   widget.content = photo;
   widget.options = { styleWeight: 200 };
+  // The painting in the top half; the photo kept below.
+  const top = new Uint8Array(64 * 48).map((_, i) => (i < 64 * 24 ? 255 : 0));
+  widget.styleMask = { width: 64, height: 48, data: top };
   widget.addEventListener('progress', (event) => console.log(event.detail.iteration));
   widget.addEventListener('load', (event) => console.log(event.detail.backend));
   document.body.append(widget);

@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
 //!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,gemm] [--layer-sizes 128,512]
-//!     [--style-losses gram,wasserstein]
+//!     [--style-losses gram,wasserstein] [--regions 0,2,3]
 //! ```
 //!
 //! `--memory-budget` sets the engine's budget (default: the engine's for the device, 1024 MiB
@@ -29,8 +29,8 @@ use style_transfer::conv3x3::Conv3x3;
 use style_transfer::native::{Backend, device};
 use style_transfer::weights::{CONV_CHANNELS, CONV_LAYERS};
 use style_transfer::{
-    ConvKernel, FastWeights, Image, Init, StyleImage, StyleLoss, StyleOptions, Stylizer, VggLayer,
-    VggWeights,
+    ConvKernel, FastWeights, Image, Init, Mask, StyleImage, StyleLoss, StyleOptions, Stylizer,
+    VggLayer, VggWeights,
 };
 
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
@@ -64,6 +64,10 @@ struct Args {
     /// Style losses compared in the iteration table (`gram`, `wasserstein`).
     #[arg(long, value_delimiter = ',', value_enum, default_value = "gram")]
     style_losses: Vec<Loss>,
+    /// Painted regions compared in the iteration table: 0 is a run without masks; n > 0 is
+    /// n paintings, each masked to a vertical band of the picture.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    regions: Vec<u32>,
 }
 
 /// A style loss, by its options name.
@@ -122,15 +126,15 @@ fn main() {
     let (sizes, iterations, kernels) = (args.sizes.0, args.iterations, args.kernels);
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).expect("valid weights");
     println!(
-        "| backend | kernel | style loss | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
+        "| backend | kernel | style loss | regions | size | first iteration | steady ms/iteration | GFLOP/iteration | GFLOP/s | peak memory |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut devices = Vec::new();
     for backend in backends {
         let (device, cpu, max_buffer) = match device(backend) {
             Ok(chosen) => (chosen.device, chosen.cpu, chosen.max_buffer),
             Err(e) => {
-                println!("| {backend:?} | | | - | unavailable: {e} | | | | |");
+                println!("| {backend:?} | | | | - | unavailable: {e} | | | | |");
                 continue;
             }
         };
@@ -141,17 +145,29 @@ fn main() {
             let memory_budget = args
                 .memory_budget
                 .unwrap_or(stylizer.defaults().memory_budget);
-            for (&size, &loss) in sizes
-                .iter()
-                .flat_map(|s| args.style_losses.iter().map(move |l| (s, l)))
-            {
+            let mut runs = Vec::new();
+            for size in &sizes {
+                for loss in &args.style_losses {
+                    runs.extend(args.regions.iter().map(|r| (*size, *loss, *r)));
+                }
+            }
+            for (size, loss, regions) in runs {
                 let loss_name = loss
                     .to_possible_value()
                     .expect("named")
                     .get_name()
                     .to_owned();
                 let content = pattern(size, 1);
-                let style = pattern(size, 7);
+                let paintings: Vec<Image> =
+                    (0..regions.max(1)).map(|k| pattern(size, 7 + k)).collect();
+                let masks: Vec<Mask> = (0..regions).map(|k| band(size, k, regions)).collect();
+                let styles: Vec<StyleImage> = (paintings.iter().enumerate())
+                    .map(|(k, image)| StyleImage {
+                        image,
+                        blend: 1.0,
+                        mask: masks.get(k),
+                    })
+                    .collect();
                 let options = StyleOptions {
                     size,
                     min_scale: size,
@@ -163,23 +179,15 @@ fn main() {
                     ..Default::default()
                 };
                 let mut stamps = vec![Instant::now()];
-                let run = pollster::block_on(stylizer.stylize(
-                    &content,
-                    &[StyleImage {
-                        image: &style,
-                        blend: 1.0,
-                    }],
-                    &options,
-                    |p| {
-                        if p.tile.is_none() {
-                            stamps.push(Instant::now());
-                        }
-                        ControlFlow::Continue(())
-                    },
-                ));
+                let run = pollster::block_on(stylizer.stylize(&content, &styles, &options, |p| {
+                    if p.tile.is_none() {
+                        stamps.push(Instant::now());
+                    }
+                    ControlFlow::Continue(())
+                }));
                 if let Err(e) = run {
                     println!(
-                        "| {backend:?} | {} | {loss_name} | {size} | {e} | | | | |",
+                        "| {backend:?} | {} | {loss_name} | {regions} | {size} | {e} | | | | |",
                         kernel.name()
                     );
                     continue;
@@ -195,7 +203,7 @@ fn main() {
                         .unwrap_or_else(|| "n/a".into()),
                 };
                 println!(
-                    "| {backend:?} | {} | {loss_name} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
+                    "| {backend:?} | {} | {loss_name} | {regions} | {size} | {} | {:.0} | {gflop:.1} | {:.1} | {memory} |",
                     kernel.name(),
                     ms(first),
                     steady.as_secs_f64() * 1e3,
@@ -295,6 +303,7 @@ fn fast_pictures(
             let styles = [StyleImage {
                 image: &style,
                 blend: 1.0,
+                mask: None,
             }];
             let mut times = Vec::new();
             for _ in 0..2 {
@@ -312,6 +321,12 @@ fn fast_pictures(
             );
         }
     }
+}
+
+/// The `k`-th of `n` vertical bands of a `size` px square, as a mask.
+fn band(size: u32, k: u32, n: u32) -> Mask {
+    let values = (0..size * size).map(|i| f32::from(u8::from((i % size) * n / size == k)));
+    Mask::from_values(size, size, values.collect()).expect("size × size values")
 }
 
 fn ms(d: Duration) -> String {

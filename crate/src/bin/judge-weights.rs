@@ -72,6 +72,7 @@ fn main() {
         let styles = [StyleImage {
             image: &painting,
             blend: 1.0,
+            mask: None,
         }];
         let stem = |p: &Path| {
             p.file_stem()

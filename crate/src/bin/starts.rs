@@ -85,6 +85,7 @@ fn main() {
             let styles = [StyleImage {
                 image: &painting,
                 blend: 1.0,
+                mask: None,
             }];
             let result = pollster::block_on(stylizer.stylize(&content, &styles, &options, |p| {
                 first_picture.get_or_insert(began.elapsed());

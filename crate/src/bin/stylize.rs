@@ -2,18 +2,22 @@
 //!
 //! ```text
 //! stylize --content photo.jpg --style painting.jpg --output out.png --size 512
+//! stylize --content photo.jpg --style sky.jpg --mask top.png --style city.jpg --mask bottom.png \
+//!     --keep-mask face.png --output out.png
 //! ```
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
-use style_transfer::native::{Backend, device, read_image, write_image};
+use style_transfer::native::{Backend, device, read_image, read_mask, write_image};
 use style_transfer::options::LOOKS;
-use style_transfer::{DeviceKind, FastWeights, StyleImage, StyleOptions, Stylizer, VggWeights};
+use style_transfer::{
+    DeviceKind, FastWeights, StyleImage, StyleOptions, StylizeError, Stylizer, VggWeights,
+};
 
 /// The int8 VGG16 weights, built into the binary.
 const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
@@ -33,6 +37,15 @@ struct Args {
     /// A painting whose style is taken; repeat to blend several.
     #[arg(long, required = true)]
     style: Vec<PathBuf>,
+    /// Where the --style before it goes (Gatys et al. 2017's spatial control): a greyscale
+    /// picture in the photo's shape, white where this painting goes (soft edges blend). With
+    /// any mask, each painting is matched in its own region; a painting without one covers
+    /// the whole picture.
+    #[arg(long)]
+    mask: Vec<PathBuf>,
+    /// Where the photo is kept as it is (a greyscale picture like --mask: white = kept).
+    #[arg(long)]
+    keep_mask: Option<PathBuf>,
     /// Blend weight of each --style (its share of the style), in the same order; default 1
     /// each. Not the style loss weight (--style-weight).
     #[arg(long)]
@@ -205,8 +218,23 @@ impl Args {
 const BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
+    let matches = Args::command().get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Each --mask belongs to the --style before it.
+    let positions = |id| {
+        matches
+            .indices_of(id)
+            .map(Vec::from_iter)
+            .unwrap_or_default()
+    };
+    let masked = match masked_styles(&positions("style"), &positions("mask")) {
+        Ok(masked) => masked,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    match run(&args, &masked) {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {
             eprintln!("error: {message}");
@@ -215,7 +243,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), (u8, String)> {
+/// For each `--mask` (at `masks`, its positions on the command line), the index of the
+/// `--style` before it (at `styles`): refused before the first style, or a second for one.
+fn masked_styles(styles: &[usize], masks: &[usize]) -> Result<Vec<usize>, String> {
+    let mut owners: Vec<usize> = Vec::new();
+    for &at in masks {
+        let owner = styles
+            .iter()
+            .rposition(|&s| s < at)
+            .ok_or("--mask comes after the --style it belongs to")?;
+        if owners.contains(&owner) {
+            return Err(format!("--style {} has two --mask", owner + 1));
+        }
+        owners.push(owner);
+    }
+    Ok(owners)
+}
+
+fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
     let bad_input = |e: String| (BAD_INPUT, e);
     let content = read_image(&args.content).map_err(|e| bad_input(e.to_string()))?;
     let paintings = args
@@ -231,12 +276,21 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
             paintings.len()
         )));
     }
+    let read_mask = |p: &PathBuf| read_mask(p).map_err(|e| bad_input(e.to_string()));
+    let masks = args
+        .mask
+        .iter()
+        .map(read_mask)
+        .collect::<Result<Vec<_>, _>>()?;
+    let keep = args.keep_mask.as_ref().map(read_mask).transpose()?;
+    let mask_of = |i: usize| masked.iter().position(|&s| s == i).map(|k| &masks[k]);
     let styles: Vec<StyleImage> = paintings
         .iter()
         .enumerate()
         .map(|(i, image)| StyleImage {
             image,
             blend: args.blend.get(i).copied().unwrap_or(1.0),
+            mask: mask_of(i),
         })
         .collect();
     // The options through the one serde path (unknown keys, wrong types and out-of-range
@@ -266,7 +320,7 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
             .progress_chars("=> "),
     );
     let mut save_error = None;
-    let result = pollster::block_on(stylizer.stylize(&content, &styles, &options, |p| {
+    let run = stylizer.stylize_keeping(&content, keep.as_ref(), &styles, &options, |p| {
         bar.set_position(u64::from(p.iteration));
         bar.set_message(match (p.losses, p.tile) {
             (Some(l), _) => format!(
@@ -284,12 +338,16 @@ fn run(args: &Args) -> Result<(), (u8, String)> {
             }
         }
         ControlFlow::Continue(())
-    }));
+    });
+    let result = pollster::block_on(run);
     bar.finish();
     if let Some(e) = save_error {
         return Err((1, e));
     }
-    let result = result.map_err(|e| (1, e.to_string()))?;
+    let result = result.map_err(|e| match e {
+        StylizeError::Masks(_) => bad_input(e.to_string()),
+        e => (1, e.to_string()),
+    })?;
     write_image(&args.output, &result.image).map_err(|e| (1, e))?;
     let loss = match result.losses {
         Some(l) => format!(", loss {:.4e}", l.total),

@@ -14,6 +14,7 @@ fn two_scale_run() -> (Vec<Progress>, Vec<(u32, u32)>, Stylized, Image) {
     let styles = [StyleImage {
         image: &painting,
         blend: 1.0,
+        mask: None,
     }];
     let options = StyleOptions {
         size: 64,
@@ -110,6 +111,7 @@ fn the_average_of_jittering_iterates_is_kept_when_it_scores_lower() {
     let styles = [StyleImage {
         image: &painting,
         blend: 1.0,
+        mask: None,
     }];
     let run = |average_decay| {
         let options = StyleOptions {

@@ -269,6 +269,7 @@ fn every_option_object_that_validates_runs() {
     let styles = [StyleImage {
         image: &painting,
         blend: 1.0,
+        mask: None,
     }];
     let mut random = Random(SplitMix64::new(0x5eed));
     let (mut valid, mut refused) = (0, 0);

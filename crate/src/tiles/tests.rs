@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::image::Image;
+use crate::mask::Mask;
 use crate::objective::{objective, objective_layers, targets};
 use crate::style::StyleImage;
 use crate::test_util::{self, cpu, int8_weights, read, relative_error};
@@ -21,17 +22,59 @@ struct Whole {
 }
 
 fn whole(options: &StyleOptions, width: u32, height: u32) -> Whole {
+    whole_guided(options, width, height, false)
+}
+
+/// [`whole`], or with `guided` two regions and a kept corner: the painting on the left, the
+/// photo's own style on the right, soft ramps where they meet, and the photo kept in the
+/// top-left corner.
+fn whole_guided(options: &StyleOptions, width: u32, height: u32, guided: bool) -> Whole {
     let vgg =
         Vgg16::new(&int8_weights(), &cpu()).with_architecture(options.padding, options.pooling);
     let (content, style) = (
         fixture("photo.jpg", width, height),
         fixture("painting.png", width, height),
     );
-    let styles = [StyleImage {
-        image: &style,
-        blend: 1.0,
-    }];
-    let targets = targets(&vgg, &content, &styles, options, width.max(height), 16);
+    let (w, h) = (width as usize, height as usize);
+    let ramp = |f: &dyn Fn(f32) -> f32| {
+        let values = (0..w * h).map(|i| f((i % w) as f32 / w as f32)).collect();
+        Mask::from_values(width, height, values).unwrap()
+    };
+    let left = ramp(&|x| ((0.6 - x) * 5.0).clamp(0.0, 1.0));
+    let right = ramp(&|x| ((x - 0.4) * 5.0).clamp(0.0, 1.0));
+    let corner = (0..w * h)
+        .map(|i| f32::from(u8::from(i % w < w / 4 && i / w < h / 3)))
+        .collect();
+    let corner = Mask::from_values(width, height, corner).unwrap();
+    let styles = match guided {
+        false => vec![StyleImage {
+            image: &style,
+            blend: 1.0,
+            mask: None,
+        }],
+        true => vec![
+            StyleImage {
+                image: &style,
+                blend: 1.0,
+                mask: Some(&left),
+            },
+            StyleImage {
+                image: &content,
+                blend: 1.0,
+                mask: Some(&right),
+            },
+        ],
+    };
+    let keep = guided.then_some(&corner);
+    let targets = targets(
+        &vgg,
+        &content,
+        &styles,
+        keep,
+        options,
+        width.max(height),
+        16,
+    );
     let x = content.to_tensor(&cpu()).mul_scalar(0.7) + style.to_tensor(&cpu()).mul_scalar(0.3);
     let leaf = x.clone().autodiff().require_grad();
     let whole = objective(
@@ -120,6 +163,37 @@ fn tiled_gradient_matches_the_whole_image_with_the_alternatives() {
         let error = relative_error(&read(tiled), &w.gradient);
         println!(
             "{padding:?}, {pooling:?}: gradient relative error {error:.2e}; terms {terms:?} vs {:?}",
+            w.terms
+        );
+        for (a, b) in terms.iter().zip(&w.terms) {
+            assert!((a - b).abs() <= 1e-4 * b.abs(), "{a} vs {b}");
+        }
+        assert!(error < 1e-5, "{error}");
+    }
+}
+
+/// The same with masks: two regions with soft edges between them and a kept corner, each
+/// region's guide cut into the tiles with its features.
+#[test]
+fn tiled_gradient_matches_the_whole_image_with_masks() {
+    for style_loss in [crate::StyleLoss::Gram, crate::StyleLoss::Wasserstein] {
+        let options = StyleOptions {
+            size: 160,
+            style_loss,
+            ..Default::default()
+        };
+        let w = whole_guided(&options, 160, 112, true);
+        assert_eq!(w.targets.regions.len(), 2);
+        let tiling = Tiling {
+            side: 48,
+            halo: HALO,
+        };
+        let (terms, tiled) =
+            tiled_gradient(&w.vgg, &w.x, &w.targets, &options, tiling, |_, _, _| true).unwrap();
+        let terms = terms.map(|t| read(t)[0]);
+        let error = relative_error(&read(tiled), &w.gradient);
+        println!(
+            "{style_loss:?} with masks: gradient relative error {error:.2e}; terms {terms:?} vs {:?}",
             w.terms
         );
         for (a, b) in terms.iter().zip(&w.terms) {

@@ -8,7 +8,7 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array, Uint8ClampedArray};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Image, Progress, StyleOptions, StylizeError};
+use crate::{Image, Mask, Progress, StyleImage, StyleOptions, StylizeError};
 
 /// An engine output as a plain JavaScript object, through its `Serialize` (camelCase keys):
 /// the one conversion out of the engine; images go separately, as pixels ([`set_image`]).
@@ -59,6 +59,7 @@ pub(super) fn stylize_error(e: StylizeError) -> JsValue {
         // Too large for the GPU: a smaller size or memory budget runs.
         StylizeError::Options(_)
         | StylizeError::Styles(_)
+        | StylizeError::Masks(_)
         | StylizeError::NoFastNetwork
         | StylizeError::TooLarge { .. } => named_error("OptionsError", &message),
         StylizeError::TooNarrow { .. } => named_error("ImageInputError", &message),
@@ -121,25 +122,80 @@ pub(super) fn image_from_js(value: &JsValue) -> Result<Image, WebError> {
     Image::from_rgba8(width, height, &bytes).map_err(|e| WebError(e.to_string()))
 }
 
-/// The paintings of `styles` (`[{image, blend?}]`), each with its blend weight; an
-/// `ImageInputError` naming the entry otherwise.
-pub(super) fn styles_from_js(styles: &Array) -> Result<Vec<(Image, f32)>, JsValue> {
+/// A painting as the engine gets it from JavaScript: the picture, its blend weight and its
+/// mask.
+pub(super) type Painting = (Image, f32, Option<Mask>);
+
+/// The paintings of `styles` (`[{image, blend?, mask?}]`); an `ImageInputError` naming the
+/// entry, or an `OptionsError` for its mask, otherwise.
+pub(super) fn styles_from_js(styles: &Array) -> Result<Vec<Painting>, JsValue> {
     (styles.iter().enumerate())
-        .map(|(i, style)| style_from_js(&style).map_err(|e| e.context(&format!("style {}", i + 1))))
+        .map(|(i, style)| {
+            let (image, blend) =
+                style_from_js(&style).map_err(|e| e.context(&format!("style {}", i + 1)))?;
+            let mask = get(&style, "mask").map_err(|e| e.context("mask"))?;
+            let mask = optional_mask(&mask, &format!("the mask of style {}", i + 1))?;
+            Ok((image, blend, mask))
+        })
         .collect()
 }
 
-/// One entry of `styles`: `{image, blend?}`; any other key is refused (a typo, or the old
-/// name `weight`, must not silently fall back to the default).
+/// The paintings as the [`StyleImage`]s a run borrows.
+pub(super) fn style_images(paintings: &[Painting]) -> Vec<StyleImage<'_>> {
+    (paintings.iter())
+        .map(|(image, blend, mask)| StyleImage {
+            image,
+            blend: *blend,
+            mask: mask.as_ref(),
+        })
+        .collect()
+}
+
+/// A mask (`{width, height, data}`, one byte a pixel or RGBA), `None` when undefined; an
+/// `OptionsError` naming `what` otherwise.
+pub(super) fn optional_mask(value: &JsValue, what: &str) -> Result<Option<Mask>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let read = || -> Result<Mask, WebError> {
+        let dimension = |key| -> Result<u32, WebError> {
+            optional_number(value, key)?
+                .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= f64::from(u32::MAX))
+                .map(|v| v as u32)
+                .ok_or_else(|| WebError(format!("needs a whole-number `{key}`")))
+        };
+        let (width, height) = (dimension("width")?, dimension("height")?);
+        let data = get(value, "data")?;
+        let bytes = if data.is_instance_of::<Uint8ClampedArray>() {
+            Uint8ClampedArray::from(data).to_vec()
+        } else if data.is_instance_of::<Uint8Array>() {
+            Uint8Array::from(data).to_vec()
+        } else {
+            return Err(WebError("its `data` must be bytes".into()));
+        };
+        let pixels = width as usize * height as usize;
+        match bytes.len() == 4 * pixels && pixels > 0 {
+            true => Mask::from_rgba8(width, height, &bytes),
+            false => Mask::from_grey8(width, height, &bytes),
+        }
+        .map_err(|e| WebError(e.to_string()))
+    };
+    read()
+        .map(Some)
+        .map_err(|e| named_error("OptionsError", &format!("{what}: {}", e.0)))
+}
+
+/// One entry of `styles`: `{image, blend?, mask?}`; any other key is refused (a typo, or the
+/// old name `weight`, must not silently fall back to the default).
 fn style_from_js(value: &JsValue) -> Result<(Image, f32), WebError> {
     let object: &Object = value
         .dyn_ref()
-        .ok_or_else(|| WebError("must be an object `{image, blend}`".into()))?;
+        .ok_or_else(|| WebError("must be an object `{image, blend, mask}`".into()))?;
     for key in Object::keys(object).iter() {
         let key = key.as_string().unwrap_or_default();
-        if key != "image" && key != "blend" {
+        if !["image", "blend", "mask"].contains(&key.as_str()) {
             return Err(WebError(format!(
-                "unknown key `{key}` (a style is `{{image, blend}}`)"
+                "unknown key `{key}` (a style is `{{image, blend, mask}}`)"
             )));
         }
     }

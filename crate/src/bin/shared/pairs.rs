@@ -33,6 +33,7 @@ impl Pair {
         [StyleImage {
             image: &self.painting,
             blend: 1.0,
+            mask: None,
         }]
     }
 }
