@@ -3,7 +3,8 @@
 // Start to the first picture (the feed-forward start) and to the first optimisation step, the
 // feed-forward picture alone (Quick) at `--quick-sizes`, and the download sizes. Prints Markdown tables;
 // README.md records it. `--site DIR` (repeatable) benchmarks built copies of www/ side by side
-// in one run (say, with and without wasm SIMD); `--paths cpu` skips WebGPU; `--sizes 64,128`.
+// in one run (say, with and without wasm SIMD); `--paths cpu` skips WebGPU; `--sizes 64,128`;
+// `--regions 0,2,3` adds the cost of painting regions (masks) side by side.
 //
 //   node www/build.mjs && (cd tests && node bench-browser.mjs [--iterations 8] [--screenshot out.png])
 
@@ -24,9 +25,12 @@ const content = argument('--content', fixture('photo.jpg'));
 // VGG's convolution kernels compared on WebGPU (our implicit-GEMM one and burn's direct one).
 const kernels = argument('--kernels', 'gemm,direct').split(',');
 const style = argument('--style', fixture('painting.png'));
+// `--only page,kernels,regions,quick,profile,download` runs those sections alone.
+const only = argument('--only', null);
+const wants = (section) => !only || only.split(',').includes(section);
 
 const rows = [];
-for (const dir of sites) {
+for (const dir of sites.filter(() => wants('page'))) {
   for (const webgpu of [true, false].filter((w) => paths.includes(w ? 'webgpu' : 'cpu'))) {
     const browser = await start({ webgpu, dir });
     for (const size of sizes) {
@@ -57,8 +61,8 @@ for (const dir of sites) {
   }
 }
 
-console.log(`| site | path | size | ms per iteration (after the first) | page load → engine ready | Start → first picture (fast start) | Start → first step |`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
+if (rows.length) console.log(`| site | path | size | ms per iteration (after the first) | page load → engine ready | Start → first picture (fast start) | Start → first step |`);
+if (rows.length) console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) {
   console.log(
     `| ${r.site} | ${r.backend} | ${r.size} px | ${r.ms} | ${(r.ready / 1000).toFixed(1)} s | ` +
@@ -71,7 +75,7 @@ for (const r of rows) {
 // pipelines), the steady ones, and the pipelines compiled; then the warm-up and Start → first
 // progress report after it, with the default (fast) start.
 const kernelRows = [];
-if (paths.includes('webgpu')) {
+if (paths.includes('webgpu') && wants('kernels')) {
   const browser = await start({ webgpu: true, dir: sites[0] });
   const page = await browser.page();
   await ready(page);
@@ -123,10 +127,50 @@ if (paths.includes('webgpu')) {
   }
 }
 
+// The cost of painting regions: the same run with n paintings each masked to a vertical band
+// of the picture (0: no mask), side by side per path, through the JS API from the photo, each
+// after a warm-up with masks (`--regions 0,2,3`; none by default).
+const regionCounts = argument('--regions', '').split(',').filter(Boolean).map(Number);
+const regionRows = [];
+for (const webgpu of [true, false].filter((w) => regionCounts.length && wants('regions') && paths.includes(w ? 'webgpu' : 'cpu'))) {
+  const browser = await start({ webgpu, dir: sites[0] });
+  const page = await browser.page();
+  const backend = await ready(page);
+  for (const size of sizes) {
+    const times = await page.evaluate(async ({ size, iterations, backend, regionCounts }) => {
+      const api = await import('/stylizer.js');
+      const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+      const content = await image('/gallery/the_scream.jpg');
+      const paintings = await Promise.all(['starry_night', 'great_wave', 'udnie'].map((n) => image(`/gallery/${n}.jpg`)));
+      const band = (k, n) => {
+        const [w, h] = [content.width, content.height];
+        return { width: w, height: h, data: new Uint8Array(w * h).map((_, i) => (Math.floor(((i % w) * n) / w) === k ? 255 : 0)) };
+      };
+      const options = { size, iterations, minScale: size, init: 'content' };
+      const stylizer = await api.createStylizer({ backend, warmUp: options });
+      const times = {};
+      for (const n of regionCounts) {
+        const styles = n === 0 ? [{ image: paintings[0] }] : paintings.slice(0, n).map((image, k) => ({ image, mask: band(k, n) }));
+        times[n] = (await stylizer.stylize({ content, styles, options })).msPerIteration;
+      }
+      stylizer.dispose();
+      return times;
+    }, { size, iterations, backend, regionCounts });
+    regionRows.push({ backend, size, times });
+  }
+  if (browser.errors.length) console.error(browser.errors);
+  await browser.close();
+}
+if (regionRows.length) {
+  console.log(`\n| path | size | ${regionCounts.map((n) => (n ? `${n} regions` : 'no mask')).join(' | ')} (ms per iteration) |`);
+  console.log(`| --- | --- | ${regionCounts.map(() => '---').join(' | ')} |`);
+  for (const r of regionRows) console.log(`| ${r.backend} | ${r.size} px | ${regionCounts.map((n) => r.times[n].toFixed(0)).join(' | ')} |`);
+}
+
 // The feed-forward picture alone (Quick mode) through the JS API: the first call (pipelines,
 // allocation) and a second one.
 const quick = [];
-for (const webgpu of [true, false].filter((w) => paths.includes(w ? 'webgpu' : 'cpu'))) {
+for (const webgpu of [true, false].filter((w) => wants('quick') && paths.includes(w ? 'webgpu' : 'cpu'))) {
   const browser = await start({ webgpu, dir: sites[0] });
   const page = await browser.page();
   const backend = await ready(page);
@@ -154,8 +198,7 @@ for (const webgpu of [true, false].filter((w) => paths.includes(w ? 'webgpu' : '
   if (browser.errors.length) console.error(browser.errors);
   await browser.close();
 }
-console.log('\n| path | size | Quick picture, first call | second call |');
-console.log('| --- | --- | --- | --- |');
+if (quick.length) console.log('\n| path | size | Quick picture, first call | second call |\n| --- | --- | --- | --- |');
 for (const q of quick) {
   console.log(`| ${q.backend} | ${q.size} px | ${(q.times[0] / 1000).toFixed(2)} s | ${(q.times[1] / 1000).toFixed(2)} s |`);
 }
@@ -163,7 +206,7 @@ for (const q of quick) {
 // iteration (the first left out) in each phase, with previews every 2 steps (the page's rate)
 // and without, so the preview's share of a step shows.
 const profiles = [];
-if (paths.includes('cpu')) {
+if (paths.includes('cpu') && wants('profile')) {
   for (const dir of sites) {
     const browser = await start({ webgpu: false, dir });
     const page = await browser.page();
@@ -212,7 +255,7 @@ if (paths.includes('cpu')) {
 const pkg = join(sites[0] ?? join(root, 'www'), 'pkg');
 const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
 const weightFiles = Object.entries(build.weights).map(([network, w]) => [`${network} weights`, w.url]);
-for (const [what, file] of [['wasm', build.engine.wasm], ...weightFiles]) {
+for (const [what, file] of [['wasm', build.engine.wasm], ...weightFiles].filter(() => wants('download'))) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`${what}: ${(bytes.length / 1e6).toFixed(1)} MB raw, ${(gzipSync(bytes).length / 1e6).toFixed(1)} MB gzipped`);
 }
