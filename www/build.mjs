@@ -172,7 +172,7 @@ function writeNpmPackage(manifest) {
   mkdirSync(join(dir, 'pkg'), { recursive: true });
   mkdirSync(join(dir, 'gallery'));
   const gallery = readdirSync(join(root, 'www', 'gallery')).map((f) => `gallery/${f}`);
-  const api = ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery];
+  const api = ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery];
   for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
   const engine = ['build.json', manifest.engine.glue, manifest.engine.wasm, ...Object.values(manifest.weights).map((w) => w.url)];
   for (const file of engine) copyFileSync(join(outDir, file), join(dir, 'pkg', file));

@@ -69,7 +69,7 @@ describe('the npm package', () => {
     const json = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     assert.equal(json.exports['.'].default, './stylizer.js');
     assert.equal(json.exports['./widget'].default, './widget.js');
-    for (const file of ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'widget.js', 'widget.d.ts', 'gallery/starry_night.jpg', 'pkg/build.json']) {
+    for (const file of ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery/starry_night.jpg', 'pkg/build.json']) {
       assert.ok(readFileSync(join(installed, file)).length > 0, file);
     }
     const build = JSON.parse(readFileSync(join(installed, 'pkg', 'build.json'), 'utf8'));
