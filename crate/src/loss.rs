@@ -10,7 +10,7 @@ use crate::options::StyleLoss;
 mod regions;
 mod sqrt;
 
-pub(crate) use regions::{Guide, Region, style_term};
+pub(crate) use regions::{Guide, Region, region_moments, region_shares, style_term};
 
 use sqrt::{ITERATIONS, shift, sqrt_psd};
 
@@ -88,20 +88,6 @@ impl Moments {
         Self {
             gram: gram_share(features, whole),
             mean,
-        }
-    }
-
-    /// The moments of `[c, positions]` features with each position weighted by `weights`
-    /// (`[1, positions]`), over a region of total weight `mass`: `Σ w·f·fᵀ / (c·mass)` and
-    /// `Σ w·f / mass`.
-    pub(crate) fn weighted(features: Tensor<2>, weights: Tensor<2>, mass: f32) -> Self {
-        let c = features.dims()[0];
-        let weighted = features.clone() * weights;
-        Self {
-            mean: weighted.clone().sum_dim(1).div_scalar(mass),
-            gram: weighted
-                .matmul(features.transpose())
-                .div_scalar(c as f32 * mass),
         }
     }
 

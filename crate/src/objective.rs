@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 
 use crate::image::{Image, size_for_long_side};
 use crate::loss::{
-    Guide, Moments, Region, StyleTarget, Targets, content_loss, style_term, tv_loss,
+    Guide, Moments, Region, StyleTarget, Targets, content_loss, region_moments, style_term, tv_loss,
 };
 use crate::mask::Mask;
 use crate::options::StyleOptions;
@@ -125,12 +125,15 @@ pub(crate) fn objective(
         targets.content.clone(),
     )
     .mul_scalar(options.content_weight);
-    let features: Vec<Tensor<4>> = features.collect();
-    let moments = (targets.regions.iter()).map(|region| {
-        (features.iter().enumerate())
-            .map(|(layer, f)| region.moments(layer, f.clone()))
-            .collect()
-    });
+    // Per region, one per style layer.
+    let mut moments: Vec<Vec<Option<Moments>>> = vec![Vec::new(); targets.regions.len()];
+    for (layer, f) in features.enumerate() {
+        let shares = region_moments(&targets.regions, layer, f);
+        moments
+            .iter_mut()
+            .zip(shares)
+            .for_each(|(m, share)| m.push(share));
+    }
     let style = style_term(moments, &targets.regions, options, &image.device());
     let tv = tv_loss(image).mul_scalar(options.tv_weight);
     Objective { content, style, tv }

@@ -20,7 +20,7 @@
 
 use burn::tensor::{Device, Tensor};
 
-use crate::loss::{Moments, Region, Targets, style_term, tv_loss};
+use crate::loss::{Moments, Region, Targets, region_shares, style_term, tv_loss};
 use crate::options::StyleOptions;
 use crate::report::Rect;
 use crate::vgg::{Vgg16, VggLayer};
@@ -190,8 +190,9 @@ pub(crate) fn tiled_moments(
                 continue;
             };
             let f = region(f, owned, origin(tile, d));
-            for (sums, r) in sums.iter_mut().zip(regions) {
-                let Some(share) = r.share(l, f.clone(), owned, positions(size, d)) else {
+            let shares = region_shares(regions, l, f, owned, positions(size, d));
+            for (sums, share) in sums.iter_mut().zip(shares) {
+                let Some(share) = share else {
                     continue;
                 };
                 sums[l] = Some(match sums[l].take() {
@@ -316,18 +317,15 @@ pub(crate) fn tiled_gradient(
         content_loss = content_loss + surrogate.clone().inner();
         // The style term: ⟨∂L/∂G, G_tile⟩ + ⟨∂L/∂μ, μ_tile⟩ of each region, the gradients
         // held constant.
-        let features: Vec<Tensor<4>> = features.collect();
-        for (r, d_region) in targets.regions.iter().zip(&d_moments) {
-            let layers = features.iter().zip(&style_layers).zip(d_region).enumerate();
-            for (l, ((f, layer), d_moments)) in layers {
-                let d = layer.downsampling();
-                let (Some((d_gram, d_mean)), Some(owned)) =
-                    (d_moments, owned_region(tile, size, d))
-                else {
-                    continue;
-                };
-                let f = region(f.clone(), owned, origin(tile, d));
-                let Some(share) = r.share(l, f, owned, positions(size, d)) else {
+        for (l, (f, layer)) in features.zip(&style_layers).enumerate() {
+            let d = layer.downsampling();
+            let Some(owned) = owned_region(tile, size, d) else {
+                continue;
+            };
+            let f = region(f, owned, origin(tile, d));
+            let shares = region_shares(&targets.regions, l, f, owned, positions(size, d));
+            for (share, d_region) in shares.into_iter().zip(&d_moments) {
+                let (Some(share), Some((d_gram, d_mean))) = (share, &d_region[l]) else {
                     continue;
                 };
                 surrogate = surrogate + (share.gram * d_gram.clone()).sum();

@@ -90,36 +90,6 @@ impl Region {
         }
     }
 
-    /// The region's share of the moments of `features` (`[c, positions]`) at the rows and
-    /// columns `owned` of style layer `layer`'s whole map of `whole` positions; `None` where
-    /// the guide has no weight at that layer.
-    pub(crate) fn share(
-        &self,
-        layer: usize,
-        features: Tensor<2>,
-        [rows, columns]: [(usize, usize); 2],
-        whole: usize,
-    ) -> Option<Moments> {
-        let Some(guide) = &self.guide else {
-            return Some(Moments::share(features, whole));
-        };
-        let guide = &guide.layers[layer];
-        if guide.mass <= 0.0 {
-            return None;
-        }
-        let weights = (guide.map.clone())
-            .narrow(2, rows.0, rows.1 - rows.0)
-            .narrow(3, columns.0, columns.1 - columns.0)
-            .reshape([1, (rows.1 - rows.0) * (columns.1 - columns.0)]);
-        Some(Moments::weighted(features, weights, guide.mass))
-    }
-
-    /// The region's moments of a style layer's whole feature map (`[1, c, h, w]`).
-    pub(crate) fn moments(&self, layer: usize, features: Tensor<4>) -> Option<Moments> {
-        let [_, c, h, w] = features.dims();
-        self.share(layer, features.reshape([c, h * w]), [(0, h), (0, w)], h * w)
-    }
-
     /// The weight of the region's loss at a style layer: its part of the map (1 unguided).
     fn part(&self, layer: usize) -> f32 {
         self.guide.as_ref().map_or(1.0, |g| {
@@ -127,6 +97,68 @@ impl Region {
             g.mass / g.positions as f32
         })
     }
+}
+
+/// Each region's share of the moments of `features` (`[c, positions]`) at the rows and
+/// columns `owned` of style layer `layer`'s whole map of `whole` positions; `None` where a
+/// region's guide has no weight at that layer. The guided regions' weighted Gram matrices are
+/// one product (`[r·c, positions] × [positions, c]`): on a GPU every kernel dispatched costs,
+/// and this is one per layer whatever the number of regions.
+pub(crate) fn region_shares(
+    regions: &[Region],
+    layer: usize,
+    features: Tensor<2>,
+    [rows, columns]: [(usize, usize); 2],
+    whole: usize,
+) -> Vec<Option<Moments>> {
+    let mut out: Vec<Option<Moments>> = vec![None; regions.len()];
+    let mut guided = Vec::new();
+    for (i, region) in regions.iter().enumerate() {
+        match &region.guide {
+            None => out[i] = Some(Moments::share(features.clone(), whole)),
+            Some(guide) if guide.layers[layer].mass > 0.0 => {
+                let guide = &guide.layers[layer];
+                let weights = (guide.map.clone())
+                    .narrow(2, rows.0, rows.1 - rows.0)
+                    .narrow(3, columns.0, columns.1 - columns.0)
+                    .reshape([1, (rows.1 - rows.0) * (columns.1 - columns.0)]);
+                guided.push((i, weights, guide.mass));
+            }
+            Some(_) => {}
+        }
+    }
+    if guided.is_empty() {
+        return out;
+    }
+    let ([c, k], r, device) = (features.dims(), guided.len(), features.device());
+    let masses: Vec<f32> = guided.iter().map(|g| g.2).collect();
+    let masses = Tensor::<3>::from_data(TensorData::new(masses, [r, 1, 1]), &device);
+    let weights = Tensor::cat(guided.iter().map(|g| g.1.clone()).collect(), 0);
+    // [1, c, k] × [r, 1, k]: each region's weights on every channel.
+    let weighted = features.clone().unsqueeze_dim::<3>(0) * weights.unsqueeze_dim::<3>(1);
+    let grams = (weighted.clone().reshape([r * c, k]))
+        .matmul(features.transpose())
+        .reshape([r, c, c])
+        / masses.clone().mul_scalar(c as f32);
+    let means = weighted.sum_dim(2) / masses;
+    for (j, (i, ..)) in guided.iter().enumerate() {
+        out[*i] = Some(Moments {
+            gram: grams.clone().narrow(0, j, 1).reshape([c, c]),
+            mean: means.clone().narrow(0, j, 1).reshape([c, 1]),
+        });
+    }
+    out
+}
+
+/// Each region's moments of a style layer's whole feature map (`[1, c, h, w]`).
+pub(crate) fn region_moments(
+    regions: &[Region],
+    layer: usize,
+    features: Tensor<4>,
+) -> Vec<Option<Moments>> {
+    let [_, c, h, w] = features.dims();
+    let features = features.reshape([c, h * w]);
+    region_shares(regions, layer, features, [(0, h), (0, w)], h * w)
 }
 
 /// The weighted style loss of an image's moments (per region, one per style layer in order;
@@ -199,8 +231,9 @@ mod tests {
             };
             let x = features(3, 2);
             let term = |r: &Region| {
-                let m = vec![r.moments(0, x.clone())];
-                read(style_term([m], std::slice::from_ref(r), &options, &cpu()))[0]
+                let regions = std::slice::from_ref(r);
+                let m = region_moments(regions, 0, x.clone());
+                read(style_term([m], regions, &options, &cpu()))[0]
             };
             let (a, b) = (term(&whole), term(&ones));
             assert!((a - b).abs() <= 1e-5 * a.abs(), "{loss:?}: {a} vs {b}");
@@ -208,16 +241,27 @@ mod tests {
         // The left half (columns 0–1) guided: the Gram of those 8 positions over 3 · 8.
         let mut left = [0.0f32; 16];
         (0..16).filter(|i| i % 4 < 2).for_each(|i| left[i] = 1.0);
-        let region = Region {
-            guide: Some(Guide::new(&left, [4, 4], &layers, &cpu())),
+        // And the right half beside it, in the same product.
+        let right: Vec<f32> = left.iter().map(|g| 1.0 - g).collect();
+        let regions = [&left[..], &right[..]].map(|share| Region {
+            guide: Some(Guide::new(share, [4, 4], &layers, &cpu())),
             targets: Vec::new(),
-        };
+        });
         let x = features(3, 3);
-        let guided = read(region.moments(0, x.clone()).unwrap().gram);
-        let half = read(crate::loss::gram(x.narrow(3, 0, 2)));
-        for (g, h) in guided.iter().zip(&half) {
-            assert!((g - h).abs() < 1e-6, "{g} vs {h}");
+        let moments = region_moments(&regions, 0, x.clone());
+        for (m, columns) in moments.into_iter().zip([0, 2]) {
+            let part = x.clone().narrow(3, columns, 2);
+            let guided = read(m.as_ref().unwrap().gram.clone());
+            let half = read(crate::loss::gram(part.clone()));
+            for (g, h) in guided.iter().zip(&half) {
+                assert!((g - h).abs() < 1e-6, "{g} vs {h}");
+            }
+            let [_, c, h, w] = part.dims();
+            let mean = read(part.reshape([c, h * w]).mean_dim(1));
+            for (g, h) in read(m.unwrap().mean).iter().zip(&mean) {
+                assert!((g - h).abs() < 1e-6, "{g} vs {h}");
+            }
         }
-        assert_eq!(region.part(0), 0.5);
+        assert_eq!(regions[0].part(0), 0.5);
     }
 }
