@@ -5,6 +5,7 @@ import { reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
 import { drawImage, offerDownload, toFile, withdrawDownload } from './result.js';
 import { fetchImage } from './images.js';
+import { createRegions } from './regions.js';
 import { PREVIEW_EVERY, readOptions, showSettings, wireSettings } from './settings.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
 
@@ -18,6 +19,7 @@ const $ = (id) => document.getElementById(id);
 const FIRST_GUESS_MS_PER_PIXEL = 0.06;
 
 const params = new URLSearchParams(location.search);
+const regions = createRegions();
 const state = {
   stylizer: null,
   content: null,
@@ -64,6 +66,7 @@ async function setContent(file) {
 function usePhoto(bitmap) {
   showMessage('');
   state.content = bitmap;
+  regions.setPhoto(bitmap);
   drawInto($('content-preview'), bitmap);
   updateButtons();
   showEstimate();
@@ -103,8 +106,9 @@ async function takePhoto() {
  */
 function addStyle(bitmap, name, onRemove = () => {}) {
   showMessage('');
-  const entry = { image: bitmap, blend: 1 };
+  const entry = { image: bitmap, blend: 1, name };
   state.styles.push(entry);
+  regions.setPaintings(state.styles);
   const item = document.createElement('li');
   const thumb = document.createElement('canvas');
   thumb.setAttribute('role', 'img');
@@ -120,6 +124,7 @@ function addStyle(bitmap, name, onRemove = () => {}) {
   removeButton.setAttribute('aria-label', `Remove ${name}`);
   const remove = () => {
     state.styles.splice(state.styles.indexOf(entry), 1);
+    regions.setPaintings(state.styles);
     item.remove();
     onRemove();
     updateButtons();
@@ -326,9 +331,12 @@ async function start() {
   const timing = { last: null, ms: 0, work: 0 };
   const tiles = []; // the finished tiles of the step in progress
   try {
+    // With regions painted, each painting goes where its mask says (the rest is kept).
+    const masks = regions.masks();
     const result = await state.stylizer.stylize({
       content: state.content,
-      styles: state.styles.filter((s) => s.blend > 0),
+      styles: state.styles.filter((s) => s.blend > 0).map((s) => ({ image: s.image, blend: s.blend, mask: masks?.styles.get(s) })),
+      keepMask: masks?.keep ?? undefined,
       options: readOptions(state.stylizer),
       signal: controller.signal,
       onProgress(p) {

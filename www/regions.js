@@ -1,0 +1,238 @@
+// "Paint regions": a brush per chosen painting, a "keep photo" brush and an eraser on the
+// photo, drawn as a translucent colour overlay. The masks (www/brush.js) stay at the photo's
+// resolution (up to MASK_SIDE); the engine gets them when Start is pressed (masks()).
+
+import { Masks, union } from './brush.js';
+
+/** Overlay colours of the paintings' brushes, in the order they were chosen; keep is white. */
+const COLOURS = [[230, 25, 75], [60, 180, 75], [67, 99, 216], [245, 130, 49], [145, 30, 180], [66, 212, 244]];
+const KEEP = [255, 255, 255];
+/** The overlay's opacity where a label is fully painted. */
+const OPACITY = 0.55;
+/**
+ * Longest side of the masks, in pixels: the photo's own resolution up to this (a 12-megapixel
+ * photo's masks would make a preset or a fill take seconds of the page's thread); the engine
+ * resizes them to each scale of the run anyway.
+ */
+const MASK_SIDE = 2048;
+/** Dabs along a stroke, as a share of the radius apart. */
+const SPACING = 0.25;
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * The editor in `#regions`. `onChange()` runs when the masks change (painted, cleared, undone).
+ * Returns `{setPhoto, setPaintings, masks}` (see each).
+ */
+export function createRegions({ onChange = () => {} } = {}) {
+  const overlay = $('regions-overlay');
+  const context = overlay.getContext('2d');
+  let photo = null;
+  let masks = null;
+  /** The chosen paintings (app.js's entries), each a label in the order of masks' planes. */
+  let paintings = [];
+  /** The label the brush paints: an index into paintings, `keep` or `erase`. */
+  let brush = 0;
+  const pointers = new Map();
+  let pinched = false;
+
+  const keepLabel = () => paintings.length;
+  const labelOf = () => (brush === 'keep' ? keepLabel() : brush === 'erase' ? -1 : brush);
+  const colourOf = (label) => (label === keepLabel() ? KEEP : COLOURS[label % COLOURS.length]);
+
+  /** Redraws the overlay over `rect` (photo pixels) from the masks. */
+  function draw(rect = { x: 0, y: 0, width: masks.width, height: masks.height }) {
+    if (!rect) return;
+    const image = context.createImageData(rect.width, rect.height);
+    for (let y = 0; y < rect.height; y++) {
+      for (let x = 0; x < rect.width; x++) {
+        const i = (rect.y + y) * masks.width + rect.x + x;
+        let [r, g, b, a] = [0, 0, 0, 0];
+        masks.planes.forEach((plane, l) => {
+          const v = plane[i];
+          if (!v) return;
+          const [cr, cg, cb] = colourOf(l);
+          [r, g, b, a] = [r + cr * v, g + cg * v, b + cb * v, a + v];
+        });
+        if (a) image.data.set([r / a, g / a, b / a, Math.min(255, a) * OPACITY], 4 * (y * rect.width + x));
+      }
+    }
+    context.putImageData(image, rect.x, rect.y);
+  }
+
+  /** After the masks changed over `rect`: redrawn, and the preset menus (but `by`) reset. */
+  function changed(rect, by = null) {
+    if (!rect) return;
+    draw(rect);
+    for (const select of $('regions-presets').querySelectorAll('select')) if (select !== by) select.value = '';
+    $('regions-undo').disabled = masks.undoSteps.length === 0;
+    $('regions-redo').disabled = masks.redoSteps.length === 0;
+    onChange();
+  }
+
+  /** Photo pixels under a pointer event. */
+  function at(event) {
+    const box = overlay.getBoundingClientRect();
+    return [((event.clientX - box.left) / box.width) * masks.width, ((event.clientY - box.top) / box.height) * masks.height];
+  }
+
+  /** The brush's radius and softness in photo pixels (its size is in on-screen pixels). */
+  function brushShape() {
+    const scale = masks.width / overlay.getBoundingClientRect().width;
+    return [(Number($('brush-size').value) / 2) * scale, Number($('brush-softness').value)];
+  }
+
+  /** Dabs from the last point to (x, y), a radius's quarter apart. */
+  function strokeTo(pointer, [x, y]) {
+    const [radius, softness] = brushShape();
+    const [x0, y0] = pointer.last ?? [x, y];
+    const steps = Math.max(1, Math.ceil(Math.hypot(x - x0, y - y0) / Math.max(1, radius * SPACING)));
+    let rect = null;
+    for (let k = pointer.last ? 1 : 0; k <= steps; k++) {
+      const t = k / steps;
+      rect = union(rect, masks.dab(labelOf(), x0 + (x - x0) * t, y0 + (y - y0) * t, radius, softness));
+    }
+    pointer.last = [x, y];
+    draw(rect);
+  }
+
+  overlay.addEventListener('pointerdown', (event) => {
+    if (!masks || (event.pointerType === 'mouse' && event.button !== 0)) return;
+    event.preventDefault();
+    pointers.set(event.pointerId, { last: null });
+    overlay.setPointerCapture(event.pointerId);
+    if (pointers.size > 1) {
+      // A second finger: a pinch or a scroll, not paint. What the first one painted goes.
+      pinched = true;
+      changed(masks.endStroke(false));
+      return;
+    }
+    masks.beginStroke();
+    strokeTo(pointers.get(event.pointerId), at(event));
+  });
+  overlay.addEventListener('pointermove', (event) => {
+    const pointer = pointers.get(event.pointerId);
+    if (!pointer || pinched || !masks.stroke) return;
+    for (const e of event.getCoalescedEvents?.() ?? [event]) strokeTo(pointer, at(e));
+  });
+  const lift = (event) => {
+    if (!pointers.delete(event.pointerId)) return;
+    if (!pinched && masks.stroke) changed(masks.endStroke(true));
+    if (pointers.size === 0) pinched = false;
+  };
+  overlay.addEventListener('pointerup', lift);
+  overlay.addEventListener('pointercancel', (event) => {
+    if (masks?.stroke) changed(masks.endStroke(false));
+    lift(event);
+  });
+
+  $('regions-undo').addEventListener('click', () => changed(masks?.undo()));
+  $('regions-redo').addEventListener('click', () => changed(masks?.redo()));
+  $('regions-clear').addEventListener('click', () => changed(masks?.clear()));
+  $('regions-fill').addEventListener('click', () => {
+    if (masks && labelOf() >= 0) changed(masks.fillRest(labelOf()));
+  });
+  $('regions').addEventListener('keydown', (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== 'z') return;
+    event.preventDefault();
+    changed(event.shiftKey ? masks?.redo() : masks?.undo());
+  });
+  $('regions-toggle').addEventListener('click', () => {
+    const open = $('regions').hidden;
+    $('regions').hidden = !open;
+    $('regions-toggle').setAttribute('aria-expanded', String(open));
+  });
+
+  /** The brushes (a radio per painting, keep, eraser) and a preset menu per painting. */
+  function showBrushes() {
+    const list = $('regions-brushes');
+    const presets = $('regions-presets');
+    list.replaceChildren();
+    presets.replaceChildren();
+    const radio = (value, label, swatch) => {
+      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'brush', value, checked: String(brush) === value });
+      input.addEventListener('change', () => (brush = /^\d+$/.test(value) ? Number(value) : value));
+      const item = document.createElement('label');
+      item.className = 'brush';
+      item.append(input, swatch, document.createTextNode(label));
+      list.append(item);
+    };
+    const colourSwatch = (rgb) => {
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = `rgb(${rgb.join(' ')})`;
+      return swatch;
+    };
+    paintings.forEach((entry, i) => {
+      const thumb = document.createElement('canvas');
+      thumb.className = 'swatch';
+      [thumb.width, thumb.height] = [48, Math.max(1, Math.round((48 * entry.image.height) / entry.image.width))];
+      thumb.getContext('2d').drawImage(entry.image, 0, 0, thumb.width, thumb.height);
+      thumb.style.borderColor = `rgb(${colourOf(i).join(' ')})`;
+      radio(String(i), entry.name ?? `Painting ${i + 1}`, thumb);
+      const select = document.createElement('select');
+      select.setAttribute('aria-label', `Where ${entry.name ?? `painting ${i + 1}`} goes`);
+      for (const [value, text] of [['', 'As painted'], ['whole', 'Whole picture'], ['left', 'Left half'], ['right', 'Right half'], ['top', 'Top half'], ['bottom', 'Bottom half']]) {
+        select.append(Object.assign(document.createElement('option'), { value, textContent: text }));
+      }
+      select.addEventListener('change', () => {
+        if (masks && select.value) changed(masks.preset(i, select.value), select);
+      });
+      const item = document.createElement('label');
+      item.append(`${entry.name ?? `Painting ${i + 1}`}: `, select);
+      presets.append(item);
+    });
+    radio('keep', 'Keep the photo', colourSwatch(KEEP));
+    radio('erase', 'Eraser', colourSwatch([128, 128, 128]));
+  }
+
+  return {
+    /** The chosen photo (an ImageBitmap or canvas); the masks are cleared when it changes. */
+    setPhoto(bitmap) {
+      photo = bitmap;
+      const scale = Math.min(1, MASK_SIDE / Math.max(bitmap.width, bitmap.height));
+      const [width, height] = [bitmap.width, bitmap.height].map((side) => Math.max(1, Math.round(side * scale)));
+      [overlay.width, overlay.height] = [width, height];
+      const under = $('regions-photo');
+      [under.width, under.height] = [width, height];
+      under.getContext('2d').drawImage(bitmap, 0, 0, width, height);
+      masks = new Masks(width, height, paintings.length + 1);
+      context.clearRect(0, 0, overlay.width, overlay.height);
+      changed(null);
+      $('regions-toggle').disabled = paintings.length === 0;
+    },
+
+    /** The chosen paintings (app.js's entries, `{image, blend, name}`), whenever they change. */
+    setPaintings(list) {
+      if (masks) {
+        // Drop the labels of paintings removed, add those of paintings added.
+        for (let i = paintings.length - 1; i >= 0; i--) if (!list.includes(paintings[i])) masks.removeLabel(i);
+        const kept = paintings.filter((p) => list.includes(p));
+        list.forEach((p) => {
+          if (!kept.includes(p)) masks.addLabel(masks.planes.length - 1);
+        });
+        paintings = [...kept, ...list.filter((p) => !kept.includes(p))];
+        draw();
+      } else {
+        paintings = [...list];
+      }
+      if (typeof brush === 'number' && brush >= paintings.length) brush = 0;
+      showBrushes();
+      $('regions-toggle').disabled = !photo || paintings.length === 0;
+      if (paintings.length === 0) $('regions').hidden = true;
+    },
+
+    /**
+     * The masks for a run, or null when nothing is painted: `{styles: Map(entry → mask), keep}`,
+     * each mask `{width, height, data}` with one byte a pixel at the photo's resolution (at
+     * most MASK_SIDE on its longer side).
+     */
+    masks() {
+      if (!masks?.painted()) return null;
+      const mask = (plane) => ({ width: masks.width, height: masks.height, data: plane.slice() });
+      const styles = new Map(paintings.map((entry, i) => [entry, mask(masks.planes[i])]));
+      const keep = masks.planes[keepLabel()];
+      return { styles, keep: keep.some((v) => v > 0) ? mask(keep) : null };
+    },
+  };
+}
