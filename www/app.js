@@ -43,6 +43,13 @@ function updateButtons() {
   $('cancel').disabled = !state.running;
 }
 
+/** The paintings in the blend as the engine takes them, with their masks when regions are painted. */
+function chosenStyles(masks = null) {
+  return state.styles
+    .filter((s) => s.blend > 0)
+    .map((s) => ({ image: s.image, blend: s.blend, ...(masks && { mask: masks.styles.get(s) }) }));
+}
+
 function drawInto(canvas, image) {
   canvas.width = image.width;
   canvas.height = image.height;
@@ -335,7 +342,7 @@ async function start() {
     const masks = regions.masks();
     const result = await state.stylizer.stylize({
       content: state.content,
-      styles: state.styles.filter((s) => s.blend > 0).map((s) => ({ image: s.image, blend: s.blend, mask: masks?.styles.get(s) })),
+      styles: chosenStyles(masks),
       keepMask: masks?.keep ?? undefined,
       options: readOptions(state.stylizer),
       signal: controller.signal,
@@ -407,7 +414,7 @@ async function paletteOnly() {
   try {
     const { image } = await state.stylizer.palette({
       content: state.content,
-      styles: state.styles.filter((s) => s.blend > 0),
+      styles: chosenStyles(),
       size: Number($('size').value),
       signal: controller.signal,
     });

@@ -19,6 +19,32 @@ export function union(a, b) {
   return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
 }
 
+/** The distance from point `p` to the line from `a` to `b` (points as [x, y]). */
+function distance([px, py], [ax, ay], [bx, by]) {
+  const [dx, dy] = [bx - ax, by - ay];
+  const length2 = dx * dx + dy * dy;
+  const t = length2 > 0 ? Math.min(1, Math.max(0, ((px - ax) * dx + (py - ay) * dy) / length2)) : 0;
+  return Math.hypot(px - ax - t * dx, py - ay - t * dy);
+}
+
+/**
+ * The corners of a pointer's path `points` ([x, y] each, the first where the last event left
+ * off) that a brush must follow: points closer than `tolerance` to the straight line past
+ * them are dropped, so a big brush paints one long line rather than many overlapping ones.
+ */
+export function corners(points, tolerance) {
+  const kept = [points[0]];
+  let from = 0;
+  for (let to = 2; to < points.length; to++) {
+    // The farthest of the points between from the line from `from` to `to`.
+    let off = 0;
+    for (let k = from + 1; k < to; k++) off = Math.max(off, distance(points[k], points[from], points[to]));
+    if (off > tolerance) kept.push(points[(from = to - 1)]);
+  }
+  if (points.length > 1) kept.push(points[points.length - 1]);
+  return kept;
+}
+
 /** The presets a painting can be given from the keyboard: which pixels, in 0–1 coordinates. */
 export const PRESETS = {
   whole: () => true,
@@ -78,23 +104,40 @@ export class Masks {
   }
 
   /**
-   * A round dab of `label` (or the eraser, `label` -1) centred at (`x`, `y`) with `radius`
-   * photo pixels; `softness` 0–1 is the share of the radius over which it fades out. A label
-   * is raised to the dab's strength and every other label lowered so that a pixel's labels
+   * Paints `label` (the eraser: -1) along the line from (`x0`, `y0`) to (`x1`, `y1`) with a
+   * round brush of `radius` photo pixels, as if dabbed at every point of it (a single point
+   * when both ends are the same): no gaps however far apart the pointer's events are.
+   * `softness` 0–1 is the share of the radius over which the brush fades out. A label is
+   * raised to the brush's strength and every other label lowered so that a pixel's labels
    * never sum over 255; the eraser lowers all. Only within a stroke (beginStroke), which
    * makes the undo step. Returns the rectangle changed.
    */
-  dab(label, x, y, radius, softness) {
-    const rect = clip({ x: x - radius, y: y - radius, width: 2 * radius + 1, height: 2 * radius + 1 }, this.width, this.height);
+  line(label, x0, y0, x1, y1, radius, softness) {
+    const [x, y] = [Math.min(x0, x1) - radius, Math.min(y0, y1) - radius];
+    const [width, height] = [Math.abs(x1 - x0) + 2 * radius + 1, Math.abs(y1 - y0) + 2 * radius + 1];
+    const rect = clip({ x, y, width, height }, this.width, this.height);
     if (!rect) return null;
     const inner = radius * (1 - softness);
     const fade = Math.max(radius - inner, 1e-6);
+    const dx = x1 - x0;
+    const dy = y1 - y0;
+    const length2 = dx * dx + dy * dy;
+    const radius2 = radius * radius;
     for (let py = rect.y; py < rect.y + rect.height; py++) {
+      const row = py * this.width;
       for (let px = rect.x; px < rect.x + rect.width; px++) {
-        const d = Math.hypot(px + 0.5 - x, py + 0.5 - y);
-        if (d >= radius) continue;
-        const s = d <= inner ? 1 : 1 - (d - inner) / fade;
-        this.#apply(label, py * this.width + px, Math.round(255 * s));
+        // The distance from the pixel's centre to the nearest point of the line.
+        let ex = px + 0.5 - x0;
+        let ey = py + 0.5 - y0;
+        if (length2 > 0) {
+          const t = Math.min(1, Math.max(0, (ex * dx + ey * dy) / length2));
+          ex -= t * dx;
+          ey -= t * dy;
+        }
+        const d2 = ex * ex + ey * ey;
+        if (d2 >= radius2) continue;
+        const d = Math.sqrt(d2);
+        this.#apply(label, row + px, d <= inner ? 255 : Math.round(255 * (1 - (d - inner) / fade)));
       }
     }
     return this.#changed(rect);
@@ -114,13 +157,25 @@ export class Masks {
     return this.#whole(before);
   }
 
+  /** Whether `label` is exactly where preset `name` puts it (and nowhere else) within `rect`. */
+  matches(label, name, rect = { x: 0, y: 0, width: this.width, height: this.height }) {
+    const inside = PRESETS[name];
+    const plane = this.planes[label];
+    for (let y = rect.y; y < rect.y + rect.height; y++) {
+      for (let x = rect.x; x < rect.x + rect.width; x++) {
+        if (plane[y * this.width + x] !== (inside((x + 0.5) / this.width, (y + 0.5) / this.height) ? 255 : 0)) return false;
+      }
+    }
+    return true;
+  }
+
   /** Gives `label` every pixel that no label covers yet (255 − the sum of all). */
   fillRest(label) {
     const before = this.planes.map((p) => p.slice());
-    for (let i = 0; i < this.width * this.height; i++) {
-      const free = 255 - this.planes.reduce((sum, p) => sum + p[i], 0);
-      if (free > 0) this.planes[label][i] += free;
-    }
+    const free = new Int32Array(this.width * this.height).fill(255);
+    for (const plane of this.planes) for (let i = 0; i < free.length; i++) free[i] -= plane[i];
+    const mine = this.planes[label];
+    for (let i = 0; i < free.length; i++) if (free[i] > 0) mine[i] += free[i];
     return this.#whole(before);
   }
 
@@ -143,19 +198,18 @@ export class Masks {
 
   /** Raises `label` at pixel `i` to `value` and lowers the others to fit (or erases). */
   #apply(label, i, value) {
+    const planes = this.planes;
     if (label < 0) {
-      for (const plane of this.planes) plane[i] = Math.min(plane[i], 255 - value);
+      for (let l = 0; l < planes.length; l++) if (planes[l][i] > 255 - value) planes[l][i] = 255 - value;
       return;
     }
-    const mine = this.planes[label];
-    mine[i] = Math.max(mine[i], value);
+    const mine = planes[label];
+    if (mine[i] < value) mine[i] = value;
     let others = 0;
-    this.planes.forEach((p, l) => (others += l === label ? 0 : p[i]));
+    for (let l = 0; l < planes.length; l++) if (l !== label) others += planes[l][i];
     if (others + mine[i] <= 255) return;
     const scale = (255 - mine[i]) / others;
-    this.planes.forEach((p, l) => {
-      if (l !== label) p[i] = Math.floor(p[i] * scale);
-    });
+    for (let l = 0; l < planes.length; l++) if (l !== label) planes[l][i] = Math.floor(planes[l][i] * scale);
   }
 
   #changed(rect) {

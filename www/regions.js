@@ -2,11 +2,11 @@
 // photo, drawn as a translucent colour overlay. The masks (www/brush.js) stay at the photo's
 // resolution (up to MASK_SIDE); the engine gets them when Start is pressed (masks()).
 
-import { Masks, union } from './brush.js';
+import { corners, Masks, union } from './brush.js';
 
-/** Overlay colours of the paintings' brushes, in the order they were chosen; keep is white. */
+/** Overlay colours of the paintings' brushes, in the order they were chosen; keep is yellow. */
 const COLOURS = [[230, 25, 75], [60, 180, 75], [67, 99, 216], [245, 130, 49], [145, 30, 180], [66, 212, 244]];
-const KEEP = [255, 255, 255];
+const KEEP = [255, 225, 25];
 /** The overlay's opacity where a label is fully painted. */
 const OPACITY = 0.55;
 /**
@@ -15,8 +15,11 @@ const OPACITY = 0.55;
  * resizes them to each scale of the run anyway.
  */
 const MASK_SIDE = 2048;
-/** Dabs along a stroke, as a share of the radius apart. */
-const SPACING = 0.25;
+/**
+ * How far a stroke may stray from the pointer's path, as a share of the brush's radius: the
+ * points of a pointer event closer than this to a straight line are painted as that line.
+ */
+const TOLERANCE = 0.1;
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,42 +34,66 @@ export function createRegions({ onChange = () => {} } = {}) {
   let masks = null;
   /** The chosen paintings (app.js's entries), each a label in the order of masks' planes. */
   let paintings = [];
-  /** The label the brush paints: an index into paintings, `keep` or `erase`. */
-  let brush = 0;
+  /** What the brush paints: a painting (its entry; the first when none is), `keep` or `erase`. */
+  let brush = null;
+  /** The last preset chosen from a menu (the menu and its undo step), for replacing it. */
+  let presetStep = null;
   const pointers = new Map();
   let pinched = false;
 
   const keepLabel = () => paintings.length;
-  const labelOf = () => (brush === 'keep' ? keepLabel() : brush === 'erase' ? -1 : brush);
+  const labelOf = () => (brush === 'keep' ? keepLabel() : brush === 'erase' ? -1 : Math.max(0, paintings.indexOf(brush)));
   const colourOf = (label) => (label === keepLabel() ? KEEP : COLOURS[label % COLOURS.length]);
 
-  /** Redraws the overlay over `rect` (photo pixels) from the masks. */
+  /** Redraws the overlay over `rect` (photo pixels, by default all) from the masks. */
   function draw(rect = { x: 0, y: 0, width: masks.width, height: masks.height }) {
     if (!rect) return;
     const image = context.createImageData(rect.width, rect.height);
+    const out = image.data;
+    const colours = masks.planes.map((_, l) => colourOf(l));
     for (let y = 0; y < rect.height; y++) {
       for (let x = 0; x < rect.width; x++) {
         const i = (rect.y + y) * masks.width + rect.x + x;
-        let [r, g, b, a] = [0, 0, 0, 0];
-        masks.planes.forEach((plane, l) => {
-          const v = plane[i];
-          if (!v) return;
-          const [cr, cg, cb] = colourOf(l);
-          [r, g, b, a] = [r + cr * v, g + cg * v, b + cb * v, a + v];
-        });
-        if (a) image.data.set([r / a, g / a, b / a, Math.min(255, a) * OPACITY], 4 * (y * rect.width + x));
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        let a = 0;
+        for (let l = 0; l < colours.length; l++) {
+          const v = masks.planes[l][i];
+          if (v === 0) continue;
+          r += colours[l][0] * v;
+          g += colours[l][1] * v;
+          b += colours[l][2] * v;
+          a += v;
+        }
+        if (a === 0) continue;
+        const o = 4 * (y * rect.width + x);
+        out[o] = r / a;
+        out[o + 1] = g / a;
+        out[o + 2] = b / a;
+        out[o + 3] = Math.min(255, a) * OPACITY;
       }
     }
     context.putImageData(image, rect.x, rect.y);
   }
 
-  /** After the masks changed over `rect`: redrawn, and the preset menus (but `by`) reset. */
-  function changed(rect, by = null) {
+  /**
+   * After the masks changed over `rect` (null: nothing changed, but a new photo may have come):
+   * redrawn, Undo and Redo enabled as they apply, and each preset menu showing its preset
+   * while its painting is exactly there, "As painted" otherwise.
+   */
+  function changed(rect) {
+    $('regions-presets').querySelectorAll('select').forEach((select, label) => {
+      const name = select.dataset.preset;
+      // A menu that showed its preset did match it: only the pixels changed need a look.
+      select.value = name && masks?.matches(label, name, (select.value && rect) || undefined) ? name : '';
+    });
+    $('regions-undo').disabled = !masks?.undoSteps.length;
+    $('regions-redo').disabled = !masks?.redoSteps.length;
+    // A button disabled under the keyboard's focus leaves it to the editor (for Ctrl+Z).
+    if (document.activeElement?.disabled) $('regions').focus({ preventScroll: true });
     if (!rect) return;
     draw(rect);
-    for (const select of $('regions-presets').querySelectorAll('select')) if (select !== by) select.value = '';
-    $('regions-undo').disabled = masks.undoSteps.length === 0;
-    $('regions-redo').disabled = masks.redoSteps.length === 0;
     onChange();
   }
 
@@ -82,23 +109,23 @@ export function createRegions({ onChange = () => {} } = {}) {
     return [(Number($('brush-size').value) / 2) * scale, Number($('brush-softness').value)];
   }
 
-  /** Dabs from the last point to (x, y), a radius's quarter apart. */
-  function strokeTo(pointer, [x, y]) {
+  /** Paints from where `pointer` was last to each of `points` (photo pixels), then draws. */
+  function strokeTo(pointer, points) {
     const [radius, softness] = brushShape();
-    const [x0, y0] = pointer.last ?? [x, y];
-    const steps = Math.max(1, Math.ceil(Math.hypot(x - x0, y - y0) / Math.max(1, radius * SPACING)));
+    const path = corners([pointer.last ?? points[0], ...points], Math.max(0.5, radius * TOLERANCE));
     let rect = null;
-    for (let k = pointer.last ? 1 : 0; k <= steps; k++) {
-      const t = k / steps;
-      rect = union(rect, masks.dab(labelOf(), x0 + (x - x0) * t, y0 + (y - y0) * t, radius, softness));
+    for (let k = 0; k + 1 < path.length; k++) {
+      rect = union(rect, masks.line(labelOf(), ...path[k], ...path[k + 1], radius, softness));
     }
-    pointer.last = [x, y];
+    pointer.last = points[points.length - 1];
     draw(rect);
   }
 
   overlay.addEventListener('pointerdown', (event) => {
     if (!masks || (event.pointerType === 'mouse' && event.button !== 0)) return;
     event.preventDefault();
+    // The editor takes the focus (the pointer's default, prevented here), for Ctrl+Z.
+    $('regions').focus({ preventScroll: true });
     pointers.set(event.pointerId, { last: null });
     overlay.setPointerCapture(event.pointerId);
     if (pointers.size > 1) {
@@ -108,12 +135,14 @@ export function createRegions({ onChange = () => {} } = {}) {
       return;
     }
     masks.beginStroke();
-    strokeTo(pointers.get(event.pointerId), at(event));
+    strokeTo(pointers.get(event.pointerId), [at(event)]);
   });
   overlay.addEventListener('pointermove', (event) => {
     const pointer = pointers.get(event.pointerId);
     if (!pointer || pinched || !masks.stroke) return;
-    for (const e of event.getCoalescedEvents?.() ?? [event]) strokeTo(pointer, at(e));
+    // Every position since the last event (a fast pointer's events are far apart).
+    const coalesced = event.getCoalescedEvents?.() ?? [];
+    strokeTo(pointer, (coalesced.length ? coalesced : [event]).map(at));
   });
   const lift = (event) => {
     if (!pointers.delete(event.pointerId)) return;
@@ -133,9 +162,10 @@ export function createRegions({ onChange = () => {} } = {}) {
     if (masks && labelOf() >= 0) changed(masks.fillRest(labelOf()));
   });
   $('regions').addEventListener('keydown', (event) => {
-    if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== 'z') return;
+    const key = event.key.toLowerCase();
+    if (!(event.ctrlKey || event.metaKey) || (key !== 'z' && key !== 'y')) return;
     event.preventDefault();
-    changed(event.shiftKey ? masks?.redo() : masks?.undo());
+    changed(event.shiftKey || key === 'y' ? masks?.redo() : masks?.undo());
   });
   $('regions-toggle').addEventListener('click', () => {
     const open = $('regions').hidden;
@@ -149,9 +179,12 @@ export function createRegions({ onChange = () => {} } = {}) {
     const presets = $('regions-presets');
     list.replaceChildren();
     presets.replaceChildren();
-    const radio = (value, label, swatch) => {
-      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'brush', value, checked: String(brush) === value });
-      input.addEventListener('change', () => (brush = /^\d+$/.test(value) ? Number(value) : value));
+    const chosen = labelOf();
+    // Each radio's value is its label's index among the paintings, `keep` or `erase`.
+    const radio = (value, label, swatch, paints = value) => {
+      const checked = value === String(chosen) || value === brush;
+      const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'brush', value, checked });
+      input.addEventListener('change', () => (brush = paints));
       const item = document.createElement('label');
       item.className = 'brush';
       item.append(input, swatch, document.createTextNode(label));
@@ -169,14 +202,21 @@ export function createRegions({ onChange = () => {} } = {}) {
       [thumb.width, thumb.height] = [48, Math.max(1, Math.round((48 * entry.image.height) / entry.image.width))];
       thumb.getContext('2d').drawImage(entry.image, 0, 0, thumb.width, thumb.height);
       thumb.style.borderColor = `rgb(${colourOf(i).join(' ')})`;
-      radio(String(i), entry.name ?? `Painting ${i + 1}`, thumb);
+      radio(String(i), entry.name ?? `Painting ${i + 1}`, thumb, entry);
       const select = document.createElement('select');
       select.setAttribute('aria-label', `Where ${entry.name ?? `painting ${i + 1}`} goes`);
       for (const [value, text] of [['', 'As painted'], ['whole', 'Whole picture'], ['left', 'Left half'], ['right', 'Right half'], ['top', 'Top half'], ['bottom', 'Bottom half']]) {
         select.append(Object.assign(document.createElement('option'), { value, textContent: text }));
       }
       select.addEventListener('change', () => {
-        if (masks && select.value) changed(masks.preset(i, select.value), select);
+        if (!masks) return;
+        // Arrowing through the menu tries each preset in turn, each replacing the one before.
+        const again = presetStep?.select === select && masks.undoSteps.at(-1) === presetStep.step;
+        let rect = again ? masks.undo() : null;
+        if (select.value) rect = union(rect, masks.preset(i, select.value));
+        select.dataset.preset = select.value;
+        presetStep = select.value ? { select, step: masks.undoSteps.at(-1) } : null;
+        changed(rect);
       });
       const item = document.createElement('label');
       item.append(`${entry.name ?? `Painting ${i + 1}`}: `, select);
@@ -199,6 +239,7 @@ export function createRegions({ onChange = () => {} } = {}) {
       masks = new Masks(width, height, paintings.length + 1);
       context.clearRect(0, 0, overlay.width, overlay.height);
       changed(null);
+      onChange();
       $('regions-toggle').disabled = paintings.length === 0;
     },
 
@@ -212,14 +253,16 @@ export function createRegions({ onChange = () => {} } = {}) {
           if (!kept.includes(p)) masks.addLabel(masks.planes.length - 1);
         });
         paintings = [...kept, ...list.filter((p) => !kept.includes(p))];
-        draw();
       } else {
         paintings = [...list];
       }
-      if (typeof brush === 'number' && brush >= paintings.length) brush = 0;
       showBrushes();
+      if (masks) changed({ x: 0, y: 0, width: masks.width, height: masks.height });
       $('regions-toggle').disabled = !photo || paintings.length === 0;
-      if (paintings.length === 0) $('regions').hidden = true;
+      if (paintings.length === 0) {
+        $('regions').hidden = true;
+        $('regions-toggle').setAttribute('aria-expanded', 'false');
+      }
     },
 
     /**

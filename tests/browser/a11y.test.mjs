@@ -45,6 +45,9 @@ describe('accessibility', () => {
     await page.click('#start');
     await page.waitForSelector('#download:not([hidden])', { timeout: 120_000 });
     assert.deepEqual(await violations(page), []);
+    // And with the regions editor open.
+    await page.click('#regions-toggle');
+    assert.deepEqual(await violations(page), []);
     assert.deepEqual(browser.errors, []);
     await page.close();
   });
@@ -91,13 +94,16 @@ describe('on a phone-sized screen', () => {
   before(async () => (browser = await start({ webgpu: false, viewport: { width: 375, height: 812 } })));
   after(() => browser.close());
 
-  test('at 375×812 nothing scrolls sideways and every control is on screen and big enough', async () => {
+  test('at 375×812 nothing scrolls sideways and every control, the regions editor\'s too, is on screen and big enough', async () => {
     const page = await browser.page();
     await ready(page);
     await page.click('[data-painting="starry-night"]');
     await page.setInputFiles('#content-input', fixture('photo.jpg'));
     // Nothing to download or share before there is a result.
     for (const id of ['#download', '#download-jpeg', '#share']) assert.equal(await page.isVisible(id), false, id);
+    // The regions editor open too: its brushes and buttons are controls like the others.
+    await page.waitForFunction(() => !document.getElementById('regions-toggle').disabled);
+    await page.click('#regions-toggle');
     const layout = await page.evaluate(() => {
       const controls = [...document.querySelectorAll('button:not([hidden]), input, select, a[href]:not([hidden])')]
         .filter((e) => e.offsetParent !== null && !e.closest('dialog'));

@@ -134,6 +134,27 @@ fn tiled_gradient_matches_the_whole_image() {
     assert!(errors[0] > 1e-3, "a 16 px halo should show: {errors:?}");
 }
 
+/// The tiled terms and gradient (tiles of 48, the full halo) against `w`'s whole ones, to
+/// 1e-4 and 1e-5; `what` names the case.
+fn assert_tiles_match(w: &Whole, options: &StyleOptions, what: &str) {
+    let tiling = Tiling {
+        side: 48,
+        halo: HALO,
+    };
+    let (terms, tiled) =
+        tiled_gradient(&w.vgg, &w.x, &w.targets, options, tiling, |_, _, _| true).unwrap();
+    let terms = terms.map(|t| read(t)[0]);
+    let error = relative_error(&read(tiled), &w.gradient);
+    println!(
+        "{what}: gradient relative error {error:.2e}; terms {terms:?} vs {:?}",
+        w.terms
+    );
+    for (a, b) in terms.iter().zip(&w.terms) {
+        assert!((a - b).abs() <= 1e-4 * b.abs(), "{what}: {a} vs {b}");
+    }
+    assert!(error < 1e-5, "{what}: {error}");
+}
+
 /// The same with the objective's alternatives: the Wasserstein style loss (whose gradient
 /// also flows through each layer's mean), depth-scaled layer weights, replicated or
 /// reflected edges (the image's border is a tile's border too) and average pooling.
@@ -153,22 +174,7 @@ fn tiled_gradient_matches_the_whole_image_with_the_alternatives() {
             ..Default::default()
         };
         let w = whole(&options, 160, 112);
-        let tiling = Tiling {
-            side: 48,
-            halo: HALO,
-        };
-        let (terms, tiled) =
-            tiled_gradient(&w.vgg, &w.x, &w.targets, &options, tiling, |_, _, _| true).unwrap();
-        let terms = terms.map(|t| read(t)[0]);
-        let error = relative_error(&read(tiled), &w.gradient);
-        println!(
-            "{padding:?}, {pooling:?}: gradient relative error {error:.2e}; terms {terms:?} vs {:?}",
-            w.terms
-        );
-        for (a, b) in terms.iter().zip(&w.terms) {
-            assert!((a - b).abs() <= 1e-4 * b.abs(), "{a} vs {b}");
-        }
-        assert!(error < 1e-5, "{error}");
+        assert_tiles_match(&w, &options, &format!("{padding:?}, {pooling:?}"));
     }
 }
 
@@ -184,22 +190,7 @@ fn tiled_gradient_matches_the_whole_image_with_masks() {
         };
         let w = whole_guided(&options, 160, 112, true);
         assert_eq!(w.targets.regions.len(), 2);
-        let tiling = Tiling {
-            side: 48,
-            halo: HALO,
-        };
-        let (terms, tiled) =
-            tiled_gradient(&w.vgg, &w.x, &w.targets, &options, tiling, |_, _, _| true).unwrap();
-        let terms = terms.map(|t| read(t)[0]);
-        let error = relative_error(&read(tiled), &w.gradient);
-        println!(
-            "{style_loss:?} with masks: gradient relative error {error:.2e}; terms {terms:?} vs {:?}",
-            w.terms
-        );
-        for (a, b) in terms.iter().zip(&w.terms) {
-            assert!((a - b).abs() <= 1e-4 * b.abs(), "{a} vs {b}");
-        }
-        assert!(error < 1e-5, "{error}");
+        assert_tiles_match(&w, &options, &format!("{style_loss:?} with masks"));
     }
 }
 

@@ -104,11 +104,18 @@ fn optional_number(object: &JsValue, key: &str) -> Result<Option<f64>, WebError>
 }
 
 pub(super) fn image_from_js(value: &JsValue) -> Result<Image, WebError> {
+    let (width, height, bytes) = pixels_from_js(value, "the image")?;
+    Image::from_rgba8(width, height, &bytes).map_err(|e| WebError(e.to_string()))
+}
+
+/// The `width`, `height` and `data` bytes of an `ImageData`-like object (`what` names it in
+/// the error).
+fn pixels_from_js(value: &JsValue, what: &str) -> Result<(u32, u32, Vec<u8>), WebError> {
     let dimension = |key| -> Result<u32, WebError> {
         optional_number(value, key)?
             .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= f64::from(u32::MAX))
             .map(|v| v as u32)
-            .ok_or_else(|| WebError(format!("the image needs a whole-number `{key}`")))
+            .ok_or_else(|| WebError(format!("{what} needs a whole-number `{key}`")))
     };
     let (width, height) = (dimension("width")?, dimension("height")?);
     let data = get(value, "data")?;
@@ -117,9 +124,9 @@ pub(super) fn image_from_js(value: &JsValue) -> Result<Image, WebError> {
     } else if data.is_instance_of::<Uint8Array>() {
         Uint8Array::from(data).to_vec()
     } else {
-        return Err(WebError("the image's `data` must be RGBA bytes".into()));
+        return Err(WebError(format!("{what}'s `data` must be bytes")));
     };
-    Image::from_rgba8(width, height, &bytes).map_err(|e| WebError(e.to_string()))
+    Ok((width, height, bytes))
 }
 
 /// A painting as the engine gets it from JavaScript: the picture, its blend weight and its
@@ -158,21 +165,7 @@ pub(super) fn optional_mask(value: &JsValue, what: &str) -> Result<Option<Mask>,
         return Ok(None);
     }
     let read = || -> Result<Mask, WebError> {
-        let dimension = |key| -> Result<u32, WebError> {
-            optional_number(value, key)?
-                .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= f64::from(u32::MAX))
-                .map(|v| v as u32)
-                .ok_or_else(|| WebError(format!("needs a whole-number `{key}`")))
-        };
-        let (width, height) = (dimension("width")?, dimension("height")?);
-        let data = get(value, "data")?;
-        let bytes = if data.is_instance_of::<Uint8ClampedArray>() {
-            Uint8ClampedArray::from(data).to_vec()
-        } else if data.is_instance_of::<Uint8Array>() {
-            Uint8Array::from(data).to_vec()
-        } else {
-            return Err(WebError("its `data` must be bytes".into()));
-        };
+        let (width, height, bytes) = pixels_from_js(value, "it")?;
         let pixels = width as usize * height as usize;
         match bytes.len() == 4 * pixels && pixels > 0 {
             true => Mask::from_rgba8(width, height, &bytes),
