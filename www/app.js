@@ -3,7 +3,7 @@
 import { closeCamera, openCamera, snapshot } from './camera.js';
 import { reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
-import { drawImage, offerDownload, toFile, withdrawDownload } from './result.js';
+import { clearResult, drawInto, offerResult, plotLosses, showFrame, showResult, showTiles } from './output.js';
 import { fetchImage } from './images.js';
 import { createRegions } from './regions.js';
 import { PREVIEW_EVERY, readOptions, showSettings, wireSettings } from './settings.js';
@@ -48,12 +48,6 @@ function chosenStyles(masks = null) {
   return state.styles
     .filter((s) => s.blend > 0)
     .map((s) => ({ image: s.image, blend: s.blend, ...(masks && { mask: masks.styles.get(s) }) }));
-}
-
-function drawInto(canvas, image) {
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d').drawImage(image, 0, 0);
 }
 
 async function readFile(file, what) {
@@ -210,85 +204,6 @@ function wireDropZone(zone, onFiles) {
   });
 }
 
-function plotLosses() {
-  const canvas = $('loss-plot');
-  const context = canvas.getContext('2d');
-  context.clearRect(0, 0, canvas.width, canvas.height);
-  const values = state.losses.map(Math.log10);
-  if (values.length < 2) return;
-  const [min, max] = [Math.min(...values), Math.max(...values)];
-  context.strokeStyle = getComputedStyle(document.body).getPropertyValue('--accent') || '#c2410c';
-  context.lineWidth = 2;
-  context.beginPath();
-  values.forEach((v, i) => {
-    const x = (i / (values.length - 1)) * (canvas.width - 4) + 2;
-    const y = canvas.height - 4 - ((v - min) / (max - min || 1)) * (canvas.height - 8);
-    i ? context.lineTo(x, y) : context.moveTo(x, y);
-  });
-  context.stroke();
-}
-
-function showFrame(image) {
-  $('compare').hidden = false;
-  const canvas = $('output');
-  drawImage(canvas, image);
-  canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
-}
-
-/**
- * During a tiled step, veils the part of the picture whose tiles are still to come, so the
- * step is seen sweeping across it (its pixels change when the step ends); `null` lifts the veil.
- * Tiles run in order, so tiles 1 … done are finished; `regions` holds their rectangles.
- */
-function showTiles(p, regions) {
-  const veil = $('tiles');
-  veil.hidden = !p;
-  if (!p) return;
-  const output = $('output');
-  veil.width = output.width;
-  veil.height = output.height;
-  veil.dataset.done = String(p.tile.done);
-  const context = veil.getContext('2d');
-  context.fillStyle = 'rgba(0, 0, 0, 0.45)';
-  context.fillRect(0, 0, veil.width, veil.height);
-  const [sx, sy] = [veil.width / p.width, veil.height / p.height];
-  for (const r of regions) context.clearRect(r.x * sx, r.y * sy, r.width * sx, r.height * sy);
-}
-
-/** Before a run: no download or comparison of the last result, the comparison reset. */
-function clearResult() {
-  for (const id of ['download', 'download-jpeg']) withdrawDownload($(id));
-  $('share').hidden = true;
-  $('compare-control').hidden = true;
-  $('compare-position').value = 100;
-  $('before').style.clipPath = '';
-}
-
-/** A finished picture: shown, compared with the photo, offered for download. */
-function showResult(image) {
-  showFrame(image);
-  drawInto($('before'), state.content);
-  $('compare-control').hidden = false;
-  offerResult();
-}
-
-/** Download links (PNG, and JPEG for a smaller file) and, where the browser can, Share. */
-function offerResult() {
-  const output = $('output');
-  offerDownload(output, $('download'), 'image/png');
-  offerDownload(output, $('download-jpeg'), 'image/jpeg');
-  const share = $('share');
-  share.hidden = true;
-  toFile(output, 'image/png').then((file) => {
-    if (!navigator.canShare?.({ files: [file] })) return;
-    share.hidden = false;
-    share.onclick = () =>
-      navigator.share({ files: [file], title: 'Stylized picture' }).catch((error) => {
-        if (error.name !== 'AbortError') showMessage(`Sharing failed: ${error.message}`);
-      });
-  });
-}
-
 /** The run's scales and tiles for the current photo and settings, from the engine. */
 async function currentPlan() {
   const { width, height } = state.content;
@@ -376,11 +291,11 @@ async function start() {
             ` · about ${seconds(perStep * (p.total - p.iteration))} left`;
         }
         if (p.image) showFrame(p.image);
-        plotLosses();
+        plotLosses(state.losses);
       },
     });
     if (timing.work > 0) state.rates[result.backend] = timing.ms / timing.work;
-    showResult(result.image);
+    showResult(result.image, state.content, showMessage);
     const where = result.backend === 'webgpu' ? 'the GPU (WebGPU)' : 'the CPU';
     const kept = result.startKept ? ' None improved on the first picture, so it is kept.' : '';
     $('progress-text').textContent = result.iterations
@@ -391,7 +306,7 @@ async function start() {
       // Every picture shown is the best so far: it stays, and can be downloaded.
       const shown = Number($('output').dataset.frames) > 0;
       $('progress-text').textContent = shown ? 'Cancelled: the picture shown is the best so far.' : 'Cancelled.';
-      if (shown) offerResult();
+      if (shown) offerResult(showMessage);
     } else {
       $('progress-text').textContent = '';
       showMessage(`The stylization failed: ${error.message}`);
@@ -418,7 +333,7 @@ async function paletteOnly() {
       size: Number($('size').value),
       signal: controller.signal,
     });
-    showResult(image);
+    showResult(image, state.content, showMessage);
     $('progress-text').textContent = `Done: the photo in the painting's colours, ${image.width}×${image.height} px (no brush strokes; Start paints them).`;
   } catch (error) {
     if (!(error instanceof AbortError)) showMessage(`The palette failed: ${error.message}`);
