@@ -8,7 +8,8 @@ import { toPixels } from './images.js';
  * page or offscreen), or one byte a pixel as `{width, height, data: Uint8Array}`.
  */
 export function isMask(source) {
-  return source instanceof ImageData || source instanceof ImageBitmap || isCanvas(source) || isGrey(source);
+  const picture = source instanceof ImageData || source instanceof ImageBitmap || isCanvas(source);
+  return (picture && source.width > 0 && source.height > 0) || isGrey(source);
 }
 
 const isCanvas = (s) =>

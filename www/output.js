@@ -5,6 +5,9 @@ import { drawImage, offerDownload, toFile, withdrawDownload } from './result.js'
 
 const $ = (id) => document.getElementById(id);
 
+/** The Share button's latest offer; a newer one, or clearResult(), drops the one before. */
+let shareOffer = null;
+
 /** Draws `image` (an ImageBitmap, canvas or image) on `canvas`, sized to it. */
 export function drawInto(canvas, image) {
   canvas.width = image.width;
@@ -61,6 +64,7 @@ export function showTiles(p, regions) {
 
 /** Before a run: no download or comparison of the last result, the comparison reset. */
 export function clearResult() {
+  shareOffer = null;
   for (const id of ['download', 'download-jpeg']) withdrawDownload($(id));
   $('share').hidden = true;
   $('compare-control').hidden = true;
@@ -86,12 +90,16 @@ export function offerResult(onError) {
   offerDownload(output, $('download-jpeg'), 'image/jpeg');
   const share = $('share');
   share.hidden = true;
-  toFile(output, 'image/png').then((file) => {
-    if (!navigator.canShare?.({ files: [file] })) return;
-    share.hidden = false;
-    share.onclick = () =>
-      navigator.share({ files: [file], title: 'Stylized picture' }).catch((error) => {
-        if (error.name !== 'AbortError') onError(`Sharing failed: ${error.message}`);
-      });
-  });
+  const offer = (shareOffer = {});
+  toFile(output, 'image/png')
+    .then((file) => {
+      // Only the latest result's, and not after the result was cleared.
+      if (offer !== shareOffer || !navigator.canShare?.({ files: [file] })) return;
+      share.hidden = false;
+      share.onclick = () =>
+        navigator.share({ files: [file], title: 'Stylized picture' }).catch((error) => {
+          if (error.name !== 'AbortError') onError(`Sharing failed: ${error.message}`);
+        });
+    })
+    .catch(() => {}); // no file: no Share button (the download links say why)
 }

@@ -245,6 +245,8 @@ export function createRegions({ onChange = () => {} } = {}) {
 
     /** The chosen paintings (app.js's entries, `{image, blend, name}`), whenever they change. */
     setPaintings(list) {
+      // A stroke in progress ends here: its undo step is of the labels it painted.
+      if (masks?.stroke) changed(masks.endStroke(true));
       if (masks) {
         // Drop the labels of paintings removed, add those of paintings added.
         for (let i = paintings.length - 1; i >= 0; i--) if (!list.includes(paintings[i])) masks.removeLabel(i);
@@ -268,12 +270,14 @@ export function createRegions({ onChange = () => {} } = {}) {
     /**
      * The masks for a run, or null when nothing is painted: `{styles: Map(entry → mask), keep}`,
      * each mask `{width, height, data}` with one byte a pixel at the photo's resolution (at
-     * most MASK_SIDE on its longer side).
+     * most MASK_SIDE on its longer side); `styles` is empty when only the photo is kept.
      */
     masks() {
       if (!masks?.painted()) return null;
       const mask = (plane) => ({ width: masks.width, height: masks.height, data: plane.slice() });
-      const styles = new Map(paintings.map((entry, i) => [entry, mask(masks.planes[i])]));
+      // Only the photo kept: every painting everywhere else (no painting masks).
+      const painted = paintings.some((_, i) => masks.planes[i].some((v) => v > 0));
+      const styles = new Map(painted ? paintings.map((entry, i) => [entry, mask(masks.planes[i])]) : []);
       const keep = masks.planes[keepLabel()];
       return { styles, keep: keep.some((v) => v > 0) ? mask(keep) : null };
     },

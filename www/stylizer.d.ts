@@ -197,7 +197,7 @@ export interface StylizeRequest {
   content: ImageInput;
   /** One or more paintings. */
   styles: StyleInput[];
-  /** Where the photo is kept as it is; masks that leave nothing to paint are an OptionsError. */
+  /** Where the photo is kept (no style there); masks that leave nothing to paint are an OptionsError. */
   keepMask?: MaskInput;
   options?: StyleOptions;
   /** May throw: the run then stops and rejects with what it threw. */

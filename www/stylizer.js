@@ -309,7 +309,8 @@ class Stylizer {
    * `onProgress` throws, the run stops and the call rejects with what it threw.
    * With masks (Gatys et al. 2017's spatial control), each painting is matched where its
    * `mask` puts it (white, or opaque paint, = this painting; soft edges blend), and the photo
-   * is kept as it is where `keepMask` is drawn; a painting without a mask covers the whole
+   * is kept where `keepMask` is drawn (no style there: it starts as the photo and the content
+   * term holds it near); a painting without a mask covers the whole
    * picture. A mask is ImageData, an ImageBitmap, a canvas or `{width, height, data}` with one
    * byte a pixel, in the photo's shape at any size; anything else, or masks that leave no
    * painting anything to paint, rejects with an OptionsError before any work.
@@ -336,11 +337,16 @@ class Stylizer {
     const contentPixels = await untilAborted(toPixels(content, 'content', contentSide), aborted);
     const transfer = [contentPixels.data.buffer];
     const mask = async (source, what) => {
-      if (source === undefined) return undefined;
+      if (source == null) return undefined;
       if (!isMask(source)) {
-        throw new OptionsError(`${what} must be ImageData, an ImageBitmap, a canvas or {width, height, data: Uint8Array} with one byte a pixel.`);
+        throw new OptionsError(`${what} must be ImageData, an ImageBitmap, a canvas or {width, height, data: Uint8Array} with one byte a pixel, not empty.`);
       }
-      const pixels = await untilAborted(maskPixels(source, what, contentSide), aborted);
+      let pixels;
+      try {
+        pixels = await untilAborted(maskPixels(source, what, contentSide), aborted);
+      } catch (error) {
+        throw error.name === 'AbortError' ? error : new OptionsError(`${what}: ${error.message}`);
+      }
       transfer.push(pixels.data.buffer);
       return pixels;
     };
@@ -349,7 +355,8 @@ class Stylizer {
       const image = await untilAborted(toPixels(style.image, `style ${i + 1}`, styleSide), aborted);
       transfer.push(image.data.buffer);
       const entry = { ...style, image };
-      if (style.mask !== undefined) entry.mask = await mask(style.mask, `The mask of style ${i + 1}`);
+      if (style.mask != null) entry.mask = await mask(style.mask, `The mask of style ${i + 1}`);
+      else delete entry.mask;
       stylePixels.push(entry);
     }
     const keep = await mask(keepMask, 'keepMask');

@@ -30,7 +30,7 @@ export class StyleTransferElement extends HTMLElement {
   styleImage: ImageInput | null;
   /** Where the painting goes (white = the painting; the photo is kept elsewhere); null: everywhere. */
   styleMask: MaskInput | null;
-  /** Where the photo is kept as it is; null: nowhere. */
+  /** Where the photo is kept (no style there); null: nowhere. */
   keepMask: MaskInput | null;
   /** Engine options on top of the attributes. */
   options: StyleOptions;

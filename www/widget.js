@@ -295,7 +295,7 @@ export class StyleTransferElement extends HTMLElement {
   set styleMask(value) {
     this.#widget.styleMask = value;
   }
-  /** Where the photo is kept as it is (a mask as for styleMask); `null` for nowhere. */
+  /** Where the photo is kept, with no style (a mask as for styleMask); `null` for nowhere. */
   get keepMask() {
     return this.#widget.keepMask;
   }

@@ -17,7 +17,7 @@ use crate::profile::{Phases, Stopwatch};
 pub use crate::report::{Losses, Progress, Rect, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
 use crate::start::{Start, fast_style};
-use crate::style::{StyleImage, check_masks, check_styles, recolored, shares};
+use crate::style::{StyleImage, check_masks, check_styles, guided, recolored, shares};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
@@ -121,7 +121,7 @@ impl Stylizer {
             .await
     }
 
-    /// [`stylize`](Self::stylize), with the photo kept as it is where `keep` is drawn (a
+    /// [`stylize`](Self::stylize), with the photo kept where `keep` is drawn (a
     /// region that takes no style: Gatys et al. 2017's spatial control, with the paintings'
     /// own masks in [`StyleImage::mask`]). Masks are refused with [`StylizeError::Masks`]
     /// before any work when they are not the photo's shape or leave nothing to paint.
@@ -243,6 +243,11 @@ impl Stylizer {
         }
 
         let vgg = self.vgg.with_architecture(options.padding, options.pooling);
+        // Painted regions, for the memory a pass needs.
+        let regions = match guided(styles, keep) {
+            true => styles.iter().filter(|s| s.blend > 0.0).count(),
+            false => 0,
+        };
         let mut done = 0;
         // The best picture of the previous scale, with the start at that scale.
         let mut carried: Option<(Best, Tensor<4>)> = None;
@@ -274,7 +279,7 @@ impl Stylizer {
                 _ => k == 1,
             };
             // Images over the memory budget run tile by tile.
-            let tiling = tiling(height as usize, width as usize, options);
+            let tiling = tiling(height as usize, width as usize, options, regions);
             let targets = targets(&vgg, &content_here, styles, keep, options, side, min_side);
             let mut optimizer = PixelOptimizer::new(options, width, height);
             let mut best: Option<Best> = None;
@@ -371,8 +376,9 @@ impl Stylizer {
 
     /// The weighted loss terms of a finished `image` against `content` and `styles` with this
     /// stylizer's network: the objective a run at `image`'s size minimises (the content photo
-    /// is resized to `image`). Judging the results of one network with another (the float
-    /// VGG16 judging the quantized one's) compares them fairly.
+    /// is resized to `image`; with the paintings' masks, and without a keep mask). Judging the
+    /// results of one network with another (the float VGG16 judging the quantized one's)
+    /// compares them fairly.
     pub async fn evaluate(
         &self,
         image: &Image,
@@ -382,6 +388,7 @@ impl Stylizer {
     ) -> Result<Losses, StylizeError> {
         options.validate()?;
         check_styles(styles)?;
+        check_masks([content.width(), content.height()], styles, None)?;
         let content = content.resize(image.width(), image.height());
         let side = image.width().max(image.height());
         let vgg = self.vgg.with_architecture(options.padding, options.pooling);

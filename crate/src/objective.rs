@@ -10,7 +10,7 @@ use crate::loss::{
 use crate::mask::Mask;
 use crate::options::StyleOptions;
 use crate::style::{StyleImage, blend_shares, shares};
-use crate::tiles::{HALO, Tiling, tile_side, tiled_features, tiled_moments};
+use crate::tiles::{BYTES_PER_PIXEL, HALO, Tiling, tile_side, tiled_features, tiled_moments};
 use crate::vgg::{Vgg16, VggLayer};
 
 /// Symbolic loss terms of one image (on the autodiff device).
@@ -20,10 +20,24 @@ pub(crate) struct Objective {
     pub(crate) tv: Tensor<1>,
 }
 
-/// How to cut an image of `height × width` so that a pass over it fits `options`'s memory
-/// budget; `None` when it fits whole.
-pub(crate) fn tiling(height: usize, width: usize, options: &StyleOptions) -> Option<Tiling> {
-    tile_side(height, width, options.memory_budget_bytes()).map(|side| Tiling { side, halo: HALO })
+/// Memory a painted region adds to a pass per pixel: the weighted features of each style
+/// layer kept for the backward pass (relu1_1's 64 channels of f32 at full resolution, 256 B,
+/// and half as much again for the deeper layers together). Estimated from the tensors'
+/// sizes, not measured.
+const REGION_BYTES_PER_PIXEL: u64 = 512;
+
+/// How to cut an image of `height × width` so that a pass over it, with `regions` painted
+/// regions (0 for a run without masks), fits `options`'s memory budget; `None` when it fits
+/// whole.
+pub(crate) fn tiling(
+    height: usize,
+    width: usize,
+    options: &StyleOptions,
+    regions: usize,
+) -> Option<Tiling> {
+    let per_pixel = BYTES_PER_PIXEL + regions as u64 * REGION_BYTES_PER_PIXEL;
+    let budget = options.memory_budget_bytes() * BYTES_PER_PIXEL / per_pixel;
+    tile_side(height, width, budget).map(|side| Tiling { side, halo: HALO })
 }
 
 /// Content features and the style targets at one scale: of the paintings' blended moments,
@@ -40,7 +54,7 @@ pub(crate) fn targets(
 ) -> Targets {
     let device = vgg.device();
     let (w, h) = (content.width() as usize, content.height() as usize);
-    let content_features = match tiling(h, w, options) {
+    let content_features = match tiling(h, w, options, 0) {
         None => vgg
             .features(content.to_tensor(&device), &[options.content_layer])
             .remove(0),
@@ -56,7 +70,7 @@ pub(crate) fn targets(
         let image = style_at_scale(image, side, options, min_side);
         let (w, h) = (image.width() as usize, image.height() as usize);
         let image = image.to_tensor(&device);
-        match tiling(h, w, options) {
+        match tiling(h, w, options, 0) {
             None => vgg
                 .features(image, &style_layers)
                 .into_iter()
@@ -204,6 +218,19 @@ mod tests {
     use super::*;
     use crate::start::noise;
     use crate::test_util::{cpu, int8_weights, read};
+
+    /// Painted regions make a pass need more memory, so a run with them is cut into more,
+    /// smaller tiles.
+    #[test]
+    fn regions_make_the_tiles_smaller() {
+        let options = StyleOptions {
+            memory_budget: 128,
+            ..Default::default()
+        };
+        let side = |regions| tiling(1024, 1024, &options, regions).map(|t| t.side);
+        let (none, three) = (side(0).unwrap(), side(3).unwrap());
+        assert!(three < none, "{three} vs {none}");
+    }
 
     fn vgg_on(device: &Device) -> Vgg16 {
         Vgg16::new(&int8_weights(), device)

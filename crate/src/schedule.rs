@@ -42,7 +42,7 @@ pub fn plan(
         .into_iter()
         .map(|(side, iterations)| {
             let (w, h) = size_for_long_side(width, height, side);
-            let (tiles, work) = match tiling(h as usize, w as usize, options) {
+            let (tiles, work) = match tiling(h as usize, w as usize, options, 0) {
                 None => (1, f64::from(w * h)),
                 Some(t) => {
                     let all = tiles(h as usize, w as usize, t.side, t.halo);

@@ -106,9 +106,10 @@ pub(crate) struct Shares {
     pub(crate) styles: Vec<Option<Vec<f32>>>,
 }
 
-/// Whether a run is guided: some painting has a mask, or there is a keep mask.
+/// Whether a run is guided: some painting in the blend (weight > 0) has a mask, or there is a
+/// keep mask.
 pub(crate) fn guided(styles: &[StyleImage<'_>], keep: Option<&Mask>) -> bool {
-    keep.is_some() || styles.iter().any(|s| s.mask.is_some())
+    keep.is_some() || styles.iter().any(|s| s.blend > 0.0 && s.mask.is_some())
 }
 
 /// The paintings' shares of a `width × height` picture, or `None` for an unguided run (no mask
@@ -172,7 +173,9 @@ pub(crate) fn check_masks(
     styles: &[StyleImage<'_>],
     keep: Option<&Mask>,
 ) -> Result<(), StylizeError> {
+    // A painting weighted 0 takes no part, its mask neither.
     let named = (styles.iter().enumerate())
+        .filter(|(_, s)| s.blend > 0.0)
         .filter_map(|(i, s)| s.mask.map(|m| (format!("the mask of style {}", i + 1), m)))
         .chain(keep.map(|k| ("the keep mask".to_string(), k)));
     for (name, mask) in named {
@@ -355,6 +358,29 @@ mod tests {
         let keep = mask([1.0, 0.0, 0.0, 0.0]);
         let shares = shares(&unmasked, Some(&keep), 4, 1).unwrap();
         assert_eq!(shares.styles[0].as_deref(), Some(&[0.0, 1.0, 1.0, 1.0][..]));
+    }
+
+    /// A painting weighted 0 takes no part in the run: its mask neither makes the run guided
+    /// nor is checked.
+    #[test]
+    fn the_mask_of_a_painting_weighted_zero_is_left_out() {
+        let (a, b) = (painting(), painting());
+        let odd = Mask::from_values(4, 4, vec![1.0; 16]).unwrap();
+        let styles = [
+            StyleImage {
+                image: &a,
+                blend: 1.0,
+                mask: None,
+            },
+            StyleImage {
+                image: &b,
+                blend: 0.0,
+                mask: Some(&odd),
+            },
+        ];
+        assert!(!guided(&styles, None));
+        assert!(shares(&styles, None, 4, 1).is_none());
+        check_masks([40, 10], &styles, None).unwrap();
     }
 
     #[test]

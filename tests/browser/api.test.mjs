@@ -240,11 +240,13 @@ describe('stylizer.js on the CPU backend', () => {
         { styles: [{ image: painting, mask: { width: 40, height: 30, data: new Uint8Array(1200) } }] },
         { keepMask: { width: 4, height: 3, data: new Uint8Array(12).fill(255) } },
         { keepMask: 'everywhere' },
+        { styles: [{ image: painting, mask: new OffscreenCanvas(0, 0) }] },
       ]) {
         const r = await settle(stylizer.stylize(request(extra)));
         errors.push([r.name, r.message]);
       }
-      const after = await settle(stylizer.stylize(request()));
+      // null is no mask, as left out.
+      const after = await settle(stylizer.stylize(request({ styles: [{ image: painting, mask: null }], keepMask: null })));
       stylizer.dispose();
       return { size: [image.width, image.height], painted: difference(0, 17), kept: difference(23, 40), refined: refined.ok, errors, after: after.ok };
     });
@@ -252,12 +254,13 @@ describe('stylizer.js on the CPU backend', () => {
     assert.deepEqual(result.size, [40, 30]);
     assert.ok(result.painted > 10 && result.kept < 1, JSON.stringify(result));
     assert.equal(result.refined, true);
-    assert.deepEqual(result.errors.map(([name]) => name), Array(5).fill('OptionsError'), JSON.stringify(result.errors));
+    assert.deepEqual(result.errors.map(([name]) => name), Array(6).fill('OptionsError'), JSON.stringify(result.errors));
     assert.match(result.errors[0][1], /mask of style 1/);
     assert.match(result.errors[1][1], /the photo's shape/);
     assert.match(result.errors[2][1], /anything to paint/);
     assert.match(result.errors[3][1], /anything to paint/);
     assert.match(result.errors[4][1], /keepMask/);
+    assert.match(result.errors[5][1], /mask of style 1.*not empty/);
     assert.equal(result.after, true);
     assert.deepEqual([await workers.started(), await workers.alive()], [1, 0]);
     assert.deepEqual(under.browser.errors, []);

@@ -214,4 +214,25 @@ describe('painting regions on a phone-sized screen', () => {
     await page.screenshot({ path: join(root, 'tests', 'out', 'regions-375px.png'), fullPage: true });
     assert.deepEqual(browser.errors, []);
   });
+
+  test('with only the photo kept, the paintings take the rest', async () => {
+    await page.click('#regions-clear');
+    await page.check('input[name="brush"][value="keep"]');
+    await page.fill('#brush-size', '160');
+    await page.fill('#brush-softness', '0');
+    // Back to the editor (the run before scrolled the page to its result).
+    await page.locator('#regions-overlay').scrollIntoViewIfNeeded();
+    for (const x of [0.8, 0.95]) {
+      await page.mouse.move(...(await point(page, x, 0)));
+      await page.mouse.down();
+      await page.mouse.move(...(await point(page, x, 1)), { steps: 3 });
+      await page.mouse.up();
+    }
+    assert.ok((await overlayAt(page, 0.9, 0.5))[3] > 100 && (await overlayAt(page, 0.2, 0.5))[3] === 0, 'kept on the right only');
+    assert.match(await run(page), /^Done/);
+    const [left, , right] = await thirds(page);
+    console.log(`only kept painted, difference from the photo: left ${left.toFixed(1)}, right ${right.toFixed(1)}`);
+    assert.ok(left > 25 && right < left / 4, `left ${left}, right ${right}`);
+    assert.deepEqual(browser.errors, []);
+  });
 });

@@ -43,7 +43,7 @@ struct Args {
     /// the whole picture.
     #[arg(long)]
     mask: Vec<PathBuf>,
-    /// Where the photo is kept as it is (a greyscale picture like --mask: white = kept).
+    /// Where the photo is kept, with no style (a greyscale picture like --mask: white = kept).
     #[arg(long)]
     keep_mask: Option<PathBuf>,
     /// Blend weight of each --style (its share of the style), in the same order; default 1

@@ -99,11 +99,14 @@ impl Region {
     }
 }
 
+/// Most values of regions' weighted features in one product (64 MB of f32).
+const MAX_BATCH: usize = 1 << 24;
+
 /// Each region's share of the moments of `features` (`[c, positions]`) at the rows and
 /// columns `owned` of style layer `layer`'s whole map of `whole` positions; `None` where a
 /// region's guide has no weight at that layer. The guided regions' weighted Gram matrices are
-/// one product (`[r·c, positions] × [positions, c]`): on a GPU every kernel dispatched costs,
-/// and this is one per layer whatever the number of regions.
+/// one product (`[r·c, positions] × [positions, c]`) where their weighted features fit
+/// [`MAX_BATCH`] (else in groups): on a GPU every kernel dispatched costs.
 pub(crate) fn region_shares(
     regions: &[Region],
     layer: usize,
@@ -130,22 +133,28 @@ pub(crate) fn region_shares(
     if guided.is_empty() {
         return out;
     }
-    let ([c, k], r, device) = (features.dims(), guided.len(), features.device());
-    let masses: Vec<f32> = guided.iter().map(|g| g.2).collect();
-    let masses = Tensor::<3>::from_data(TensorData::new(masses, [r, 1, 1]), &device);
-    let weights = Tensor::cat(guided.iter().map(|g| g.1.clone()).collect(), 0);
-    // [1, c, k] × [r, 1, k]: each region's weights on every channel.
-    let weighted = features.clone().unsqueeze_dim::<3>(0) * weights.unsqueeze_dim::<3>(1);
-    let grams = (weighted.clone().reshape([r * c, k]))
-        .matmul(features.transpose())
-        .reshape([r, c, c])
-        / masses.clone().mul_scalar(c as f32);
-    let means = weighted.sum_dim(2) / masses;
-    for (j, (i, ..)) in guided.iter().enumerate() {
-        out[*i] = Some(Moments {
-            gram: grams.clone().narrow(0, j, 1).reshape([c, c]),
-            mean: means.clone().narrow(0, j, 1).reshape([c, 1]),
-        });
+    // In groups whose weighted features stay within MAX_BATCH values (or one region's, when
+    // a layer's map alone is larger): the product's tensor is kept for the backward pass.
+    let [c, k] = features.dims();
+    let group = (MAX_BATCH / (c * k)).max(1);
+    for chunk in guided.chunks(group) {
+        let (r, device) = (chunk.len(), features.device());
+        let masses: Vec<f32> = chunk.iter().map(|g| g.2).collect();
+        let masses = Tensor::<3>::from_data(TensorData::new(masses, [r, 1, 1]), &device);
+        let weights = Tensor::cat(chunk.iter().map(|g| g.1.clone()).collect(), 0);
+        // [1, c, k] × [r, 1, k]: each region's weights on every channel.
+        let weighted = features.clone().unsqueeze_dim::<3>(0) * weights.unsqueeze_dim::<3>(1);
+        let grams = (weighted.clone().reshape([r * c, k]))
+            .matmul(features.clone().transpose())
+            .reshape([r, c, c])
+            / masses.clone().mul_scalar(c as f32);
+        let means = weighted.sum_dim(2) / masses;
+        for (j, (i, ..)) in chunk.iter().enumerate() {
+            out[*i] = Some(Moments {
+                gram: grams.clone().narrow(0, j, 1).reshape([c, c]),
+                mean: means.clone().narrow(0, j, 1).reshape([c, 1]),
+            });
+        }
     }
     out
 }
