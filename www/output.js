@@ -1,12 +1,9 @@
 // The page's result area: the picture as it forms, the veil of a tiled step, the loss plot,
 // the before/after comparison and the download and share links.
 
-import { drawImage, offerDownload, toFile, withdrawDownload } from './result.js';
+import { drawImage, offerDownload, withdrawDownload } from './result.js';
 
 const $ = (id) => document.getElementById(id);
-
-/** The Share button's latest offer; a newer one, or clearResult(), drops the one before. */
-let shareOffer = null;
 
 /** Draws `image` (an ImageBitmap, canvas or image) on `canvas`, sized to it. */
 export function drawInto(canvas, image) {
@@ -64,7 +61,6 @@ export function showTiles(p, regions) {
 
 /** Before a run: no download or comparison of the last result, the comparison reset. */
 export function clearResult() {
-  shareOffer = null;
   for (const id of ['download', 'download-jpeg']) withdrawDownload($(id));
   $('share').hidden = true;
   $('compare-control').hidden = true;
@@ -86,15 +82,14 @@ export function showResult(image, photo, onError) {
  */
 export function offerResult(onError) {
   const output = $('output');
-  offerDownload(output, $('download'), 'image/png');
+  const png = offerDownload(output, $('download'), 'image/png');
   offerDownload(output, $('download-jpeg'), 'image/jpeg');
   const share = $('share');
   share.hidden = true;
-  const offer = (shareOffer = {});
-  toFile(output, 'image/png')
+  png
     .then((file) => {
-      // Only the latest result's, and not after the result was cleared.
-      if (offer !== shareOffer || !navigator.canShare?.({ files: [file] })) return;
+      // The download's PNG: none when a newer result or clearResult() withdrew it.
+      if (!file || !navigator.canShare?.({ files: [file] })) return;
       share.hidden = false;
       share.onclick = () =>
         navigator.share({ files: [file], title: 'Stylized picture' }).catch((error) => {

@@ -8,7 +8,7 @@ export function drawImage(canvas, image) {
 }
 
 /** The picture on `canvas` at its full size as a file: PNG, or JPEG at quality 0.92. */
-export function toFile(canvas, type = 'image/png', name = 'stylized') {
+function toFile(canvas, type = 'image/png', name = 'stylized') {
   return new Promise((resolve, reject) =>
     canvas.toBlob(
       (blob) => (blob ? resolve(new File([blob], `${name}.${type === 'image/jpeg' ? 'jpg' : 'png'}`, { type })) : reject(new Error('The picture could not be encoded.'))),
@@ -20,16 +20,20 @@ export function toFile(canvas, type = 'image/png', name = 'stylized') {
 /** The latest offer made on each link: an offer withdrawn or replaced while encoding is dropped. */
 const offers = new WeakMap();
 
-/** Points `link` at the picture on `canvas` at its full size (PNG or JPEG) and shows it. */
+/**
+ * Points `link` at the picture on `canvas` at its full size (PNG or JPEG) and shows it;
+ * resolves to the file, or to null when the offer was withdrawn or replaced meanwhile.
+ */
 export async function offerDownload(canvas, link, type = 'image/png') {
   const offer = {};
   offers.set(link, offer);
   const file = await toFile(canvas, type);
-  if (offers.get(link) !== offer) return;
+  if (offers.get(link) !== offer) return null;
   if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
   link.href = URL.createObjectURL(file);
   link.download = file.name;
   link.hidden = false;
+  return file;
 }
 
 /** Hides `link`, and keeps an offer still being encoded from showing it again. */

@@ -17,7 +17,7 @@ use crate::profile::{Phases, Stopwatch};
 pub use crate::report::{Losses, Progress, Rect, StylizeError, Stylized, TileProgress};
 use crate::schedule::{largest_buffer, schedule};
 use crate::start::{Start, fast_style};
-use crate::style::{StyleImage, check_masks, check_styles, guided, recolored, shares};
+use crate::style::{StyleImage, check_masks, check_styles, recolored, shares};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
 use crate::weights::{VggWeights, WeightsError};
@@ -243,11 +243,6 @@ impl Stylizer {
         }
 
         let vgg = self.vgg.with_architecture(options.padding, options.pooling);
-        // Painted regions, for the memory a pass needs.
-        let regions = match guided(styles, keep) {
-            true => styles.iter().filter(|s| s.blend > 0.0).count(),
-            false => 0,
-        };
         let mut done = 0;
         // The best picture of the previous scale, with the start at that scale.
         let mut carried: Option<(Best, Tensor<4>)> = None;
@@ -278,9 +273,11 @@ impl Stylizer {
                 0 => k == 0,
                 _ => k == 1,
             };
-            // Images over the memory budget run tile by tile.
-            let tiling = tiling(height as usize, width as usize, options, regions);
             let targets = targets(&vgg, &content_here, styles, keep, options, side, min_side);
+            // Images over the memory budget run tile by tile; each painted region adds to
+            // what a pass needs.
+            let regions = targets.regions.iter().filter(|r| r.guide.is_some()).count();
+            let tiling = tiling(height as usize, width as usize, options, regions);
             let mut optimizer = PixelOptimizer::new(options, width, height);
             let mut best: Option<Best> = None;
             let mut average = Average::new(options.average_decay);

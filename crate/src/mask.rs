@@ -80,11 +80,6 @@ impl Mask {
         &self.values
     }
 
-    /// Whether no pixel is drawn.
-    pub fn is_empty(&self) -> bool {
-        self.values.iter().all(|&v| v < NOTHING)
-    }
-
     /// The values resampled to `width × height` (averaged when shrinking).
     pub(crate) fn resized(&self, width: u32, height: u32) -> Vec<f32> {
         let size = |w: u32, h: u32| [w as usize, h as usize];

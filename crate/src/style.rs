@@ -108,7 +108,7 @@ pub(crate) struct Shares {
 
 /// Whether a run is guided: some painting in the blend (weight > 0) has a mask, or there is a
 /// keep mask.
-pub(crate) fn guided(styles: &[StyleImage<'_>], keep: Option<&Mask>) -> bool {
+fn guided(styles: &[StyleImage<'_>], keep: Option<&Mask>) -> bool {
     keep.is_some() || styles.iter().any(|s| s.blend > 0.0 && s.mask.is_some())
 }
 
