@@ -4,11 +4,15 @@
 // feed-forward picture alone (Quick) at `--quick-sizes`, and the download sizes. Prints Markdown tables;
 // README.md records it. `--site DIR` (repeatable) benchmarks built copies of www/ side by side
 // in one run (say, with and without wasm SIMD); `--paths cpu` skips WebGPU; `--sizes 64,128`;
-// `--regions 0,2,3` adds the cost of painting regions (masks) side by side.
+// `--regions 0,2,3` adds the cost of painting regions (masks) side by side; `--only frames`
+// times moving pictures (paintFrame() at `--frame-sizes`, stylizeVideo() of a 10 s and a 60 s
+// clip with the browser's peak memory).
 //
 //   node www/build.mjs && (cd tests && node bench-browser.mjs [--iterations 8] [--screenshot out.png])
 
-import { readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -25,7 +29,7 @@ const content = argument('--content', fixture('photo.jpg'));
 // VGG's convolution kernels compared on WebGPU (our implicit-GEMM one and burn's direct one).
 const kernels = argument('--kernels', 'gemm,direct').split(',');
 const style = argument('--style', fixture('painting.png'));
-// `--only page,kernels,regions,quick,profile,download` runs those sections alone.
+// `--only page,kernels,regions,frames,quick,profile,download` runs those sections alone.
 const only = argument('--only', null);
 const wants = (section) => !only || only.split(',').includes(section);
 
@@ -165,6 +169,92 @@ if (regionRows.length) {
   console.log(`\n| path | size | ${regionCounts.map((n) => (n ? `${n} regions` : 'no mask')).join(' | ')} (ms per iteration) |`);
   console.log(`| --- | --- | ${regionCounts.map(() => '---').join(' | ')} |`);
   for (const r of regionRows) console.log(`| ${r.backend} | ${r.size} px | ${regionCounts.map((n) => r.times[n].toFixed(0)).join(' | ')} |`);
+}
+
+// Moving pictures through the JS API: paintFrame() on a panning picture at `--frame-sizes`
+// (the first frame apart, then the mean of the next `--frames`: the engine's time and the
+// call's, with the frame's scaling and transfer), and stylizeVideo() of a 10 s and a 60 s clip
+// made in the page (`--video-size`, default 64 px, on the CPU), with the browser's peak memory
+// (every Chromium process's resident memory, summed, sampled every 100 ms) during each.
+const frameSizes = argument('--frame-sizes', '256,384,512').split(',').map(Number);
+const timedFrames = Number(argument('--frames', 8));
+const frameRows = [];
+const videoRows = [];
+// The site with the tests' clip maker beside it (it imports the site's mediabunny).
+const framesSite = wants('frames') && mkdtempSync(join(tmpdir(), 'style-transfer-bench-'));
+if (framesSite) {
+  cpSync(sites[0] ?? join(root, 'dist', 'site'), framesSite, { recursive: true, preserveTimestamps: true });
+  copyFileSync(join(root, 'tests', 'browser', 'video', 'clips.js'), join(framesSite, 'test-clips.js'));
+}
+for (const webgpu of [true, false].filter((w) => wants('frames') && paths.includes(w ? 'webgpu' : 'cpu'))) {
+  const browser = await start({ webgpu, dir: framesSite });
+  const page = await browser.page();
+  const backend = await ready(page);
+  for (const size of frameSizes) {
+    const times = await page.evaluate(async ({ size, backend, timedFrames }) => {
+      const api = await import('/stylizer.js');
+      const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+      const scene = await image('/gallery/the_scream.jpg');
+      const styles = [{ image: await image('/gallery/starry_night.jpg') }];
+      const stylizer = await api.createStylizer({ backend, warmUp: false });
+      const canvas = new OffscreenCanvas(Math.round((size * 4) / 3), size);
+      const frame = (k) => {
+        canvas.getContext('2d').drawImage(scene, -2 * k, 0, scene.width * 1.2, scene.height * 1.2);
+        return canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      };
+      let began = performance.now();
+      await stylizer.paintFrame(frame(0), styles, { options: { size } });
+      const first = performance.now() - began;
+      let engine = 0;
+      began = performance.now();
+      for (let k = 1; k <= timedFrames; k++) {
+        await stylizer.paintFrame(frame(k), styles, { options: { size } });
+        engine += stylizer.frameTime;
+      }
+      const call = (performance.now() - began) / timedFrames;
+      stylizer.dispose();
+      return { first, engine: engine / timedFrames, call };
+    }, { size, backend, timedFrames });
+    frameRows.push({ backend, size, ...times });
+  }
+  if (backend === 'cpu' && !argument('--video-size', '64').startsWith('0')) {
+    const videoSize = Number(argument('--video-size', '64'));
+    for (const seconds of [10, 60]) {
+      const rss = () => execSync('ps -C chromium -o rss=').toString().split('\n').filter(Boolean).reduce((sum, kb) => sum + Number(kb), 0) / 1024;
+      await page.evaluate(async () => (window.clips = await import('/test-clips.js')));
+      await page.evaluate(async (seconds) => { window.clip = await clips.makeClip({ frames: 24 * seconds, width: 160, height: 120 }); }, seconds);
+      let peak = rss();
+      const before = peak;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 100);
+      const result = await page.evaluate(async ({ videoSize }) => {
+        const api = await import('/stylizer.js');
+        const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+        const stylizer = await api.createStylizer({ backend: 'cpu' });
+        const began = performance.now();
+        const blob = await stylizer.stylizeVideo(clip, { size: videoSize }, { styles: [{ image: await image('/gallery/starry_night.jpg') }] });
+        const ms = performance.now() - began;
+        stylizer.dispose();
+        return { ms, bytes: blob.size };
+      }, { videoSize });
+      clearInterval(sampler);
+      videoRows.push({ seconds, ...result, before, peak });
+    }
+  }
+  if (browser.errors.length) console.error(browser.errors);
+  await browser.close();
+}
+if (framesSite) rmSync(framesSite, { recursive: true, force: true });
+if (frameRows.length) {
+  console.log('\n| path | frame size | first frame | engine ms a frame | paintFrame() ms a frame | frames a second |\n| --- | --- | --- | --- | --- | --- |');
+  for (const r of frameRows) {
+    console.log(`| ${r.backend} | ${Math.round((r.size * 4) / 3)}×${r.size} → ${r.size} px long side | ${(r.first / 1000).toFixed(2)} s | ${r.engine.toFixed(0)} | ${r.call.toFixed(0)} | ${(1000 / r.call).toFixed(1)} |`);
+  }
+}
+if (videoRows.length) {
+  console.log('\n| clip (160×120, 24 fps) | stylized (CPU) | time | frames a second | WebM | browser memory before | peak during |\n| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of videoRows) {
+    console.log(`| ${r.seconds} s | ${argument('--video-size', '64')} px | ${(r.ms / 1000).toFixed(1)} s | ${((24 * r.seconds * 1000) / r.ms).toFixed(1)} | ${(r.bytes / 1e6).toFixed(2)} MB | ${r.before.toFixed(0)} MB | ${r.peak.toFixed(0)} MB |`);
+  }
 }
 
 // The feed-forward picture alone (Quick mode) through the JS API: the first call (pipelines,

@@ -5,6 +5,7 @@ import { reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
 import { clearResult, drawInto, offerResult, plotLosses, showFrame, showResult, showTiles } from './output.js';
 import { fetchImage } from './images.js';
+import { wireMoving } from './moving.js';
 import { createRegions } from './regions.js';
 import { PREVIEW_EVERY, readOptions, showSettings, wireSettings } from './settings.js';
 import { createStylizer, decode, AbortError } from './stylizer.js';
@@ -25,6 +26,8 @@ const state = {
   content: null,
   styles: [],
   running: null,
+  /** Whether Live or a video is running. */
+  moving: false,
   losses: [],
   /** Measured milliseconds per pixel of work, by backend. */
   rates: {},
@@ -38,9 +41,13 @@ function showMessage(text) {
 
 function updateButtons() {
   const ready = state.stylizer && state.content && state.styles.length > 0;
-  $('start').disabled = !ready || !!state.running;
-  $('palette').disabled = !ready || !!state.running;
+  $('start').disabled = !ready || !!state.running || state.moving;
+  $('palette').disabled = !ready || !!state.running || state.moving;
   $('cancel').disabled = !state.running;
+  // Live and Video need the engine and a painting, not a photo; one moving picture at a time.
+  const moving = !state.stylizer || !state.styles.length || !!state.running || state.moving;
+  $('live').disabled = moving;
+  $('video-input').disabled = moving;
 }
 
 /** The paintings in the blend as the engine takes them, with their masks when regions are painted. */
@@ -387,6 +394,20 @@ async function boot() {
     else addStyles(files);
   });
   $('take-photo').addEventListener('click', takePhoto);
+  wireMoving({
+    stylizer: () => state.stylizer,
+    styles: () => chosenStyles(),
+    options: () => readOptions(state.stylizer),
+    capture(bitmap) {
+      usePhoto(bitmap);
+      if (!state.running) start();
+    },
+    showMessage,
+    busy(moving) {
+      state.moving = moving;
+      updateButtons();
+    },
+  });
   wireSettings(() => state.stylizer, showEstimate);
   $('start').addEventListener('click', start);
   $('palette').addEventListener('click', paletteOnly);

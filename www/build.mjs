@@ -4,7 +4,8 @@
 //   2. the wasm-bindgen CLI at the pinned version writes the ES module and TypeScript types
 //      (installed with `cargo install` when missing, saying so);
 //   3. wasm-opt from npm's binaryen, pinned in www/tools/package-lock.json (installed there
-//      with `npm ci` when missing);
+//      with `npm ci` when missing, with mediabunny, which www/vendor/ gets a copy of for
+//      www/video.js: vendor.mjs);
 //   4. the glue and the wasm get one content hash in their names, the weights theirs, and
 //      build.json and the service worker's shell list are written; dist/npm is the npm
 //      package: the JS API (stylizer.js and the worker) and the widget, with their types, and
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 import { cached, compressFiles } from './compress.mjs';
 import { isServed, nameEngineFiles, writeShellManifest } from './shell.mjs';
+import { copyVendored, MEDIABUNNY } from './vendor.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const profile = parseToml(readFileSync(join(root, 'wasm-pack.toml'), 'utf8'));
@@ -91,18 +93,20 @@ const bindgenArgs = ['--target', bindgen.target, '--out-dir', outDir, '--out-nam
 if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
 run(wasmBindgen, [...bindgenArgs, wasm]);
 
-// 3. Size optimisation, with the wasm-opt of the binaryen version pinned in www/tools. It takes
-//    minutes, so its output is kept in the cache under the hash of its input and flags.
+// 3. The npm tools pinned in www/tools (binaryen's wasm-opt; mediabunny, copied to www/vendor/
+//    for the site), then size optimisation with wasm-opt. It takes minutes, so its output is
+//    kept in the cache under the hash of its input and flags.
+const tools = join(root, 'www', 'tools');
+const lock = join(tools, 'package-lock.json');
+const installedLock = join(tools, 'node_modules', '.package-lock.json');
+if (!existsSync(installedLock) || statSync(lock).mtimeMs > statSync(installedLock).mtimeMs) {
+  console.error(`installing the build's npm tools (npm ci in ${tools})`);
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tools, stdio: 'inherit' });
+}
+copyVendored(join(root, 'www'), join(root, 'www'));
 const wasmOut = join(outDir, `${bindgen['out-name']}_bg.wasm`);
 if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.env.STYLE_TRANSFER_WASM_OPT !== '0')) {
-  const tools = join(root, 'www', 'tools');
   const bin = join(tools, 'node_modules', '.bin', 'wasm-opt');
-  const lock = join(tools, 'package-lock.json');
-  const installedLock = join(tools, 'node_modules', '.package-lock.json');
-  if (!existsSync(bin) || !existsSync(installedLock) || statSync(lock).mtimeMs > statSync(installedLock).mtimeMs) {
-    console.error(`installing binaryen's wasm-opt (npm ci in ${tools})`);
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tools, stdio: 'inherit' });
-  }
   const before = readFileSync(wasmOut);
   const key = createHash('sha256').update(before).update(JSON.stringify(wasmOpt.flags)).update(readFileSync(lock)).digest('hex');
   const path = join(cacheDir, 'wasm-opt', `${key}.wasm`);
@@ -140,6 +144,7 @@ const sizes = await compressFiles(
   [manifest.engine.glue, manifest.engine.wasm, ...Object.values(weights).map((w) => w.url)],
   join(cacheDir, 'compressed'),
 );
+sizes.push(...(await compressFiles(join(root, 'www'), [MEDIABUNNY], join(cacheDir, 'compressed'))));
 const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
 console.error('file                                        raw MB   gz MB   br MB');
 for (const { file, raw, gzip, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gzip)}  ${mb(br)}`);
@@ -172,7 +177,9 @@ function writeNpmPackage(manifest) {
   mkdirSync(join(dir, 'pkg'), { recursive: true });
   mkdirSync(join(dir, 'gallery'));
   const gallery = readdirSync(join(root, 'www', 'gallery')).map((f) => `gallery/${f}`);
-  const api = ['stylizer.js', 'stylizer.d.ts', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery];
+  mkdirSync(join(dir, 'vendor'));
+  const vendored = [MEDIABUNNY, MEDIABUNNY.replace(/\.js$/, '.LICENSE.txt')];
+  const api = ['stylizer.js', 'stylizer.d.ts', 'bridge.js', 'video.js', 'camera.js', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery, ...vendored];
   for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
   const engine = ['build.json', manifest.engine.glue, manifest.engine.wasm, ...Object.values(manifest.weights).map((w) => w.url)];
   for (const file of engine) copyFileSync(join(outDir, file), join(dir, 'pkg', file));

@@ -1,5 +1,6 @@
-// The camera as a photo source: getUserMedia with the rear camera preferred (phones), and
-// every way it can fail turned into a message a person can act on.
+// The camera as a photo source and as a live picture: getUserMedia with the rear camera
+// preferred (phones), every way it can fail turned into a message a person can act on, and
+// the loop that paints its frames as they come (the page's Live, the widget's).
 
 /** The camera could not be used; `message` says why and what to do instead. */
 export class CameraError extends Error {
@@ -48,4 +49,54 @@ export async function snapshot(video) {
     await new Promise((resolve) => video.addEventListener('loadeddata', resolve, { once: true }));
   }
   return createImageBitmap(video);
+}
+
+/** Milliseconds over which paintLive() averages the frame rate. */
+const RATE_WINDOW_MS = 2000;
+
+/**
+ * Paints `video`'s frames onto `canvas` until `signal` aborts: each time the engine is free,
+ * the newest frame is taken and `paint(frame)` (an ImageBitmap in, one out) painted; the
+ * frames that came meanwhile are dropped, never queued. `onFrame({fps})` after each frame
+ * shown (`fps` over the last two seconds). Rejects with the signal's reason when stopped, or
+ * with what `paint` threw.
+ */
+export async function paintLive(video, canvas, paint, signal, onFrame) {
+  const times = [];
+  while (!signal.aborted) {
+    await nextFrame(video, signal);
+    const frame = await createImageBitmap(video);
+    let painted;
+    try {
+      painted = await paint(frame);
+    } finally {
+      frame.close();
+    }
+    if (signal.aborted) break;
+    canvas.width = painted.width;
+    canvas.height = painted.height;
+    canvas.getContext('2d').drawImage(painted, 0, 0);
+    painted.close();
+    const now = performance.now();
+    times.push(now);
+    while (times.length > 2 && now - times[0] > RATE_WINDOW_MS) times.shift();
+    onFrame({ fps: times.length > 1 ? ((times.length - 1) * 1000) / (now - times[0]) : 0 });
+  }
+  throw signal.reason;
+}
+
+/** Resolves when `video` shows a frame newer than the last one taken (at the next paint where it cannot say). */
+function nextFrame(video, signal) {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    const done = () => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    };
+    if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && video.requestVideoFrameCallback) video.requestVideoFrameCallback(done);
+    else if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) requestAnimationFrame(done);
+    else video.addEventListener('loadeddata', done, { once: true });
+  });
 }

@@ -1,4 +1,4 @@
-// Images in: a File, Blob, ImageBitmap or ImageData checked and turned into RGBA pixels at
+// Images in: a File, Blob, ImageBitmap, ImageData, or a video's or camera's frame checked and turned into RGBA pixels at
 // the size the engine needs. Runs on the page's thread (the browser's decoders live there).
 
 /** An input could not be used as an image. */
@@ -19,11 +19,11 @@ export const MAX_PIXELS = 100_000_000;
 export async function toPixels(source, what, maxSide) {
   let bitmap = source;
   if (source instanceof Blob) bitmap = await decode(source, what);
-  else if (!(source instanceof ImageBitmap || source instanceof ImageData)) {
-    throw new ImageInputError(`The ${what} image must be an ImageBitmap, ImageData or Blob.`);
+  else if (!drawable(source)) {
+    throw new ImageInputError(`The ${what} image must be an ImageBitmap, ImageData, Blob, VideoFrame, video or canvas.`);
   }
-  checkSize(bitmap, what);
-  const { width, height } = bitmap;
+  const { width, height } = sizeOf(bitmap);
+  checkSize({ width, height }, what);
   const scale = Math.min(1, maxSide / Math.max(width, height));
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
@@ -39,6 +39,19 @@ export async function toPixels(source, what, maxSide) {
   }
   const pixels = context.getImageData(0, 0, w, h);
   return { width: w, height: h, data: pixels.data };
+}
+
+/** Whether `source` is a picture toPixels() takes as it is (a camera's or a video's frame too). */
+function drawable(source) {
+  const kinds = ['ImageBitmap', 'ImageData', 'VideoFrame', 'OffscreenCanvas', 'HTMLCanvasElement', 'HTMLVideoElement', 'HTMLImageElement'];
+  return kinds.some((kind) => globalThis[kind] && source instanceof globalThis[kind]);
+}
+
+/** A drawable's picture size: a frame's as displayed, a video's own, else width × height. */
+function sizeOf(source) {
+  if (globalThis.VideoFrame && source instanceof VideoFrame) return { width: source.displayWidth, height: source.displayHeight };
+  if (globalThis.HTMLVideoElement && source instanceof HTMLVideoElement) return { width: source.videoWidth, height: source.videoHeight };
+  return { width: source.width, height: source.height };
 }
 
 /** Fetches and decodes the picture at `url`; `label` names it in the error. */

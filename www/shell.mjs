@@ -65,6 +65,8 @@ export function writeShellManifest(www) {
     ['./', 'index.html'],
     ...own.map((f) => [f, f]),
     ...gallery.map((f) => [`gallery/${f}`, `gallery/${f}`]),
+    // Video files offline too (mediabunny, 144 KB with Brotli; www/vendor.mjs).
+    ['vendor/mediabunny.js', 'vendor/mediabunny.js'],
     ...['build.json', manifest.engine.glue, manifest.engine.wasm].map((f) => [`pkg/${f}`, `pkg/${f}`]),
   ];
   const version = createHash('sha256');

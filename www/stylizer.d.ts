@@ -27,6 +27,11 @@ export interface StyleOptions {
   fastStrength?: number;
   /** 0–1: how much of the network's picture the start takes, the rest the photo. */
   fastMix?: number;
+  /**
+   * Video frames: 0–1, how much of the previous frame's picture each keeps where the scene did
+   * not change (the camera's shift undone); 0 paints each frame on its own.
+   */
+  frameStability?: number;
   seed?: number;
   optimizer?: 'lbfgs' | 'adam';
   lbfgsHistory?: number;
@@ -228,8 +233,49 @@ export interface Stylizer {
     size?: number;
     signal?: AbortSignal;
   }): Promise<{ image: ImageData }>;
+  /**
+   * One frame of a moving picture painted by the feed-forward network (no optimisation unless
+   * `options.iterations` asks for steps per frame; 0 by default here), steadied by the frame
+   * before; the style is computed once per choice of paintings and options. ImageData in,
+   * ImageData out; otherwise an ImageBitmap. Queued with stylize().
+   */
+  paintFrame<F extends FrameInput>(
+    frame: F,
+    styles: Array<{ image: ImageInput; blend?: number }>,
+    settings?: { options?: StyleOptions; signal?: AbortSignal; restart?: boolean },
+  ): Promise<F extends ImageData ? ImageData : ImageBitmap>;
+  /** The engine's time for the last frame paintFrame() painted, in milliseconds. */
+  readonly frameTime: number | null;
+  /**
+   * A video file stylized frame by frame and encoded to a WebM (VP9 where the browser's
+   * encoder has it), the sound copied; VideoInputError for a file the browser cannot decode.
+   */
+  stylizeVideo(
+    file: Blob,
+    options: StyleOptions | undefined,
+    settings: {
+      styles: Array<{ image: ImageInput; blend?: number }>;
+      signal?: AbortSignal;
+      onProgress?: (progress: VideoProgress) => void;
+    },
+  ): Promise<Blob>;
   /** Every pending call rejects with AbortError; no worker is left. */
   dispose(): void;
+}
+
+/** A video or camera frame paintFrame() takes. */
+export type FrameInput = VideoFrame | ImageBitmap | ImageData | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement;
+
+/** stylizeVideo()'s progress after each frame. */
+export interface VideoProgress {
+  /** Frames done. */
+  frame: number;
+  /** Frames in all (estimated from the duration and the frame rate). */
+  frames: number;
+  elapsedMs: number;
+  remainingMs: number;
+  /** The frame just painted. */
+  preview: ImageData;
 }
 
 /** Downloads (or takes from the cache) the weights and starts the engine in a worker. */
@@ -246,3 +292,5 @@ export class EngineError extends Error {}
 export class OptionsError extends Error {}
 /** An input that is not a usable image. */
 export class ImageInputError extends Error {}
+/** A file that is not a video the browser can decode (stylizeVideo()). */
+export class VideoInputError extends Error {}

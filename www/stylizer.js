@@ -14,35 +14,11 @@
 import { decode, ImageInputError, toPixels } from './images.js';
 import { isMask, maskPixels } from './masks.js';
 import { loadWeights, onTheWire } from './weights.js';
+import { AbortError, Bridge, EngineError, OptionsError, reasonOf, untilAborted } from './bridge.js';
+import { stylizeVideo, VideoInputError } from './video.js';
 
-export { decode, ImageInputError, toPixels };
+export { AbortError, decode, EngineError, ImageInputError, OptionsError, toPixels, VideoInputError };
 
-/** A run was cancelled through its AbortSignal, or the stylizer was disposed. */
-export class AbortError extends Error {
-  constructor(message = 'The stylization was cancelled.') {
-    super(message);
-    this.name = 'AbortError';
-  }
-}
-
-/** The engine failed: a lost GPU device, a crash in the worker, a diverged run. */
-export class EngineError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
-
-/**
- * An option is unknown, of the wrong type or out of range (`size: 5`, `styleWieght`). The
- * engine refuses it before any work; the worker and its compiled GPU pipelines stay alive.
- */
-export class OptionsError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'OptionsError';
-  }
-}
 
 const BUILD = new URL('./pkg/build.json', import.meta.url);
 
@@ -149,86 +125,6 @@ export async function createStylizer(settings = {}) {
   return stylizer;
 }
 
-/**
- * One worker and the requests in flight to it: a single message handler, an id per request,
- * and a promise per request that always settles.
- */
-class Bridge {
-  #worker;
-  #pending = new Map();
-  #nextId = 1;
-  #closed = null;
-
-  constructor(url) {
-    this.#worker = spawnWorker(url);
-    this.#worker.onmessage = ({ data }) => this.#receive(data);
-    this.#worker.onerror = (event) => {
-      event.preventDefault?.();
-      this.close(new EngineError(event.message || 'The engine worker crashed.'));
-    };
-    this.#worker.onmessageerror = () => this.close(new EngineError('The engine worker sent an unreadable message.'));
-  }
-
-  /** Whether close() ran: no request reaches this worker any more. */
-  get closed() {
-    return this.#closed !== null;
-  }
-
-  /** Sends `{type, ...payload}`; resolves with the reply's result, reports progress on the way. */
-  request(type, payload, { transfer = [], onProgress = () => {} } = {}) {
-    if (this.#closed) return Promise.reject(this.#closed);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onProgress });
-      this.#worker.postMessage({ id, type, ...payload }, transfer);
-    });
-  }
-
-  #receive(data) {
-    if (data.type === 'fatal') {
-      this.close(new EngineError(data.message));
-      return;
-    }
-    const request = this.#pending.get(data.id);
-    if (!request) return;
-    if (data.type === 'progress') {
-      try {
-        request.onProgress(data.progress);
-      } catch (error) {
-        // A throwing progress callback (the caller's own) ends the work and its worker, as a
-        // cancel does, and is what the call rejects with: never swallowed, never a cancel.
-        this.close(error);
-      }
-      return;
-    }
-    this.#pending.delete(data.id);
-    if (data.type === 'result') {
-      request.resolve(data.result);
-      return;
-    }
-    const error = errorFrom(data.error);
-    request.reject(error);
-    // After a device loss or a panic the wasm instance cannot be trusted: start afresh.
-    if (data.error.fatal) this.close(error);
-  }
-
-  /** Terminates the worker and rejects every pending request with `error`. */
-  close(error) {
-    if (this.#closed) return;
-    this.#closed = error;
-    this.#worker.terminate();
-    for (const { reject } of this.#pending.values()) reject(error);
-    this.#pending.clear();
-  }
-}
-
-/** The worker's `{name, message}` as one of this module's error classes. */
-function errorFrom({ name, message }) {
-  if (name === 'OptionsError') return new OptionsError(message);
-  if (name === 'ImageInputError') return new ImageInputError(message);
-  if (name === 'AbortError') return new AbortError(message);
-  return new EngineError(message);
-}
 
 /** Longer side of the paintings' copies the palette is taken from. */
 const PALETTE_SIDE = 256;
@@ -429,6 +325,102 @@ class Stylizer {
     return { image: new ImageData(r.data, r.width, r.height) };
   }
 
+  /**
+   * Paints one frame of a moving picture (a camera's, a video's) with the feed-forward
+   * network alone, at once: no optimisation unless `options.iterations` asks for Gatys steps
+   * per frame (0 by default here). `frame`: a VideoFrame, ImageBitmap, ImageData, canvas or
+   * playing video; `styles` as for stylize(), without masks. Resolves to an ImageData for
+   * ImageData in, else an ImageBitmap, `options.size` px on its longer side (the defaults'
+   * size when left out). The style is computed once, from the first frame, and kept while the
+   * same paintings (the same objects, with the same blends) and options come; each frame is
+   * steadied by the one before (`frameStability`), so call it frame after frame in order, and
+   * pass `restart: true` for a new clip. `frameTime` is then the engine's time for the frame.
+   * Queued with stylize() calls; `signal` rejects the call with AbortError (the frame in the
+   * engine finishes and is dropped; the engine stays warm).
+   * @param {VideoFrame|ImageBitmap|ImageData|HTMLCanvasElement|OffscreenCanvas|HTMLVideoElement} frame
+   * @param {{image: ImageBitmap|ImageData|Blob, blend?: number}[]} styles
+   * @param {{options?: object, signal?: AbortSignal, restart?: boolean}} [settings]
+   */
+  paintFrame(frame, styles, { options = {}, signal, restart = false } = {}) {
+    let painted;
+    const aborted = this.#combine(signal);
+    // The queue waits for the engine's reply, the caller only until it aborts.
+    this.#enqueue((previous) => (painted = this.#paintFrame(frame, styles, { iterations: 0, ...options }, restart, previous, aborted)));
+    return untilAborted(painted, aborted);
+  }
+
+  /** The engine's time for the last frame paintFrame() painted, in milliseconds. */
+  frameTime = null;
+
+  /** The paintings and options the worker's frame painter has, and on which worker. */
+  #frames = null;
+
+  async #paintFrame(frame, styles, options, restart, previous, aborted) {
+    if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    if (!styles?.length) throw new ImageInputError('Add at least one style image.');
+    if (styles.some((style) => style.mask != null)) {
+      throw new OptionsError('Masks do not apply to video frames: a frame is painted whole.');
+    }
+    await untilAborted(previous, aborted);
+    await this.start(aborted);
+    const size = options.size ?? this.defaults.size;
+    const pixels = await toPixels(frame, 'frame', size);
+    const request = { frame: pixels };
+    const transfer = [pixels.data.buffer];
+    const chosen = { bridge: this.#bridge, styles: styles.map(({ image, blend = 1 }) => ({ image, blend })), options: JSON.stringify(options) };
+    const same = (a, b) => a && a.bridge === b.bridge && a.options === b.options && a.styles.length === b.styles.length
+      && a.styles.every((s, i) => s.image === b.styles[i].image && s.blend === b.styles[i].blend);
+    if (restart || !same(this.#frames, chosen)) {
+      const styleSide = Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
+      const paintings = [];
+      for (const [i, { image, blend }] of chosen.styles.entries()) {
+        const painting = await toPixels(image, `style ${i + 1}`, styleSide);
+        transfer.push(painting.data.buffer);
+        paintings.push({ image: painting, blend });
+      }
+      Object.assign(request, { styles: paintings, options: { ...options, size } });
+      this.#frames = null;
+    }
+    const r = await this.#bridge.request('frame', request, { transfer });
+    if (request.styles) this.#frames = chosen;
+    this.frameTime = r.ms;
+    const image = new ImageData(r.data, r.width, r.height);
+    return frame instanceof ImageData ? image : createImageBitmap(image);
+  }
+
+  /**
+   * Stylizes a video file frame by frame ([paintFrame()](#paintFrame) with a fresh clip) and
+   * encodes the frames to a WebM (VP9, or the best codec the browser's VideoEncoder has), the
+   * sound copied unchanged: resolves to the video's Blob. `file`: an MP4, WebM or MOV the
+   * browser can decode (else a VideoInputError); `options` as for paintFrame(); `styles` as for
+   * stylize(). `onProgress({frame, frames, elapsedMs, remainingMs, preview})` after each frame
+   * (`preview` the painted ImageData). `signal` stops within a frame and rejects with
+   * AbortError; nothing half-written is returned. Frames stream through: memory does not
+   * grow with the video's length.
+   * @param {Blob} file
+   * @param {object} [options]
+   * @param {{styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[], signal?: AbortSignal, onProgress?: (progress: object) => void}} settings
+   */
+  async stylizeVideo(file, options = {}, { styles, signal, onProgress } = {}) {
+    if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    if (!styles?.length) throw new ImageInputError('Add at least one style image.');
+    const aborted = this.#combine(signal);
+    await this.start(aborted);
+    let restart = true;
+    const paint = async (frame) => {
+      const painted = await this.paintFrame(frame, styles, { options, signal: aborted, restart });
+      restart = false;
+      return painted;
+    };
+    const size = options.size ?? this.defaults.size;
+    try {
+      return await stylizeVideo(file, paint, { size, signal: aborted, onProgress });
+    } catch (error) {
+      // The video module's own AbortError (a DOMException) as this API's.
+      throw aborted.aborted ? reasonOf(aborted) : error;
+    }
+  }
+
   /** Awaits `work`; if `aborted` fires first, the worker is terminated with its reason. */
   async #whileRunning(work, aborted) {
     const stop = () => this.#bridge?.close(reasonOf(aborted));
@@ -454,33 +446,3 @@ class Stylizer {
   }
 }
 
-/** An abort reason as this module's AbortError. */
-function reasonOf(signal) {
-  return signal.reason instanceof AbortError ? signal.reason : new AbortError();
-}
-
-/** `promise`, or an AbortError as soon as `signal` aborts. */
-function untilAborted(promise, signal) {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(reasonOf(signal));
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(reasonOf(signal));
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
-}
-
-/**
- * A module worker running `url`. `new Worker` only takes same-origin URLs, so a page on
- * another origin (the widget embedded elsewhere) starts it through a `blob:` module that
- * imports the real script; inside, every URL still resolves against the script's own.
- */
-function spawnWorker(url) {
-  const href = new URL(url, location.href);
-  if (href.origin === location.origin) return new Worker(href, { type: 'module' });
-  const source = `import ${JSON.stringify(href.href)};`;
-  const blob = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const worker = new Worker(blob, { type: 'module' });
-  URL.revokeObjectURL(blob);
-  return worker;
-}

@@ -15,13 +15,16 @@ export interface StyleTransferEventMap {
   progress: CustomEvent<Progress>;
   done: CustomEvent<{ image: ImageData }>;
   error: CustomEvent<{ message: string; name: string }>;
+  /** Live: a frame was shown; `fps` over the last two seconds, `ms` the engine's time for it. */
+  frame: CustomEvent<{ fps: number; ms: number }>;
 }
 
 /**
  * `<style-transfer style-src="starry-night" size="384">`: attributes `style-src` (a painting's
  * URL relative to the page, or a preset name: starry-night, the-scream, shipwreck,
  * great-wave, udnie), `size`, `iterations`, `look` (`painterly` | `faithful`), `colors` (as the option), `backend`
- * ('auto' | 'webgpu' | 'cpu'); left out, the engine's defaults for its device.
+ * ('auto' | 'webgpu' | 'cpu'); left out, the engine's defaults for its device; `live` (present:
+ * a Live button paints the camera).
  */
 export class StyleTransferElement extends HTMLElement {
   /** The photo. */
@@ -38,6 +41,10 @@ export class StyleTransferElement extends HTMLElement {
   run(): Promise<ImageData>;
   /** Stops a run. */
   cancel(): void;
+  /** Paints the camera live in the painting's style; resolves when stopped (stopLive(), a hidden tab, removal). */
+  live(): Promise<void>;
+  /** Stops the live camera and releases it. */
+  stopLive(): void;
   addEventListener<K extends keyof StyleTransferEventMap>(
     type: K,
     listener: (this: StyleTransferElement, event: StyleTransferEventMap[K]) => unknown,

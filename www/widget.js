@@ -8,16 +8,19 @@
 // as for the page and the JavaScript API), look ('painterly', the default | 'faithful', the
 // engine's looks), colors ('painting' | 'photo' | 'luminance' |
 // 'match', the engine's `colors`), backend ('auto', the default |
-// 'webgpu' | 'cpu'). Properties: content and styleImage
+// 'webgpu' | 'cpu'), live (present: a Live button paints the camera in the painting's style,
+// frame after frame; stopped by the button, a hidden tab or the element's removal, each of
+// which releases the camera). Properties: content and styleImage
 // (File, Blob, ImageBitmap or ImageData), styleMask and keepMask (where the painting goes and
 // where the photo is kept, as the JavaScript API's masks), options (any engine option),
-// run(), cancel().
+// run(), cancel(), live() and stopLive().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
 // error ({message, name}). run() while a run is going rejects with BusyError and leaves that
 // run alone. The widget's own files are resolved relative to this script, so it works from
 // any origin; removing the element cancels its start or run and frees its worker and wasm,
 // while moving it in the document keeps its engine.
 
+import { closeCamera, openCamera, paintLive } from './camera.js';
 import { paintingUrl, preset } from './gallery.js';
 import { drawImage, offerDownload, withdrawDownload } from './result.js';
 import { fetchImage } from './images.js';
@@ -55,9 +58,11 @@ const TEMPLATE = `
   </div>
   <div class="row">
     <button type="button" class="run" part="run" disabled>Stylize</button>
+    <button type="button" class="live" part="live" hidden disabled>Live</button>
     <a class="download" download="stylized.png" hidden>Download</a>
   </div>
   <canvas part="canvas" role="img" aria-label="Stylized picture"></canvas>
+  <video muted playsinline hidden></video>
   <p class="status" role="status" aria-live="polite">Loading…</p>
 </div>
 `;
@@ -78,6 +83,8 @@ class Widget {
   /** Aborts the engine's start when the element is removed meanwhile. */
   #starting = null;
   #running = null;
+  /** The live camera: its stream and what stops its loop. */
+  #live = null;
   content = null;
   styleImage = null;
   styleMask = null;
@@ -91,7 +98,12 @@ class Widget {
     this.#$('.content').addEventListener('change', (e) => (this.content = e.target.files[0] ?? null, this.#update()));
     this.#$('.style').addEventListener('change', (e) => (this.styleImage = e.target.files[0] ?? null, this.#update()));
     this.#$('.run').addEventListener('click', () => (this.#running ? this.cancel() : this.run().catch(() => {})));
+    this.#$('.live').addEventListener('click', () => (this.#live ? this.stopLive() : this.live().catch(() => {})));
+    this.#onHidden = () => document.hidden && this.stopLive();
   }
+
+  /** Stops the live camera when the tab is hidden (listened to while connected). */
+  #onHidden;
 
   #$(selector) {
     return this.#root.querySelector(selector);
@@ -109,8 +121,13 @@ class Widget {
 
   #update() {
     const run = this.#$('.run');
+    const painting = this.styleImage || this.#styleSrc();
     run.textContent = this.#running ? 'Cancel' : 'Stylize';
-    run.disabled = !this.#running && !(this.#stylizer && this.content && (this.styleImage || this.#styleSrc()));
+    run.disabled = !!this.#live || (!this.#running && !(this.#stylizer && this.content && painting));
+    const live = this.#$('.live');
+    live.hidden = !this.#host.hasAttribute('live');
+    live.textContent = this.#live ? 'Stop' : 'Live';
+    live.disabled = !this.#live && (!!this.#running || !(this.#stylizer && painting));
   }
 
   #styleSrc() {
@@ -124,6 +141,7 @@ class Widget {
 
   /** Starts the engine, once: a move in the DOM keeps the one already starting or running. */
   connect() {
+    document.addEventListener('visibilitychange', this.#onHidden);
     if (this.#starting || this.#stylizer) return;
     const starting = new AbortController();
     this.#starting = starting;
@@ -159,6 +177,8 @@ class Widget {
   disconnect() {
     queueMicrotask(() => {
       if (this.#host.isConnected) return;
+      document.removeEventListener('visibilitychange', this.#onHidden);
+      this.stopLive();
       const starting = this.#starting;
       this.#starting = null;
       starting?.abort();
@@ -248,6 +268,55 @@ class Widget {
   cancel() {
     this.#running?.abort();
   }
+
+  /**
+   * Paints the camera live in the painting's style until stopLive() (or a hidden tab, or the
+   * element's removal); resolves when it stops. Rejects with the camera's error, or BusyError
+   * during a run.
+   */
+  async live() {
+    if (this.#running) throw new BusyError();
+    if (this.#live) return;
+    const controller = new AbortController();
+    this.#live = { controller, stream: null };
+    this.#update();
+    const video = this.#$('video');
+    const canvas = this.#$('canvas');
+    try {
+      if (!this.#stylizer) throw new Error('The engine is still loading.');
+      const styles = [{ image: await this.#painting() }];
+      const stream = await openCamera();
+      if (controller.signal.aborted) return closeCamera(stream);
+      this.#live.stream = stream;
+      video.srcObject = stream;
+      video.play().catch(() => {});
+      this.#status('Live: starting the camera…');
+      const options = { size: this.#number('size') ?? 256, colors: this.#host.getAttribute('colors') ?? undefined };
+      const paint = (frame) => this.#stylizer.paintFrame(frame, styles, { options, signal: controller.signal });
+      await paintLive(video, canvas, paint, controller.signal, ({ fps }) => {
+        this.#status(`Live: ${fps.toFixed(1)} frames a second`);
+        this.#emit('frame', { fps, ms: this.#stylizer?.frameTime });
+      });
+    } catch (error) {
+      if (error instanceof AbortError) return;
+      this.#fail(error);
+      throw error;
+    } finally {
+      if (this.#live?.controller === controller) this.stopLive();
+    }
+  }
+
+  /** Stops the live camera, releasing it. */
+  stopLive() {
+    const live = this.#live;
+    if (!live) return;
+    this.#live = null;
+    live.controller.abort(new AbortError('Live painting was stopped.'));
+    closeCamera(live.stream);
+    this.#$('video').srcObject = null;
+    if (this.#stylizer) this.#status(readyText(this.#stylizer.backend));
+    this.#update();
+  }
 }
 
 function readyText(backend) {
@@ -256,7 +325,7 @@ function readyText(backend) {
 
 /** `<style-transfer>`: a facade over {@link Widget}. */
 export class StyleTransferElement extends HTMLElement {
-  static observedAttributes = ['style-src', 'size', 'iterations', 'look', 'colors', 'backend'];
+  static observedAttributes = ['style-src', 'size', 'iterations', 'look', 'colors', 'backend', 'live'];
   #widget = new Widget(this, this.attachShadow({ mode: 'open' }));
 
   connectedCallback() {
@@ -316,6 +385,14 @@ export class StyleTransferElement extends HTMLElement {
   /** Stops a run. */
   cancel() {
     this.#widget.cancel();
+  }
+  /** Paints the camera live in the painting's style; resolves when stopped. */
+  live() {
+    return this.#widget.live();
+  }
+  /** Stops the live camera and releases it. */
+  stopLive() {
+    this.#widget.stopLive();
   }
 }
 

@@ -5,12 +5,15 @@
 //               {id, type: 'stylize', content, styles, keep, options}
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
 //               {id, type: 'palette', content, styles} (the photo in the paintings' colours)
+//               {id, type: 'frame', frame, styles?, options?} (a moving picture's frame; with
+//               styles and options, the first of a new clip, whose style is computed now)
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
 //               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
 //               {id, type: 'result', result} ('init': {backend, fallback, defaults, limits,
 //               presets, looks, warmUp: {pipelines, ms} or null}, `fallback` why 'auto' runs on the
 //               CPU, the rest the engine's own; 'stylize': the image, with `pipelines`
-//               compiled during the run; 'palette': the image),
+//               compiled during the run; 'palette': the image; 'frame': the image and `ms`,
+//               the engine's time for it),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
@@ -19,6 +22,9 @@
 let engine = null;
 /** The engine module's free functions (`palette`), once it is loaded. */
 let module = null;
+/** The painter of the current clip's frames, and the frames waiting for it (one at a time). */
+let frames = null;
+let framesDone = Promise.resolve();
 /** Compute pipelines (compiled shaders) created so far on WebGPU. */
 let pipelines = 0;
 
@@ -106,6 +112,24 @@ const handlers = {
 
   async palette({ content, styles }) {
     return module.palette(content, styles);
+  },
+
+  async frame({ frame, styles, options }) {
+    const paint = async () => {
+      if (styles) {
+        frames?.free();
+        frames = null;
+        frames = engine.frames(frame, styles, options);
+      }
+      if (!frames) throw named('OptionsError', 'The first frame of a clip comes with its paintings.', false);
+      const began = performance.now();
+      const painted = await frames.paint(frame);
+      return Object.assign(painted, { ms: performance.now() - began });
+    };
+    // One frame at a time, in the order they came, whatever the page sends meanwhile.
+    const done = framesDone.then(paint);
+    framesDone = done.catch(() => {});
+    return done;
   },
 
   async stylize({ content, styles, keep, options }, id) {

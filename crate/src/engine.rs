@@ -117,8 +117,30 @@ impl Stylizer {
     ) -> Result<Stylized, StylizeError> {
         // One body for every caller's callback type: compiled once, in this crate, rather
         // than again in each binary and test that calls it.
-        self.run(content, None, styles, options, &mut on_progress)
+        self.run(content, None, None, styles, options, &mut on_progress)
             .await
+    }
+
+    /// [`stylize`](Self::stylize) from `start`, a picture of `content` (any size; resized to
+    /// the output's), instead of the start [`StyleOptions::init`] makes: a video frame's
+    /// refinement starts from the previous frame's result ([`crate::FramePainter`]).
+    pub async fn stylize_from(
+        &self,
+        content: &Image,
+        start: &Image,
+        styles: &[StyleImage<'_>],
+        options: &StyleOptions,
+        mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<Stylized, StylizeError> {
+        self.run(
+            content,
+            None,
+            Some(start),
+            styles,
+            options,
+            &mut on_progress,
+        )
+        .await
     }
 
     /// [`stylize`](Self::stylize), with the photo kept where `keep` is drawn (a
@@ -133,7 +155,7 @@ impl Stylizer {
         options: &StyleOptions,
         mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<Stylized, StylizeError> {
-        self.run(content, keep, styles, options, &mut on_progress)
+        self.run(content, keep, None, styles, options, &mut on_progress)
             .await
     }
 
@@ -141,6 +163,7 @@ impl Stylizer {
         &self,
         content: &Image,
         keep: Option<&Mask>,
+        given: Option<&Image>,
         styles: &[StyleImage<'_>],
         options: &StyleOptions,
         on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
@@ -183,7 +206,7 @@ impl Stylizer {
         let total: u32 = plan.iter().map(|s| s.1).sum();
         let (width, height) = content.size_for_long_side(options.size);
         let fast = match options.init {
-            Init::Fast => {
+            Init::Fast if given.is_none() => {
                 let network = self.fast.as_ref().ok_or(StylizeError::NoFastNetwork)?;
                 let shares = shares(styles, keep, width, height);
                 Some((
@@ -198,7 +221,10 @@ impl Stylizer {
         // The start, made at the output size and shown first.
         let mut clock = Stopwatch::start();
         let with_fast = fast.is_some();
-        let start = Start::new(content, (width, height), options, fast, &self.device).await?;
+        let start = match given {
+            Some(picture) => Start::given(picture, (width, height), &self.device),
+            None => Start::new(content, (width, height), options, fast, &self.device).await?,
+        };
         if with_fast || total == 0 {
             let network = clock.lap();
             let preview = match options.preview_every > 0 {

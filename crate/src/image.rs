@@ -167,16 +167,35 @@ impl Image {
 
     /// The centred square whose side is the shorter side.
     pub fn center_square(&self) -> Image {
-        let side = self.width.min(self.height) as usize;
+        let side = self.width.min(self.height);
+        self.crop(
+            (self.width - side) / 2,
+            (self.height - side) / 2,
+            side,
+            side,
+        )
+    }
+
+    /// The `width × height` part whose top-left corner is `(x, y)`.
+    ///
+    /// # Panics
+    /// If the part is empty or reaches past the image's edge.
+    pub fn crop(&self, x: u32, y: u32, width: u32, height: u32) -> Image {
+        assert!(
+            width > 0 && height > 0 && x + width <= self.width && y + height <= self.height,
+            "{width}×{height} at ({x}, {y}) is not inside {}×{}",
+            self.width,
+            self.height
+        );
         let (w, h) = (self.width as usize, self.height as usize);
-        let (x0, y0) = ((w - side) / 2, (h - side) / 2);
+        let (x, y, side) = (x as usize, y as usize, width as usize);
         let data = (0..3)
-            .flat_map(|c| (y0..y0 + side).map(move |y| (c * h + y) * w + x0))
+            .flat_map(|c| (y..y + height as usize).map(move |row| (c * h + row) * w + x))
             .flat_map(|start| self.data[start..start + side].iter().copied())
             .collect();
         Image {
-            width: side as u32,
-            height: side as u32,
+            width,
+            height,
             data,
         }
     }

@@ -29,6 +29,7 @@ pub mod conv3x3;
 pub mod device;
 mod engine;
 pub mod fast;
+pub mod frames;
 pub mod image;
 #[cfg(not(target_family = "wasm"))]
 pub mod judge;
@@ -65,6 +66,7 @@ pub use conv3x3::ConvKernel;
 pub use device::DeviceKind;
 pub use engine::{Losses, Progress, Rect, StylizeError, Stylized, Stylizer, TileProgress};
 pub use fast::{FastNetwork, FastWeights};
+pub use frames::FramePainter;
 pub use image::{Filter, Image, ImageError};
 pub use mask::Mask;
 pub use options::{

@@ -161,6 +161,11 @@ pub struct StyleOptions {
     /// at 50–300 iterations, the two end level (README, "Short runs"). Quick mode (0
     /// iterations) returns the picture alone. Default 1.
     pub fast_mix: f32,
+    /// Video: how much of the previous frame's painting each frame keeps where the scene did
+    /// not change (0–1), after the camera's shift between the two frames is undone
+    /// ([`FramePainter`](crate::FramePainter)); 0 paints every frame on its own. Steadies the
+    /// strokes the network repaints on every frame (README, "Moving pictures"). Default 0.6.
+    pub frame_stability: f32,
     /// Seed of the noise start; the same seed gives the same run. Default 0.
     pub seed: u64,
     /// Optimiser. Default [`Optimizer::Lbfgs`].
@@ -221,6 +226,7 @@ impl Default for StyleOptions {
             init: Init::Fast,
             fast_strength: 1.0,
             fast_mix: 1.0,
+            frame_stability: 0.6,
             seed: 0,
             optimizer: Optimizer::Lbfgs,
             lbfgs_history: 10,

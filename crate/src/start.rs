@@ -132,6 +132,18 @@ impl Start {
         })
     }
 
+    /// A start from a given picture of the photo (a video's previous frame, steadied), made at
+    /// the output size `(width, height)`; its detail is carried through the scales as the
+    /// fast start's is.
+    pub(crate) fn given(picture: &Image, (width, height): (u32, u32), device: &Device) -> Self {
+        let source = picture.resize(width, height);
+        Self {
+            tensor: source.to_tensor(device),
+            source,
+            keeps_detail: true,
+        }
+    }
+
     /// The start at the output size, on the device.
     ///
     /// # Shapes
@@ -175,7 +187,7 @@ impl Start {
 
 /// The network's picture of `content`, painted smaller and enlarged when it would take more
 /// than [`StyleOptions::memory_budget`].
-fn paint(
+pub(crate) fn paint(
     network: &FastNetwork,
     content: &Image,
     style: Tensor<2>,

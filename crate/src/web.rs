@@ -1,6 +1,7 @@
 //! The browser surface: the only file that knows about JavaScript. The module Web Worker in
 //! `www/worker.js` drives it; the engine underneath is plain burn.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::tensor::Device;
@@ -8,7 +9,7 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::options::{LIMITS, LOOKS, PRESETS};
-use crate::{ConvKernel, FastWeights, StyleOptions, Stylizer, VggWeights};
+use crate::{ConvKernel, FastWeights, FramePainter, StyleOptions, Stylizer, VggWeights};
 
 mod convert;
 use convert::{
@@ -183,6 +184,58 @@ impl Engine {
             let result = result.map_err(stylize_error)?;
             let out = to_js(&result);
             set_image(&out, &result.image);
+            Ok(out)
+        })
+    }
+
+    /// A painter of video frames like `first` (`{width, height, data}`, RGBA) in the style of
+    /// `styles` (as for `stylize`, without masks: an `OptionsError`), the style vector
+    /// computed now, once ([`FramePainter`]). `options` as for `stylize`: `size`, the
+    /// feed-forward network's options, `colors`, `frameStability`, and `iterations` (Gatys
+    /// steps per frame; 0 for the network alone).
+    pub fn frames(
+        &self,
+        first: JsValue,
+        styles: Array,
+        options: JsValue,
+    ) -> Result<Frames, JsValue> {
+        let options = options_from_js(options, &self.defaults)?;
+        let first = image_from_js(&first).map_err(|e| e.context("frame"))?;
+        let paintings = styles_from_js(&styles)?;
+        let painter =
+            FramePainter::new(&self.stylizer, &first, &style_images(&paintings), &options)
+                .map_err(stylize_error)?;
+        Ok(Frames {
+            painter: Rc::new(RefCell::new(Some(painter))),
+        })
+    }
+}
+
+/// Frames painted one after another in one style ([`Engine::frames`]).
+#[wasm_bindgen]
+pub struct Frames {
+    /// Taken out while a frame is painted: one frame at a time.
+    painter: Rc<RefCell<Option<FramePainter>>>,
+}
+
+#[wasm_bindgen]
+impl Frames {
+    /// Paints `frame` (`{width, height, data}`, RGBA, any size), steadied by the frame before
+    /// it; resolves to `{width, height, data}` at the options' size. One frame at a time: a
+    /// second call before the first settles rejects.
+    pub fn paint(&self, frame: JsValue) -> js_sys::Promise {
+        let slot = Rc::clone(&self.painter);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let frame = image_from_js(&frame).map_err(|e| e.context("frame"))?;
+            let mut painter = slot.borrow_mut().take().ok_or_else(|| {
+                JsValue::from(JsError::new(
+                    "a frame is still being painted: one at a time",
+                ))
+            })?;
+            let painted = painter.paint(&frame).await;
+            *slot.borrow_mut() = Some(painter);
+            let out = JsValue::from(Object::new());
+            set_image(&out, &painted.map_err(stylize_error)?);
             Ok(out)
         })
     }

@@ -393,3 +393,56 @@ fn quick_writes_the_feed_forward_picture_at_the_size_asked() {
         "the quick picture is nearly the photo: {difference}"
     );
 }
+
+#[test]
+fn a_folder_of_frames_is_painted_in_order_into_another() {
+    let photo =
+        style_transfer::native::read_image(&root().join("tests/fixtures/photo.jpg")).unwrap();
+    let painting = root().join("tests/fixtures/painting.png");
+    let (from, to) = (temp("frames-in"), temp("frames-out"));
+    std::fs::create_dir_all(&from).unwrap();
+    // Three frames, numbered without padding (2 before 10), and a file that is not a frame.
+    for (k, name) in [(0u32, "f1.png"), (1, "f2.png"), (2, "f10.png")] {
+        let frame = photo.resize(160 - 8 * k, 106);
+        style_transfer::native::write_image(&from.join(name), &frame).unwrap();
+    }
+    std::fs::write(from.join("notes.txt"), "not a frame").unwrap();
+    let (from_arg, to_arg) = (from.to_str().unwrap(), to.to_str().unwrap());
+    let args = [
+        "--frames-in",
+        from_arg,
+        "--frames-out",
+        to_arg,
+        "--style",
+        painting.to_str().unwrap(),
+    ];
+    let output = stylize(&[&args[..], &["--size", "64", "--backend", "cpu"]].concat());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("wrote 3 frames"), "{stdout}");
+    for name in ["f1.png", "f2.png", "f10.png"] {
+        let frame = style_transfer::native::read_image(&to.join(name)).unwrap();
+        assert_eq!(frame.width(), 64, "{name}");
+    }
+    // An empty folder, and --content with --frames-in, are usage errors.
+    let empty = temp("frames-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let args = [
+        "--frames-in",
+        empty.to_str().unwrap(),
+        "--frames-out",
+        to_arg,
+        "--style",
+        painting.to_str().unwrap(),
+    ];
+    let output = stylize(&[&args[..], &["--backend", "cpu"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no PNG, JPEG or WebP frames"));
+    let photo_path = root().join("tests/fixtures/photo.jpg");
+    let both = stylize(&[&args[..], &["--content", photo_path.to_str().unwrap()]].concat());
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -49,6 +49,15 @@ export async function stylizeOnce(content: ImageData, painting: Blob): Promise<S
   }
 }
 
+export async function moving(video: HTMLVideoElement, clip: Blob, painting: ImageBitmap): Promise<Blob> {
+  const stylizer = await createStylizer();
+  const styles = [{ image: painting, blend: 1 }];
+  const bitmap: ImageBitmap = await stylizer.paintFrame(video, styles, { options: { size: 256, frameStability: 0.5 } });
+  const data: ImageData = await stylizer.paintFrame(new ImageData(8, 8), styles);
+  console.log(bitmap.width, data.data.length, stylizer.frameTime ?? 0);
+  return stylizer.stylizeVideo(clip, { size: 384 }, { styles, onProgress: (p) => console.log(p.frame, p.frames, p.preview.width) });
+}
+
 export async function misuse(content: ImageData): Promise<void> {
   // @ts-expect-error a backend that does not exist
   await createStylizer({ backend: 'webgl' });
@@ -71,6 +80,11 @@ export async function misuse(content: ImageData): Promise<void> {
   // @ts-expect-error a mask is a picture or one byte a pixel, not a list of numbers
   await stylizer.stylize({ content, styles: [{ image: content, mask: [0, 1] }] });
   console.log(typo, wrong);
+  // @ts-expect-error a video needs its paintings
+  await stylizer.stylizeVideo(new Blob(), {}, {});
+  // @ts-expect-error an ImageData frame comes back as ImageData, not an ImageBitmap
+  const frame: ImageBitmap = await stylizer.paintFrame(content, [{ image: content }]);
+  console.log(frame);
 }
 
 export async function embed(photo: Blob): Promise<ImageData> {

@@ -159,7 +159,8 @@ fn options(random: &mut Random) -> Value {
             ),
         ),
         ("fastStrength", fraction.clone()),
-        ("fastMix", fraction),
+        ("fastMix", fraction.clone()),
+        ("frameStability", fraction),
         (
             "seed",
             (vec![json!(0), json!(7), json!(1u64 << 53)], json!(-7)),

@@ -88,6 +88,7 @@ impl StyleOptions {
         for (name, value) in [
             ("fastStrength", self.fast_strength),
             ("fastMix", self.fast_mix),
+            ("frameStability", self.frame_stability),
         ] {
             if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
                 return Err(invalid(

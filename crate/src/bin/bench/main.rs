@@ -1,12 +1,14 @@
 //! Benchmark: time per iteration, memory and achieved GFLOP/s at 128, 256 and 512 px for each
 //! convolution kernel the backend runs (on wgpu: burn's direct kernel and our implicit-GEMM one, side
 //! by side), per-layer GFLOP/s of both kernels on wgpu, and the feed-forward picture alone
-//! (Quick mode) at 256, 512 and 1024 px.
+//! (Quick mode) at 256, 512 and 1024 px, and moving pictures: the network per video frame at
+//! 256, 384 and 512 px, and the flicker of a panning clip painted plainly, steadied and refined.
 //!
 //! ```text
 //! cargo run --release --bin bench -- [--backend cpu|gpu|all] [--sizes 128,256,512] [--iterations N]
 //!     [--fast-sizes 256,512,1024] [--memory-budget MIB] [--kernels direct,gemm] [--layer-sizes 128,512]
-//!     [--style-losses gram,wasserstein] [--regions 0,2,3]
+//!     [--style-losses gram,wasserstein] [--regions 0,2,3] [--frame-sizes 256,384,512]
+//!     [--clip PHOTO] [--painting PAINTING] [--flicker-size 256] [--flicker-steps 5]
 //! ```
 //!
 //! `--memory-budget` sets the engine's budget (default: the engine's for the device, 1024 MiB
@@ -33,8 +35,10 @@ use style_transfer::{
     VggLayer, VggWeights,
 };
 
-const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
-const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
+mod frames;
+
+const WEIGHTS: &[u8] = include_bytes!("../../../../models/vgg16-int8.safetensors");
+const FAST_WEIGHTS: &[u8] = include_bytes!("../../../../models/fast-int8.safetensors");
 
 /// Times the engine per iteration, each convolution layer alone, and the feed-forward picture.
 #[derive(Parser)]
@@ -68,6 +72,21 @@ struct Args {
     /// n paintings, each masked to a vertical band of the picture.
     #[arg(long, value_delimiter = ',', default_value = "0")]
     regions: Vec<u32>,
+    /// Sizes of the video frame table (`none` for none).
+    #[arg(long, default_value = "256,384,512")]
+    frame_sizes: Sizes,
+    /// The photo the flicker clip pans across (the test fixture by default).
+    #[arg(long)]
+    clip: Option<std::path::PathBuf>,
+    /// The painting of the flicker clip (the test fixture by default).
+    #[arg(long)]
+    painting: Option<std::path::PathBuf>,
+    /// Size of the flicker clip's frames (0 for no flicker table).
+    #[arg(long, default_value_t = 256)]
+    flicker_size: u32,
+    /// Gatys steps per frame in the flicker table's refined rows (0 for none).
+    #[arg(long, default_value_t = 5)]
+    flicker_steps: u32,
 }
 
 /// A style loss, by its options name.
@@ -217,7 +236,28 @@ fn main() {
             layers(*backend, device, &kernels, &args.layer_sizes.0);
         }
     }
-    fast_pictures(&weights, &devices, &args.fast_sizes.0);
+    let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).expect("valid weights");
+    frames::fast_pictures(&weights, &fast, &devices, &args.fast_sizes.0);
+    frames::frame_rates(&weights, &fast, &devices, &args.frame_sizes.0);
+    if args.flicker_size > 0 {
+        let fixture = |name: &str| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures")
+                .join(name)
+        };
+        let read = |path: std::path::PathBuf| {
+            style_transfer::native::read_image(&path).expect("the flicker clip's pictures")
+        };
+        let photo = read(args.clip.unwrap_or_else(|| fixture("photo.jpg")));
+        let painting = read(args.painting.unwrap_or_else(|| fixture("painting.png")));
+        let clip = frames::Clip {
+            photo: &photo,
+            painting: &painting,
+            size: args.flicker_size,
+            steps: args.flicker_steps,
+        };
+        frames::flicker_table(&weights, &fast, &devices, &clip);
+    }
 }
 
 /// Each VGG16 convolution alone at the resolution it runs at for a `size` px image: forward
@@ -277,64 +317,18 @@ fn time(device: &Device, mut f: impl FnMut()) -> f64 {
     began.elapsed().as_secs_f64() / f64::from(calls)
 }
 
-/// The feed-forward picture alone (0 iterations, `init: "fast"`): style vector, painting and
-/// the read back, first call (pipelines, allocation) and a second one.
-fn fast_pictures(
-    weights: &VggWeights,
-    devices: &[(Backend, style_transfer::burn::tensor::Device)],
-    sizes: &[u32],
-) {
-    let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).expect("valid weights");
-    println!("\n| backend | size | feed-forward picture, first call | second call |");
-    println!("| --- | --- | --- | --- |");
-    for (backend, device) in devices {
-        let stylizer = Stylizer::new(weights, device)
-            .with_fast(&fast)
-            .expect("the network");
-        for &size in sizes {
-            let content = pattern(size, 1);
-            let style = pattern(256, 7);
-            let options = StyleOptions {
-                size,
-                iterations: 0,
-                init: Init::Fast,
-                ..Default::default()
-            };
-            let styles = [StyleImage {
-                image: &style,
-                blend: 1.0,
-                mask: None,
-            }];
-            let mut times = Vec::new();
-            for _ in 0..2 {
-                let began = Instant::now();
-                pollster::block_on(
-                    stylizer.stylize(&content, &styles, &options, |_| ControlFlow::Continue(())),
-                )
-                .expect("feed-forward run");
-                times.push(began.elapsed());
-            }
-            println!(
-                "| {backend:?} | {size} | {} | {} |",
-                ms(times[0]),
-                ms(times[1])
-            );
-        }
-    }
-}
-
 /// The `k`-th of `n` vertical bands of a `size` px square, as a mask.
 fn band(size: u32, k: u32, n: u32) -> Mask {
     let values = (0..size * size).map(|i| f32::from(u8::from((i % size) * n / size == k)));
     Mask::from_values(size, size, values.collect()).expect("size × size values")
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1e3)
 }
 
 /// A deterministic colourful test pattern.
-fn pattern(size: u32, seed: u32) -> Image {
+pub(crate) fn pattern(size: u32, seed: u32) -> Image {
     let n = (size * size) as usize;
     let data = (0..3 * n)
         .map(|i| {

@@ -4,6 +4,7 @@
 //! stylize --content photo.jpg --style painting.jpg --output out.png --size 512
 //! stylize --content photo.jpg --style sky.jpg --mask top.png --style city.jpg --mask bottom.png \
 //!     --keep-mask face.png --output out.png
+//! stylize --frames-in clip/ --frames-out painted/ --style painting.jpg --size 384
 //! ```
 
 use std::ops::ControlFlow;
@@ -19,10 +20,12 @@ use style_transfer::{
     DeviceKind, FastWeights, StyleImage, StyleOptions, StylizeError, Stylizer, VggWeights,
 };
 
+mod frames;
+
 /// The int8 VGG16 weights, built into the binary.
-const WEIGHTS: &[u8] = include_bytes!("../../../models/vgg16-int8.safetensors");
+const WEIGHTS: &[u8] = include_bytes!("../../../../models/vgg16-int8.safetensors");
 /// The feed-forward network's int8 weights, built into the binary.
-const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensors");
+const FAST_WEIGHTS: &[u8] = include_bytes!("../../../../models/fast-int8.safetensors");
 
 /// Paint a photo in the style of one or more paintings (Gatys et al. 2016).
 ///
@@ -32,8 +35,16 @@ const FAST_WEIGHTS: &[u8] = include_bytes!("../../../models/fast-int8.safetensor
 #[command(version, after_help = defaults_help())]
 struct Args {
     /// The photo whose content is kept.
-    #[arg(long)]
-    content: PathBuf,
+    #[arg(long, required_unless_present = "frames_in")]
+    content: Option<PathBuf>,
+    /// A folder of numbered frames (PNG, JPEG or WebP) to paint in order with the
+    /// feed-forward network, each steadied by the one before (frameStability); with
+    /// --iterations, that many Gatys steps refine each frame from the last one's result.
+    #[arg(long, requires = "frames_out", conflicts_with_all = ["content", "output", "mask", "keep_mask", "save_every"])]
+    frames_in: Option<PathBuf>,
+    /// Where the painted frames go, as PNG under the frames' own names.
+    #[arg(long, requires = "frames_in")]
+    frames_out: Option<PathBuf>,
     /// A painting whose style is taken; repeat to blend several.
     #[arg(long, required = true)]
     style: Vec<PathBuf>,
@@ -51,8 +62,8 @@ struct Args {
     #[arg(long)]
     blend: Vec<f32>,
     /// Where to write the result (PNG).
-    #[arg(long)]
-    output: PathBuf,
+    #[arg(long, required_unless_present = "frames_in")]
+    output: Option<PathBuf>,
     /// Where to compute.
     #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
@@ -130,6 +141,10 @@ struct Args {
     /// How much of the feed-forward picture the fast start takes, the rest the photo (0–1).
     #[arg(long)]
     fast_mix: Option<f32>,
+    /// Frames: how much of the previous frame's picture each keeps where the scene did not
+    /// change (0–1; 0 paints each on its own).
+    #[arg(long)]
+    frame_stability: Option<f32>,
     /// Memory (MiB) one pass of the network may take; larger images run tile by tile.
     #[arg(long, value_name = "MIB")]
     memory_budget: Option<u32>,
@@ -190,6 +205,7 @@ impl Args {
             ("init", self.init.as_ref().map(|v| json!(v))),
             ("fastStrength", self.fast_strength.map(|v| json!(v))),
             ("fastMix", self.fast_mix.map(|v| json!(v))),
+            ("frameStability", self.frame_stability.map(|v| json!(v))),
             ("memoryBudget", self.memory_budget.map(|v| json!(v))),
             ("init", self.quick.then_some(json!("fast"))),
             ("iterations", self.quick.then_some(json!(0))),
@@ -209,6 +225,10 @@ impl Args {
             if let Some(value) = value {
                 object.insert(key.into(), value);
             }
+        }
+        // Frames are the network's pictures unless steps are asked for.
+        if self.frames_in.is_some() {
+            object.entry("iterations").or_insert(json!(0));
         }
         Ok(object)
     }
@@ -262,7 +282,10 @@ fn masked_styles(styles: &[usize], masks: &[usize]) -> Result<Vec<usize>, String
 
 fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
     let bad_input = |e: String| (BAD_INPUT, e);
-    let content = read_image(&args.content).map_err(|e| bad_input(e.to_string()))?;
+    let content = (args.content.as_ref())
+        .map(|path| read_image(path))
+        .transpose()
+        .map_err(|e| bad_input(e.to_string()))?;
     let paintings = args
         .style
         .iter()
@@ -312,6 +335,13 @@ fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
         .with_fast(&fast)
         .map_err(|e| (1, e.to_string()))?;
     let options = with_defaults(&stylizer.defaults())?;
+    let (Some(content), Some(output)) = (content, &args.output) else {
+        let (from, to) = (args.frames_in.as_ref(), args.frames_out.as_ref());
+        let (from, to) = from
+            .zip(to)
+            .expect("clap requires --content or --frames-in");
+        return frames::paint_folder(&stylizer, from, to, &styles, &options);
+    };
 
     let bar = ProgressBar::new(u64::from(options.iterations));
     bar.set_style(
@@ -331,7 +361,7 @@ fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
             (None, None) => format!("{}x{} starting picture", p.width, p.height),
         });
         if let Some(image) = &p.image {
-            let path = numbered(&args.output, p.iteration);
+            let path = numbered(output, p.iteration);
             if let Err(e) = write_image(&path, image) {
                 save_error = Some(e);
                 return ControlFlow::Break(());
@@ -348,7 +378,7 @@ fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
         StylizeError::Masks(_) => bad_input(e.to_string()),
         e => (1, e.to_string()),
     })?;
-    write_image(&args.output, &result.image).map_err(|e| (1, e))?;
+    write_image(output, &result.image).map_err(|e| (1, e))?;
     let loss = match result.losses {
         Some(l) => format!(", loss {:.4e}", l.total),
         None => String::new(),
@@ -359,7 +389,7 @@ fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
     };
     println!(
         "wrote {} ({}x{}) after {} iterations{loss}{kept}",
-        args.output.display(),
+        output.display(),
         result.image.width(),
         result.image.height(),
         result.iterations,

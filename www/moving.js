@@ -1,0 +1,153 @@
+// Moving pictures on the page: the camera painted live by the feed-forward network, and a
+// video file stylized frame by frame to a downloadable WebM.
+
+import { closeCamera, openCamera, paintLive } from './camera.js';
+import { drawImage, withdrawDownload } from './result.js';
+import { AbortError } from './stylizer.js';
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * Wires Live and Video. `page` gives what they need of the page: `stylizer()`, `styles()` (the
+ * chosen paintings as paintFrame() takes them), `options()` (the settings' engine options),
+ * `capture(bitmap)` (a frame kept as the photo, then refined as a photo is), `showMessage`,
+ * and `busy(isBusy)` (the page's buttons follow).
+ */
+export function wireMoving(page) {
+  const live = createLive(page);
+  $('live').addEventListener('click', () => live.start());
+  $('live-stop').addEventListener('click', () => live.stop());
+  $('live-capture').addEventListener('click', () => live.capture());
+  // A hidden tab stops the camera and the loop (the browser would throttle them anyway).
+  document.addEventListener('visibilitychange', () => document.hidden && live.stop());
+  wireVideo(page);
+  return live;
+}
+
+/** The live camera view: one frame in the engine at a time, the newest one; the rest dropped. */
+function createLive(page) {
+  let session = null;
+
+  async function start() {
+    if (session) return;
+    page.showMessage('');
+    if (!page.stylizer() || !page.styles().length) {
+      page.showMessage('Choose a painting first: Live paints the camera in its style.');
+      return;
+    }
+    const controller = new AbortController();
+    session = { controller, stream: null };
+    let stream;
+    try {
+      stream = await openCamera();
+    } catch (error) {
+      session = null;
+      page.showMessage(error.message);
+      return;
+    }
+    if (controller.signal.aborted) return closeCamera(stream);
+    session.stream = stream;
+    const video = $('live-video');
+    video.srcObject = stream;
+    video.play().catch(() => {});
+    $('live-view').hidden = false;
+    $('live-stats').textContent = 'Starting…';
+    page.busy(true);
+    const canvas = $('live-canvas');
+    const paint = (frame) => page.stylizer().paintFrame(frame, page.styles(), { options: liveOptions(page), signal: controller.signal });
+    const shown = ({ fps }) => {
+      canvas.dataset.frames = String(Number(canvas.dataset.frames) + 1);
+      $('live-stats').textContent =
+        `${fps.toFixed(1)} frames a second · ${Math.round(page.stylizer().frameTime)} ms a frame in the engine · ${canvas.width}×${canvas.height} px`;
+    };
+    paintLive(video, canvas, paint, controller.signal, shown).catch((error) => {
+      if (!(error instanceof AbortError)) page.showMessage(`Live painting stopped: ${error.message}`);
+      stop();
+    });
+  }
+
+  function stop() {
+    if (!session) return;
+    session.controller.abort(new AbortError('Live painting was stopped.'));
+    closeCamera(session.stream);
+    session = null;
+    const video = $('live-video');
+    video.srcObject = null;
+    $('live-view').hidden = true;
+    page.busy(false);
+  }
+
+  async function capture() {
+    if (!session) return;
+    const bitmap = await createImageBitmap($('live-video'));
+    stop();
+    page.capture(bitmap);
+  }
+
+  return { start, stop, capture, get running() { return session !== null; } };
+}
+
+/** The settings' options for frames: the network alone, at the live size. */
+function liveOptions(page) {
+  const { fastStrength, colors } = page.options();
+  return { size: Number($('live-size').value), fastStrength, colors, iterations: 0 };
+}
+
+/** "Stylize a video": a file in, its frames painted and encoded, a download out. */
+function wireVideo(page) {
+  let running = null;
+  const input = $('video-input');
+  const run = async (file) => {
+    if (running || !file) return;
+    page.showMessage('');
+    if (!page.stylizer() || !page.styles().length) {
+      page.showMessage('Choose a painting first: the video is painted in its style.');
+      return;
+    }
+    const controller = new AbortController();
+    running = controller;
+    page.busy(true);
+    $('video-cancel').disabled = false;
+    withdrawDownload($('video-download'));
+    const bar = $('video-progress');
+    Object.assign(bar, { hidden: false, value: 0, max: 1 });
+    $('video-status').textContent = `Reading ${file.name || 'the video'}…`;
+    const { fastStrength, colors } = page.options();
+    const options = { size: Number($('video-size').value), iterations: Number($('video-steps').value), fastStrength, colors };
+    try {
+      const blob = await page.stylizer().stylizeVideo(file, options, {
+        styles: page.styles(),
+        signal: controller.signal,
+        onProgress({ frame, frames, remainingMs, preview }) {
+          Object.assign(bar, { max: frames || 1, value: frame });
+          const left = Number.isFinite(remainingMs) ? ` · about ${Math.ceil(remainingMs / 1000)} s left` : '';
+          $('video-status').textContent = `Frame ${frame} of ${frames || '?'}${left}`;
+          if (preview) drawImage($('video-preview'), preview);
+        },
+      });
+      const link = $('video-download');
+      if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+      link.href = URL.createObjectURL(blob);
+      link.download = `${(file.name || 'video').replace(/\.[^.]*$/, '')}-stylized.webm`;
+      link.hidden = false;
+      $('video-status').textContent = `Done: ${(blob.size / 1e6).toFixed(1)} MB, ready to download.`;
+    } catch (error) {
+      $('video-status').textContent = error instanceof AbortError ? 'Cancelled: nothing was saved.' : '';
+      if (!(error instanceof AbortError)) page.showMessage(error.message);
+    } finally {
+      running = null;
+      bar.hidden = true;
+      $('video-cancel').disabled = true;
+      input.value = '';
+      page.busy(false);
+    }
+  };
+  input.addEventListener('change', () => run(input.files[0]));
+  $('video-cancel').addEventListener('click', () => running?.abort());
+  const zone = $('video-drop');
+  zone.addEventListener('dragover', (e) => e.preventDefault());
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    run(e.dataTransfer.files[0]);
+  });
+}
