@@ -26,8 +26,8 @@ const state = {
   content: null,
   styles: [],
   running: null,
-  /** Whether Live or a video is running. */
-  moving: false,
+  /** How many moving pictures (Live, a video) are going on: 0 or 1, the buttons see to it. */
+  moving: 0,
   losses: [],
   /** Measured milliseconds per pixel of work, by backend. */
   rates: {},
@@ -41,11 +41,11 @@ function showMessage(text) {
 
 function updateButtons() {
   const ready = state.stylizer && state.content && state.styles.length > 0;
-  $('start').disabled = !ready || !!state.running || state.moving;
-  $('palette').disabled = !ready || !!state.running || state.moving;
+  $('start').disabled = !ready || !!state.running || state.moving > 0;
+  $('palette').disabled = !ready || !!state.running || state.moving > 0;
   $('cancel').disabled = !state.running;
   // Live and Video need the engine and a painting, not a photo; one moving picture at a time.
-  const moving = !state.stylizer || !state.styles.length || !!state.running || state.moving;
+  const moving = !state.stylizer || !state.styles.length || !!state.running || state.moving > 0;
   $('live').disabled = moving;
   $('video-input').disabled = moving;
 }
@@ -404,7 +404,7 @@ async function boot() {
     },
     showMessage,
     busy(moving) {
-      state.moving = moving;
+      state.moving += moving ? 1 : -1;
       updateButtons();
     },
   });

@@ -62,41 +62,75 @@ const RATE_WINDOW_MS = 2000;
  * with what `paint` threw.
  */
 export async function paintLive(video, canvas, paint, signal, onFrame) {
+  const frames = newFrames(video, signal);
   const times = [];
-  while (!signal.aborted) {
-    await nextFrame(video, signal);
-    const frame = await createImageBitmap(video);
-    let painted;
-    try {
-      painted = await paint(frame);
-    } finally {
-      frame.close();
+  try {
+    while (!signal.aborted) {
+      await frames.next();
+      const frame = await createImageBitmap(video);
+      let painted = null;
+      try {
+        painted = await paint(frame);
+        if (signal.aborted) break;
+        canvas.width = painted.width;
+        canvas.height = painted.height;
+        canvas.getContext('2d').drawImage(painted, 0, 0);
+      } finally {
+        frame.close();
+        painted?.close();
+      }
+      const now = performance.now();
+      times.push(now);
+      while (times.length > 2 && now - times[0] > RATE_WINDOW_MS) times.shift();
+      onFrame({ fps: times.length > 1 ? ((times.length - 1) * 1000) / (now - times[0]) : 0 });
     }
-    if (signal.aborted) break;
-    canvas.width = painted.width;
-    canvas.height = painted.height;
-    canvas.getContext('2d').drawImage(painted, 0, 0);
-    painted.close();
-    const now = performance.now();
-    times.push(now);
-    while (times.length > 2 && now - times[0] > RATE_WINDOW_MS) times.shift();
-    onFrame({ fps: times.length > 1 ? ((times.length - 1) * 1000) / (now - times[0]) : 0 });
+  } finally {
+    frames.stop();
   }
   throw signal.reason;
 }
 
-/** Resolves when `video` shows a frame newer than the last one taken (at the next paint where it cannot say). */
-function nextFrame(video, signal) {
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
-    const done = () => {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    };
-    if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && video.requestVideoFrameCallback) video.requestVideoFrameCallback(done);
-    else if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) requestAnimationFrame(done);
-    else video.addEventListener('loadeddata', done, { once: true });
-  });
+/**
+ * Counts the frames `video` shows (requestVideoFrameCallback, else each animation frame once
+ * it has data): `next()` resolves at once when one came since the last call (the engine was
+ * slower than the camera), else with the next one; it rejects when `signal` aborts.
+ */
+function newFrames(video, signal) {
+  let shown = 0;
+  let taken = 0;
+  let waiting = null;
+  let stopped = false;
+  const watch = () => {
+    if (stopped) return;
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(tick);
+    else requestAnimationFrame(() => (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA ? tick() : watch()));
+  };
+  function tick() {
+    shown++;
+    waiting?.();
+    watch();
+  }
+  watch();
+  return {
+    next() {
+      if (shown > taken) {
+        taken = shown;
+        return Promise.resolve();
+      }
+      return new Promise((resolve, reject) => {
+        const abort = () => reject(signal.reason);
+        if (signal.aborted) return abort();
+        signal.addEventListener('abort', abort, { once: true });
+        waiting = () => {
+          waiting = null;
+          taken = shown;
+          signal.removeEventListener('abort', abort);
+          resolve();
+        };
+      });
+    },
+    stop() {
+      stopped = true;
+    },
+  };
 }

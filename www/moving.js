@@ -1,7 +1,7 @@
 // Moving pictures on the page: the camera painted live by the feed-forward network, and a
 // video file stylized frame by frame to a downloadable WebM.
 
-import { closeCamera, openCamera, paintLive } from './camera.js';
+import { closeCamera, openCamera, paintLive, snapshot } from './camera.js';
 import { drawImage, withdrawDownload } from './result.js';
 import { AbortError } from './stylizer.js';
 
@@ -11,7 +11,8 @@ const $ = (id) => document.getElementById(id);
  * Wires Live and Video. `page` gives what they need of the page: `stylizer()`, `styles()` (the
  * chosen paintings as paintFrame() takes them), `options()` (the settings' engine options),
  * `capture(bitmap)` (a frame kept as the photo, then refined as a photo is), `showMessage`,
- * and `busy(isBusy)` (the page's buttons follow).
+ * and `busy(isBusy)` (true when Live or a video starts, false when it ends: the page's buttons
+ * follow).
  */
 export function wireMoving(page) {
   const live = createLive(page);
@@ -36,23 +37,23 @@ function createLive(page) {
       return;
     }
     const controller = new AbortController();
-    session = { controller, stream: null };
-    let stream;
+    const current = { controller, stream: null };
+    session = current;
+    page.busy(true); // from the camera's prompt on: one moving picture at a time
     try {
-      stream = await openCamera();
+      current.stream = await openCamera();
     } catch (error) {
-      session = null;
+      stop(current);
       page.showMessage(error.message);
       return;
     }
-    if (controller.signal.aborted) return closeCamera(stream);
-    session.stream = stream;
+    if (session !== current) return closeCamera(current.stream); // stopped while the prompt was open
     const video = $('live-video');
-    video.srcObject = stream;
+    video.srcObject = current.stream;
     video.play().catch(() => {});
     $('live-view').hidden = false;
     $('live-stats').textContent = 'Starting…';
-    page.busy(true);
+    $('live-stop').focus(); // Live is disabled now: the focus goes where the user stops it
     const canvas = $('live-canvas');
     const paint = (frame) => page.stylizer().paintFrame(frame, page.styles(), { options: liveOptions(page), signal: controller.signal });
     const shown = ({ fps }) => {
@@ -62,29 +63,37 @@ function createLive(page) {
     };
     paintLive(video, canvas, paint, controller.signal, shown).catch((error) => {
       if (!(error instanceof AbortError)) page.showMessage(`Live painting stopped: ${error.message}`);
-      stop();
+      stop(current);
     });
   }
 
-  function stop() {
-    if (!session) return;
-    session.controller.abort(new AbortError('Live painting was stopped.'));
-    closeCamera(session.stream);
+  /** Stops `which` session (the current one by default), releasing the camera; later calls do nothing. */
+  function stop(which = session) {
+    if (!which || which !== session) return;
     session = null;
-    const video = $('live-video');
-    video.srcObject = null;
+    which.controller.abort(new AbortError('Live painting was stopped.'));
+    closeCamera(which.stream);
+    $('live-video').srcObject = null;
+    const focused = $('live-view').contains(document.activeElement);
     $('live-view').hidden = true;
     page.busy(false);
+    if (focused) $('live').focus();
   }
 
   async function capture() {
     if (!session) return;
-    const bitmap = await createImageBitmap($('live-video'));
+    let bitmap;
+    try {
+      bitmap = await snapshot($('live-video'));
+    } catch (error) {
+      page.showMessage(`The frame could not be captured: ${error.message}`);
+      return;
+    }
     stop();
     page.capture(bitmap);
   }
 
-  return { start, stop, capture, get running() { return session !== null; } };
+  return { start, stop: () => stop(), capture };
 }
 
 /** The settings' options for frames: the network alone, at the live size. */
@@ -98,7 +107,8 @@ function wireVideo(page) {
   let running = null;
   const input = $('video-input');
   const run = async (file) => {
-    if (running || !file) return;
+    // Disabled: no engine or painting yet, or Live or a run going on (a drop too).
+    if (running || !file || input.disabled) return;
     page.showMessage('');
     if (!page.stylizer() || !page.styles().length) {
       page.showMessage('Choose a painting first: the video is painted in its style.');
@@ -108,10 +118,14 @@ function wireVideo(page) {
     running = controller;
     page.busy(true);
     $('video-cancel').disabled = false;
+    $('video-cancel').focus(); // the file input is disabled now: the focus goes where the user cancels
     withdrawDownload($('video-download'));
     const bar = $('video-progress');
     Object.assign(bar, { hidden: false, value: 0, max: 1 });
-    $('video-status').textContent = `Reading ${file.name || 'the video'}…`;
+    // The status is said once at the start and once at the end; the count of frames beside the
+    // bar changes every frame, too often for a screen reader.
+    $('video-status').textContent = `Painting ${file.name || 'the video'}…`;
+    $('video-frames').textContent = '';
     const { fastStrength, colors } = page.options();
     const options = { size: Number($('video-size').value), iterations: Number($('video-steps').value), fastStrength, colors };
     try {
@@ -121,7 +135,7 @@ function wireVideo(page) {
         onProgress({ frame, frames, remainingMs, preview }) {
           Object.assign(bar, { max: frames || 1, value: frame });
           const left = Number.isFinite(remainingMs) ? ` · about ${Math.ceil(remainingMs / 1000)} s left` : '';
-          $('video-status').textContent = `Frame ${frame} of ${frames || '?'}${left}`;
+          $('video-frames').textContent = `Frame ${frame} of ${frames || '?'}${left}`;
           if (preview) drawImage($('video-preview'), preview);
         },
       });
@@ -137,9 +151,12 @@ function wireVideo(page) {
     } finally {
       running = null;
       bar.hidden = true;
+      $('video-frames').textContent = '';
+      const focused = document.activeElement === $('video-cancel');
       $('video-cancel').disabled = true;
       input.value = '';
       page.busy(false);
+      if (focused) input.focus();
     }
   };
   input.addEventListener('change', () => run(input.files[0]));

@@ -276,6 +276,8 @@ export interface VideoProgress {
   remainingMs: number;
   /** The frame just painted. */
   preview: ImageData;
+  /** What happens to the sound: its packets copied, encoded again as Opus, dropped, or there is none. */
+  audio: 'copied' | 'encoded' | 'dropped' | 'none';
 }
 
 /** Downloads (or takes from the cache) the weights and starts the engine in a worker. */

@@ -385,7 +385,10 @@ class Stylizer {
     if (request.styles) this.#frames = chosen;
     this.frameTime = r.ms;
     const image = new ImageData(r.data, r.width, r.height);
-    return frame instanceof ImageData ? image : createImageBitmap(image);
+    if (frame instanceof ImageData) return image;
+    // No bitmap for a caller who has gone: nobody would close it.
+    if (aborted.aborted) throw reasonOf(aborted);
+    return createImageBitmap(image);
   }
 
   /**
@@ -393,10 +396,12 @@ class Stylizer {
    * encodes the frames to a WebM (VP9, or the best codec the browser's VideoEncoder has), the
    * sound copied unchanged: resolves to the video's Blob. `file`: an MP4, WebM or MOV the
    * browser can decode (else a VideoInputError); `options` as for paintFrame(); `styles` as for
-   * stylize(). `onProgress({frame, frames, elapsedMs, remainingMs, preview})` after each frame
-   * (`preview` the painted ImageData). `signal` stops within a frame and rejects with
-   * AbortError; nothing half-written is returned. Frames stream through: memory does not
-   * grow with the video's length.
+   * stylize(). `onProgress({frame, frames, elapsedMs, remainingMs, preview, audio})` after each
+   * frame (`preview` the painted ImageData; `audio` what happens to the sound: 'copied',
+   * 'encoded' as Opus, 'dropped' or 'none'). `signal` stops within a frame and rejects with
+   * AbortError; nothing half-written is returned. Frames stream through: memory does not grow
+   * with the video's length. One video at a time: a second call waits for the first; a
+   * paintFrame() loop meanwhile (another clip) would restart the video's steadying.
    * @param {Blob} file
    * @param {object} [options]
    * @param {{styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[], signal?: AbortSignal, onProgress?: (progress: object) => void}} settings
@@ -405,21 +410,33 @@ class Stylizer {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
     if (!styles?.length) throw new ImageInputError('Add at least one style image.');
     const aborted = this.#combine(signal);
-    await this.start(aborted);
-    let restart = true;
-    const paint = async (frame) => {
-      const painted = await this.paintFrame(frame, styles, { options, signal: aborted, restart });
-      restart = false;
-      return painted;
-    };
-    const size = options.size ?? this.defaults.size;
+    // One video at a time: frames of two clips would steady each other.
+    const previous = this.#videos;
+    let done;
+    this.#videos = new Promise((resolve) => (done = resolve));
     try {
+      await untilAborted(previous, aborted);
+      await this.start(aborted);
+      let restart = true;
+      const paint = async (frame) => {
+        // The frame's sides are even (as encoders need): painted at that size exactly.
+        const size = Math.max(frame.width, frame.height);
+        const painted = await this.paintFrame(frame, styles, { options: { ...options, size }, signal: aborted, restart });
+        restart = false;
+        return painted;
+      };
+      const size = options.size ?? this.defaults.size;
       return await stylizeVideo(file, paint, { size, signal: aborted, onProgress });
     } catch (error) {
       // The video module's own AbortError (a DOMException) as this API's.
       throw aborted.aborted ? reasonOf(aborted) : error;
+    } finally {
+      done();
     }
   }
+
+  /** Settles when the last video has. */
+  #videos = Promise.resolve();
 
   /** Awaits `work`; if `aborted` fires first, the worker is terminated with its reason. */
   async #whileRunning(work, aborted) {

@@ -77,9 +77,11 @@ export async function stylizeVideo(file, paint, { size, signal, onProgress, medi
   const onAbort = () => {
     if (conversion?.state === 'executing' || conversion?.state === 'idle') void conversion.cancel();
   };
+  let rejectAbortion = () => {};
   if (signal) {
-    abortion = new Promise((_, reject) => signal.addEventListener('abort', () => reject(cancelled()), { once: true }));
+    abortion = new Promise((_, reject) => (rejectAbortion = () => reject(cancelled())));
     abortion.catch(() => {});
+    signal.addEventListener('abort', rejectAbortion, { once: true });
     signal.addEventListener('abort', onAbort, { once: true });
   }
   let callerError = null;
@@ -142,6 +144,7 @@ export async function stylizeVideo(file, paint, { size, signal, onProgress, medi
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', rejectAbortion);
     // Closes the encoders (when not finished) and then the decoders.
     if (output.state !== 'finalized') await output.cancel().catch(() => {});
     input.dispose();

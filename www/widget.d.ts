@@ -4,7 +4,7 @@
 
 import type { ImageInput, MaskInput, Progress, StyleOptions } from './stylizer.js';
 
-/** `run()` was called while a run is going; that run goes on. */
+/** `run()` was called while a run (or Live) is going; that goes on. */
 export class BusyError extends Error {}
 
 /** The events `<style-transfer>` dispatches, with their `detail`. */
@@ -16,7 +16,7 @@ export interface StyleTransferEventMap {
   done: CustomEvent<{ image: ImageData }>;
   error: CustomEvent<{ message: string; name: string }>;
   /** Live: a frame was shown; `fps` over the last two seconds, `ms` the engine's time for it. */
-  frame: CustomEvent<{ fps: number; ms: number }>;
+  frame: CustomEvent<{ fps: number; ms: number | null }>;
 }
 
 /**

@@ -15,7 +15,7 @@
 // where the photo is kept, as the JavaScript API's masks), options (any engine option),
 // run(), cancel(), live() and stopLive().
 // Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
-// error ({message, name}). run() while a run is going rejects with BusyError and leaves that
+// error ({message, name}), frame (Live: {fps, ms}). run() while a run is going rejects with BusyError and leaves that
 // run alone. The widget's own files are resolved relative to this script, so it works from
 // any origin; removing the element cancels its start or run and frees its worker and wasm,
 // while moving it in the document keeps its engine.
@@ -64,13 +64,14 @@ const TEMPLATE = `
   <canvas part="canvas" role="img" aria-label="Stylized picture"></canvas>
   <video muted playsinline hidden></video>
   <p class="status" role="status" aria-live="polite">Loading…</p>
+  <p class="status rate" part="rate"></p>
 </div>
 `;
 
-/** `run()` was called while a run is going; that run goes on. */
+/** `run()` was called while a run (or Live) is going; that goes on. */
 export class BusyError extends Error {
   constructor() {
-    super('A stylization is already running; cancel() it first.');
+    super('A stylization or Live is already running; cancel() or stopLive() it first.');
     this.name = 'BusyError';
   }
 }
@@ -189,6 +190,8 @@ class Widget {
   }
 
   attributeChanged() {
+    // Without the attribute there is no Stop button: Live ends with it.
+    if (!this.#host.hasAttribute('live')) this.stopLive();
     this.#update();
   }
 
@@ -214,9 +217,9 @@ class Widget {
     return look;
   }
 
-  /** Runs one stylization; resolves to the result's ImageData. Rejects with BusyError while one runs. */
+  /** Runs one stylization; resolves to the result's ImageData. Rejects with BusyError while one (or Live) runs. */
   async run() {
-    if (this.#running) throw new BusyError();
+    if (this.#running || this.#live) throw new BusyError();
     const controller = new AbortController();
     this.#running = controller;
     try {
@@ -285,20 +288,24 @@ class Widget {
     try {
       if (!this.#stylizer) throw new Error('The engine is still loading.');
       const styles = [{ image: await this.#painting() }];
+      if (controller.signal.aborted) return;
       const stream = await openCamera();
       if (controller.signal.aborted) return closeCamera(stream);
       this.#live.stream = stream;
       video.srcObject = stream;
       video.play().catch(() => {});
-      this.#status('Live: starting the camera…');
+      // Said once: the rate below changes every frame, too often for a screen reader.
+      this.#status('Live: painting the camera.');
       const options = { size: this.#number('size') ?? 256, colors: this.#host.getAttribute('colors') ?? undefined };
       const paint = (frame) => this.#stylizer.paintFrame(frame, styles, { options, signal: controller.signal });
       await paintLive(video, canvas, paint, controller.signal, ({ fps }) => {
-        this.#status(`Live: ${fps.toFixed(1)} frames a second`);
-        this.#emit('frame', { fps, ms: this.#stylizer?.frameTime });
+        this.#$('.rate').textContent = `${fps.toFixed(1)} frames a second`;
+        this.#emit('frame', { fps, ms: this.#stylizer?.frameTime ?? null });
       });
     } catch (error) {
       if (error instanceof AbortError) return;
+      // The camera released first, so that the error is what the status says last.
+      if (this.#live?.controller === controller) this.#release();
       this.#fail(error);
       throw error;
     } finally {
@@ -308,13 +315,19 @@ class Widget {
 
   /** Stops the live camera, releasing it. */
   stopLive() {
+    if (!this.#live) return;
+    this.#release();
+    if (this.#stylizer) this.#status(readyText(this.#stylizer.backend));
+  }
+
+  /** Ends the live loop and turns the camera off. */
+  #release() {
     const live = this.#live;
-    if (!live) return;
     this.#live = null;
     live.controller.abort(new AbortError('Live painting was stopped.'));
     closeCamera(live.stream);
     this.#$('video').srcObject = null;
-    if (this.#stylizer) this.#status(readyText(this.#stylizer.backend));
+    this.#$('.rate').textContent = '';
     this.#update();
   }
 }

@@ -123,7 +123,8 @@ impl Stylizer {
 
     /// [`stylize`](Self::stylize) from `start`, a picture of `content` (any size; resized to
     /// the output's), instead of the start [`StyleOptions::init`] makes: a video frame's
-    /// refinement starts from the previous frame's result ([`crate::FramePainter`]).
+    /// refinement starts from its picture steadied by the last frame's result
+    /// ([`crate::FramePainter`]).
     pub async fn stylize_from(
         &self,
         content: &Image,

@@ -22,7 +22,7 @@ use crate::start::{FastStyle, fast_style, paint};
 use crate::style::{StyleImage, check_styles, recolored};
 
 /// Largest shift between two frames looked for, in pixels at the coarsest level of the search
-/// (each finer level doubles it): 4 at 32–64 px, so 16 px at 256 px.
+/// (each finer level doubles it and adds 1): 4 at 32–64 px, so 19 px at 256 px.
 const SEARCH: i32 = 4;
 
 /// Long side of the coarsest level of the shift search.
@@ -104,18 +104,22 @@ impl FramePainter {
     }
 
     /// Paints `frame` (any size, scaled to [`StyleOptions::size`] on its long side): the
-    /// network's picture, steadied by the previous frame's where the scene did not change,
-    /// then, with [`StyleOptions::iterations`] above 0, refined by that many Gatys steps
-    /// started from it (a few steps: the video's look, not a painting per frame). A frame of
-    /// another shape than the last starts afresh.
+    /// network's picture, steadied by the previous frame's picture where the scene did not
+    /// change; with [`StyleOptions::iterations`] above 0, refined by that many Gatys steps
+    /// started from that steadied picture (so from the last result where the scene stayed),
+    /// and steadied again. A frame of another shape than the last starts afresh; a frame that
+    /// fails leaves the last one to steady the next.
     pub async fn paint(&mut self, frame: &Image) -> Result<Image, StylizeError> {
         let options = &self.options;
         let (width, height) = frame.size_for_long_side(options.size);
         let input = frame.resize(width, height);
         let network = self.stylizer.fast().ok_or(StylizeError::NoFastNetwork)?;
-        let seen = match recolored(options.colors, &input, &[]) {
-            Some((seen, _)) => seen,
-            None => input.clone(),
+        // The network sees the frame's luminance alone for `luminance` colours; `match`
+        // recoloured the paintings, not the frames.
+        let seen = match options.colors {
+            Colors::Luminance => recolored(options.colors, &input, &[])
+                .map_or_else(|| input.clone(), |(grey, _)| grey),
+            _ => input.clone(),
         };
         let device = self.stylizer.device();
         let painted = paint(network, &seen, self.style.clone(), options, device);
@@ -123,9 +127,11 @@ impl FramePainter {
         if matches!(options.colors, Colors::Photo | Colors::Luminance) {
             output = transfer_luminance(&output, &input);
         }
-        let previous = (self.previous.take())
+        // Kept in place until this frame is done: a failed frame leaves the last one to steady
+        // the next.
+        let previous = (self.previous.as_ref())
             .filter(|p| (p.input.width(), p.input.height()) == (width, height));
-        if let Some(previous) = &previous {
+        if let Some(previous) = previous {
             output = steady(previous, &input, output, options.frame_stability);
         }
         if options.iterations > 0 {
@@ -143,8 +149,8 @@ impl FramePainter {
                 .stylize_from(&input, &output, &styles, &refine, keep_going)
                 .await?;
             // The steps move each frame's pixels their own way: steadied again, as the
-            // network's picture was (README, "Moving pictures": it halves what they add).
-            output = match &previous {
+            // network's picture was (README, "Moving pictures").
+            output = match previous {
                 Some(previous) => steady(previous, &input, refined.image, options.frame_stability),
                 None => refined.image,
             };

@@ -132,7 +132,8 @@ impl Start {
         })
     }
 
-    /// A start from a given picture of the photo (a video's previous frame, steadied), made at
+    /// A start from a given picture of the photo (a video frame's, steadied by the last frame's
+    /// result), made at
     /// the output size `(width, height)`; its detail is carried through the scales as the
     /// fast start's is.
     pub(crate) fn given(picture: &Image, (width, height): (u32, u32), device: &Device) -> Self {

@@ -277,7 +277,11 @@ describe('the widget, Live, on another origin', () => {
     await page.click('style-transfer .live');
     await page.waitForFunction(() => window.shown >= 3, null, { timeout: 60_000 });
     assert.equal(await page.textContent('style-transfer .live'), 'Stop');
-    assert.match(await page.textContent('style-transfer .status'), /^Live: [\d.]+ frames a second$/);
+    assert.equal(await page.textContent('style-transfer .status'), 'Live: painting the camera.');
+    assert.match(await page.textContent('style-transfer .rate'), /^[\d.]+ frames a second$/);
+    // A run from code is refused while Live goes on.
+    const busy = await page.evaluate(() => document.querySelector('style-transfer').run().catch((e) => e.name));
+    assert.equal(busy, 'BusyError');
     const canvas = await page.evaluate(() => {
       const c = document.querySelector('style-transfer').shadowRoot.querySelector('canvas');
       return [c.width, c.height];

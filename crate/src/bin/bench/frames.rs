@@ -178,7 +178,11 @@ pub fn flicker_table(
     if steps > 0 {
         rows.extend([
             ("refined from its own picture", steps, 0.0),
-            ("refined from the last frame, steadied", steps, 0.6),
+            (
+                "refined from the steadied picture, steadied again",
+                steps,
+                0.6,
+            ),
         ]);
     }
     for (label, iterations, frame_stability) in rows {

@@ -39,7 +39,8 @@ struct Args {
     content: Option<PathBuf>,
     /// A folder of numbered frames (PNG, JPEG or WebP) to paint in order with the
     /// feed-forward network, each steadied by the one before (frameStability); with
-    /// --iterations, that many Gatys steps refine each frame from the last one's result.
+    /// --iterations, that many Gatys steps refine each frame, started from its picture
+    /// steadied by the last result.
     #[arg(long, requires = "frames_out", conflicts_with_all = ["content", "output", "mask", "keep_mask", "save_every"])]
     frames_in: Option<PathBuf>,
     /// Where the painted frames go, as PNG under the frames' own names.
