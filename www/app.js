@@ -227,15 +227,20 @@ async function showEstimate() {
       box.textContent = 'One pass of the fast network: a few seconds.';
       return;
     }
-    const rate = state.rates[state.stylizer.backend];
-    const ms = plan.reduce((sum, s) => sum + s.iterations * s.work, 0) * (rate ?? FIRST_GUESS_MS_PER_PIXEL);
+    const { ms, measured } = planTime(plan);
     const last = plan[plan.length - 1];
     const pairs = last.lbfgsPairs < plan[0].lbfgsPairs ? ` and keep ${last.lbfgsPairs} L-BFGS pairs` : '';
     const tiles = last.tiles > 1 ? ` The ${last.width}×${last.height} px steps run in ${last.tiles} tiles${pairs} to fit in memory.` : '';
-    box.textContent = `About ${seconds(ms)} on this device${rate ? '' : ' (a first guess until a run has been timed here)'}.${tiles}`;
+    box.textContent = `About ${seconds(ms)} on this device${measured ? '' : ' (a first guess until a run has been timed here)'}.${tiles}`;
   } catch (error) {
     box.textContent = error.name === 'OptionsError' ? error.message : '';
   }
+}
+
+/** A run's time here: its plan's work at the rate measured in the last run (`measured`), or a first guess. */
+function planTime(plan) {
+  const rate = state.rates[state.stylizer.backend];
+  return { ms: plan.reduce((sum, s) => sum + s.iterations * s.work, 0) * (rate ?? FIRST_GUESS_MS_PER_PIXEL), measured: !!rate };
 }
 
 function seconds(ms) {
@@ -403,6 +408,9 @@ async function boot() {
       if (!state.running) start();
     },
     showMessage,
+    /** The time of `options`' steps on a `width × height` frame here: {ms, measured}. */
+    stepTime: async (width, height, options) => planTime(await state.stylizer.plan({ width, height, options })),
+    seconds,
     busy(moving) {
       state.moving += moving ? 1 : -1;
       updateButtons();

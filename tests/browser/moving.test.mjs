@@ -17,6 +17,18 @@ function prepare(site) {
   copyFileSync(join(import.meta.dirname, 'video', 'clips.js'), join(site, 'test-clips.js'));
 }
 
+/** Keeps every camera stream `page` opens in `window.streams`, to see that each is released. */
+const recordStreams = (page) =>
+  page.addInitScript(() => {
+    window.streams = [];
+    const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (...args) => {
+      const stream = await open(...args);
+      window.streams.push(stream);
+      return stream;
+    };
+  });
+
 /** Loads the clip helpers into `page` as `window.clips`. */
 const loadClips = (page) => page.evaluate(async () => (window.clips = await import('/test-clips.js')));
 
@@ -151,15 +163,7 @@ describe('the page: Live and Video', () => {
   /** The page, ready, with The Starry Night chosen and the camera's streams recorded. */
   async function livePage() {
     const page = await browser.page();
-    await page.addInitScript(() => {
-      window.streams = [];
-      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      navigator.mediaDevices.getUserMedia = async (...args) => {
-        const stream = await open(...args);
-        window.streams.push(stream);
-        return stream;
-      };
-    });
+    await recordStreams(page);
     await page.reload();
     await ready(page);
     await page.click('[data-painting="starry-night"]');
@@ -215,6 +219,11 @@ describe('the page: Live and Video', () => {
   test('a video dropped in is painted, with progress, and offered for download', async () => {
     const page = await livePage();
     await loadClips(page);
+    // Refined frames are estimated before a video is chosen.
+    await page.fill('#video-steps', '2');
+    await page.waitForFunction(() => /^With 2 steps: about \d+ (min )?\d* ?s a frame on this device/.test(document.getElementById('video-estimate').textContent));
+    await page.fill('#video-steps', '0');
+    await page.waitForFunction(() => document.getElementById('video-estimate').textContent === '');
     await page.selectOption('#video-size', '256');
     const done = await page.evaluate(async () => {
       const clip = await clips.makeClip({ frames: 12, width: 96, height: 72 });
@@ -260,16 +269,8 @@ describe('the widget, Live, on another origin', () => {
 
   test('Live paints the camera in the widget; removing the element releases the camera and the worker', async () => {
     const page = await browser.context.newPage();
-    await page.addInitScript(() => {
-      window.streams = [];
-      window.shown = 0;
-      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      navigator.mediaDevices.getUserMedia = async (...args) => {
-        const stream = await open(...args);
-        window.streams.push(stream);
-        return stream;
-      };
-    });
+    await recordStreams(page);
+    await page.addInitScript(() => (window.shown = 0));
     const workers = await countWorkers(page);
     await page.goto(host.url);
     await page.evaluate(() => document.querySelector('style-transfer').addEventListener('frame', () => window.shown++));
