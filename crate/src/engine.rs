@@ -6,8 +6,7 @@ use std::ops::ControlFlow;
 use burn::tensor::{Device, ExecutionError, Tensor};
 
 use crate::color::transfer_luminance;
-use crate::conv3x3::ConvKernel;
-use crate::fast::{FastNetwork, FastWeights};
+use crate::fast::FastNetwork;
 use crate::image::Image;
 use crate::mask::Mask;
 use crate::objective::{min_side, targets, tiling, whole_gradient};
@@ -20,9 +19,10 @@ use crate::start::{Start, fast_style};
 use crate::style::{StyleImage, check_masks, check_styles, recolored, shares};
 use crate::tiles::{Tile, tiled_gradient};
 use crate::vgg::Vgg16;
-use crate::weights::{VggWeights, WeightsError};
 
 mod average;
+mod evaluate;
+mod setup;
 
 use average::{Average, terms};
 
@@ -37,62 +37,6 @@ pub struct Stylizer {
 }
 
 impl Stylizer {
-    /// Uploads the network to `device` (for example `Device::flex()` or a wgpu device), for
-    /// the device's faster convolution kernel ([`ConvKernel::default_for`]).
-    pub fn new(weights: &VggWeights, device: &Device) -> Self {
-        Self::with_kernel(weights, device, ConvKernel::default_for(device))
-    }
-
-    /// Uploads the network to `device` for the convolution kernel `kernel`.
-    ///
-    /// # Panics
-    /// If `kernel` cannot run on `device` ([`ConvKernel::runs_on`]).
-    pub fn with_kernel(weights: &VggWeights, device: &Device, kernel: ConvKernel) -> Self {
-        let device = device.clone().without_autodiff();
-        Self {
-            vgg: Vgg16::with_kernel(weights, &device, kernel),
-            fast: None,
-            device,
-            max_buffer: None,
-        }
-    }
-
-    /// Refuses runs that need a buffer over `bytes` ([`StylizeError::TooLarge`]) before any
-    /// work: a GPU's largest storage buffer (WebGPU's `maxStorageBufferBindingSize` and
-    /// `maxBufferSize`, the smaller), past which an allocation would lose the device. `None`
-    /// sets no limit, as on the CPU.
-    pub fn with_max_buffer(mut self, bytes: Option<u64>) -> Self {
-        self.max_buffer = bytes;
-        self
-    }
-
-    /// Adds the feed-forward network, which [`Init::Fast`] and Quick mode need.
-    pub fn with_fast(mut self, weights: &FastWeights) -> Result<Self, WeightsError> {
-        self.fast = Some(FastNetwork::new(weights, &self.device)?);
-        Ok(self)
-    }
-
-    /// The device this stylizer runs on.
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
-    /// The options a caller leaves out take these: [`StyleOptions::defaults_for`] this
-    /// stylizer's kind of device (wgpu's devices are GPUs, whatever runs them).
-    pub fn defaults(&self) -> StyleOptions {
-        StyleOptions::defaults_for(crate::device::kind(&self.device))
-    }
-
-    /// The network.
-    pub fn vgg(&self) -> &Vgg16 {
-        &self.vgg
-    }
-
-    /// The feed-forward network, when loaded.
-    pub fn fast(&self) -> Option<&FastNetwork> {
-        self.fast.as_ref()
-    }
-
     /// Optimises an image whose VGG features match `content` and whose Gram matrices match
     /// the blend of `styles`.
     ///
@@ -396,38 +340,6 @@ impl Stylizer {
             iterations: done,
             start_kept: best.is_start,
         })
-    }
-
-    /// The weighted loss terms of a finished `image` against `content` and `styles` with this
-    /// stylizer's network: the objective a run at `image`'s size minimises (the content photo
-    /// is resized to `image`; with the paintings' masks, and without a keep mask). Judging the
-    /// results of one network with another (the float VGG16 judging the quantized one's)
-    /// compares them fairly.
-    pub async fn evaluate(
-        &self,
-        image: &Image,
-        content: &Image,
-        styles: &[StyleImage<'_>],
-        options: &StyleOptions,
-    ) -> Result<Losses, StylizeError> {
-        options.validate()?;
-        check_styles(styles)?;
-        check_masks([content.width(), content.height()], styles, None)?;
-        let content = content.resize(image.width(), image.height());
-        let side = image.width().max(image.height());
-        let vgg = self.vgg.with_architecture(options.padding, options.pooling);
-        let targets = targets(
-            &vgg,
-            &content,
-            styles,
-            None,
-            options,
-            side,
-            min_side(options),
-        );
-        let image = image.to_tensor(&self.device);
-        let terms = terms(&vgg, &image, &targets, options, None);
-        Ok(Losses::from_terms(&read_scalars(terms.to_vec()).await?))
     }
 
     async fn render(
