@@ -225,6 +225,11 @@ class Stylizer {
     return run;
   }
 
+  /** The paintings' side for a run at `size` px: seen at `styleScale ×` the output, as the engine sees them. */
+  #styleSide(size, options) {
+    return Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
+  }
+
   /**
    * The photo at `contentSide` px and each painting at `styleSide` px as RGBA pixels, the form
    * they cross to the worker in, with the buffers to transfer.
@@ -266,7 +271,7 @@ class Stylizer {
     await untilAborted(previous, aborted);
     // The images are scaled here, before they cross to the worker, to what the engine will use.
     const size = options.size ?? this.defaults.size;
-    const styleSide = Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
+    const styleSide = this.#styleSide(size, options);
     const pixels = await this.#pixels(content, size, styles, styleSide, aborted, keepMask);
     await this.start(aborted);
     return this.#whileRunning(this.#run(pixels, { ...options, size }, onProgress), aborted);
@@ -371,7 +376,7 @@ class Stylizer {
     const same = (a, b) => a && a.bridge === b.bridge && a.options === b.options && a.styles.length === b.styles.length
       && a.styles.every((s, i) => s.image === b.styles[i].image && s.blend === b.styles[i].blend);
     if (restart || !same(this.#frames, chosen)) {
-      const styleSide = Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
+      const styleSide = this.#styleSide(size, options);
       const paintings = [];
       for (const [i, { image, blend }] of chosen.styles.entries()) {
         const painting = await toPixels(image, `style ${i + 1}`, styleSide);
