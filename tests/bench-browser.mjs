@@ -6,7 +6,8 @@
 // in one run (say, with and without wasm SIMD); `--paths cpu` skips WebGPU; `--sizes 64,128`;
 // `--regions 0,2,3` adds the cost of painting regions (masks) side by side; `--only frames`
 // times moving pictures (paintFrame() at `--frame-sizes`, stylizeVideo() of a 10 s and a 60 s
-// clip with the browser's peak memory).
+// clip with the browser's peak memory); `--only threads` times the CPU engine's thread pool at
+// `--thread-sizes` with `--threads 1,2` beside TF.js 4.22's wasm backend (`--no-peer`: ours alone).
 //
 //   node www/build.mjs && (cd tests && node bench-browser.mjs [--iterations 8] [--screenshot out.png])
 
@@ -29,7 +30,7 @@ const content = argument('--content', fixture('photo.jpg'));
 // VGG's convolution kernels compared on WebGPU (our implicit-GEMM one and burn's direct one).
 const kernels = argument('--kernels', 'gemm,direct').split(',');
 const style = argument('--style', fixture('painting.png'));
-// `--only page,kernels,regions,frames,quick,profile,download` runs those sections alone.
+// `--only page,kernels,regions,frames,threads,quick,profile,download` runs those sections alone.
 const only = argument('--only', null);
 const wants = (section) => !only || only.split(',').includes(section);
 
@@ -342,10 +343,72 @@ if (paths.includes('cpu') && wants('profile')) {
   }
 }
 
+// The CPU engine's thread pool: time per step through the JS API at `--thread-sizes` with
+// `--threads` (1 and 2 by default; more on a machine that has the cores), from the photo with
+// no previews, the first step left out; each count in its own stylizer, one after the other.
+const threadSizes = argument('--thread-sizes', '128,256,384,512').split(',').map(Number);
+const threadCounts = argument('--threads', '1,2').split(',').map(Number);
+const threadRows = [];
+if (paths.includes('cpu') && wants('threads')) {
+  const browser = await start({ webgpu: false });
+  const page = await browser.page();
+  await ready(page);
+  for (const size of threadSizes) {
+    const row = { size, ms: {} };
+    for (const threads of threadCounts) {
+      // The browser's memory (every Chromium process's resident memory, summed) during the run.
+      const rss = () => execSync('ps -C chromium -o rss=').toString().split('\n').filter(Boolean).reduce((sum, kb) => sum + Number(kb), 0) / 1024;
+      const before = rss();
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 100);
+      const result = await page.evaluate(async ({ size, threads, iterations }) => {
+        const api = await import('/stylizer.js');
+        const image = async (url) => createImageBitmap(await (await fetch(url)).blob());
+        const stylizer = await api.createStylizer({ backend: 'cpu', threads });
+        const run = await stylizer.stylize({
+          content: await image('/gallery/the_scream.jpg'),
+          styles: [{ image: await image('/gallery/starry_night.jpg') }],
+          options: { size, iterations, minScale: size, previewEvery: 0, init: 'content' },
+        });
+        const ran = stylizer.threads;
+        stylizer.dispose();
+        return { ms: run.msPerIteration, ran, isolated: self.crossOriginIsolated };
+      }, { size, threads, iterations: Math.max(3, Math.round(iterations * (128 / size) ** 2)) });
+      clearInterval(sampler);
+      if (result.ran !== threads) throw new Error(`asked for ${threads} threads, ran on ${result.ran} (isolated: ${result.isolated})`);
+      row.ms[threads] = result.ms;
+      row.memory = { ...row.memory, [threads]: peak - before };
+      console.error(`threads: ${size} px, ${threads} thread(s): ${result.ms.toFixed(0)} ms per step, browser memory +${(peak - before).toFixed(0)} MB at its peak`);
+    }
+    threadRows.push(row);
+  }
+  if (browser.errors.length) console.error(browser.errors);
+  await browser.close();
+  // The peer in the same run: TF.js 4.22's wasm backend (XNNPACK, threaded SIMD binary) on a
+  // cross-origin-isolated page, one Gatys step with Adam (tests/peer/tfjs.mjs).
+  if (!process.argv.includes('--no-peer')) {
+    const { benchTfjs } = await import('./peer/tfjs.mjs');
+    const peer = await benchTfjs({ sizes: threadSizes, threads: threadCounts, iterations: (size) => (size >= 384 ? 2 : 3), log: (line) => console.error(`TF.js: ${line}`) });
+    for (const r of threadRows) r.peer = Object.fromEntries(peer.filter((p) => p.size === r.size).map((p) => [p.threads, p.error ? NaN : p.ms]));
+  }
+  const [one] = threadCounts;
+  const seconds = (ms) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '–');
+  const columns = (who) => [...threadCounts.map((n) => `${who}, ${n} thread${n > 1 ? 's' : ''}`), ...threadCounts.slice(1).map((n) => `${who} ${n} : ${one}`)];
+  const header = [...columns('ours'), ...threadCounts.map((n) => `ours, memory peak (${n})`), ...(threadRows[0]?.peer ? columns('TF.js wasm') : [])];
+  console.log(`\n| size | ${header.join(' | ')} |`);
+  console.log(`| --- | ${header.map(() => '---').join(' | ')} |`);
+  for (const r of threadRows) {
+    const cells = (ms) => [...threadCounts.map((n) => seconds(ms[n])), ...threadCounts.slice(1).map((n) => (ms[n] / ms[one]).toFixed(2))];
+    const memory = threadCounts.map((n) => `+${r.memory[n].toFixed(0)} MB`);
+    console.log(`| ${r.size} px | ${[...cells(r.ms), ...memory, ...(r.peer ? cells(r.peer) : [])].join(' | ')} |`);
+  }
+}
+
 const pkg = join(sites[0] ?? join(root, 'www'), 'pkg');
 const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
 const weightFiles = Object.entries(build.weights).map(([network, w]) => [`${network} weights`, w.url]);
-for (const [what, file] of [['wasm', build.engine.wasm], ...weightFiles].filter(() => wants('download'))) {
+const engineFiles = Object.entries(build.engines).map(([kind, e]) => [`${kind} engine`, e.wasm]);
+for (const [what, file] of [...engineFiles, ...weightFiles].filter(() => wants('download'))) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`${what}: ${(bytes.length / 1e6).toFixed(1)} MB raw, ${(gzipSync(bytes).length / 1e6).toFixed(1)} MB gzipped`);
 }

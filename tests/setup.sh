@@ -29,6 +29,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The CPU engine's threaded module (www/build.mjs): the nightly toolchain rebuilds the standard
+# library with atomics (`-Z build-std`), from its source.
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal
+  fi
+  rustup component add rust-src --toolchain nightly
+fi
+
 # The test tools (playwright-core, axe-core, typescript), at the versions in tests/package-lock.json.
 if [ ! -d tests/node_modules/playwright-core ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
   (cd tests && npm ci --no-audit --no-fund --loglevel=error)

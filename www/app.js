@@ -380,7 +380,7 @@ function showEngineStatus(status) {
     $('engine-status').textContent =
       status.backend === 'webgpu'
         ? 'Ready: running on your GPU (WebGPU).'
-        : `Ready: running on the CPU (${status.fallback ?? 'WebGPU is not available here'}), which is slower.`;
+        : `Ready: running on the CPU on ${status.threads === 1 ? 'one thread' : `${status.threads} threads`} (${status.fallback ?? 'WebGPU is not available here'}), which is slower.`;
     if (state.stylizer) document.body.dataset.ready = status.backend;
   }
 }
@@ -444,7 +444,7 @@ async function boot() {
     showSettings(state.stylizer);
     document.body.dataset.ready = state.stylizer.backend;
     showEstimate();
-    if (await offline) await reportOffline();
+    if (await offline) await reportOffline(state.stylizer.backend);
   } catch (error) {
     $('engine-status').textContent = 'The engine could not start.';
     showMessage(error.message);

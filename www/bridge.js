@@ -39,8 +39,17 @@ export class Bridge {
   #pending = new Map();
   #nextId = 1;
   #closed = null;
+  /**
+   * Where the engine posts a panic on any of its threads (`panicChannel`, a BroadcastChannel
+   * name): a thread of the CPU engine's pool has no other way out, as the engine's own thread
+   * waits for its work.
+   */
+  #panics;
 
   constructor(url) {
+    this.panicChannel = `style-transfer-panic-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    this.#panics = new BroadcastChannel(this.panicChannel);
+    this.#panics.onmessage = ({ data }) => this.close(new EngineError(`The engine failed: ${data}`));
     this.#worker = spawnWorker(url);
     this.#worker.onmessage = ({ data }) => this.#receive(data);
     this.#worker.onerror = (event) => {
@@ -98,6 +107,7 @@ export class Bridge {
     if (this.#closed) return;
     this.#closed = error;
     this.#worker.terminate();
+    this.#panics.close();
     for (const { reject } of this.#pending.values()) reject(error);
     this.#pending.clear();
   }

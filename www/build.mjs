@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Builds the web engine into www/pkg/ from the profile in wasm-pack.toml:
-//   1. cargo builds the crate for wasm32 (profile, features and target from the file);
+//   1. cargo builds the crate for wasm32 twice (profile, target and each module's features and
+//      toolchain from the file): the WebGPU module and the CPU module (threads; nightly);
 //   2. the wasm-bindgen CLI at the pinned version writes the ES module and TypeScript types
 //      (installed with `cargo install` when missing, saying so);
 //   3. wasm-opt from npm's binaryen, pinned in www/tools/package-lock.json (installed there
 //      with `npm ci` when missing, with mediabunny, which www/vendor/ gets a copy of for
 //      www/video.js: vendor.mjs);
-//   4. the glue and the wasm get one content hash in their names, the weights theirs, and
+//   4. each module's glue and wasm get one content hash in their names, the weights theirs, and
 //      build.json and the service worker's shell list are written; dist/npm is the npm
 //      package: the JS API (stylizer.js and the worker) and the widget, with their types, and
 //      www/pkg's engine and weights, laid out as on the site;
@@ -44,7 +45,8 @@ const run = (command, args, runEnv = env) => {
   execFileSync(command, args, { cwd: root, env: runEnv, stdio: 'inherit' });
 };
 
-// 1. The wasm module.
+// 1. The crate's two modules (wasm-pack.toml): [webgpu] with the stable toolchain, [cpu] with
+//    the nightly one, rebuilding std with atomics, in its own target directory.
 const crateManifest = readFileSync(join(root, build.crate, 'Cargo.toml'), 'utf8');
 const crateName = crateManifest.match(/^name\s*=\s*"([^"]+)"/m)[1];
 const crateVersion = crateManifest.match(/^version\s*=\s*"([^"]+)"/m)[1];
@@ -60,11 +62,38 @@ const installed = (() => {
   }
 })();
 if (installed && !installed.includes(build.target)) run('rustup', ['target', 'add', build.target]);
-const cargoArgs = ['build', '--lib', '-p', crateName, '--target', build.target, '--profile', build.profile];
-if (build['default-features'] === false) cargoArgs.push('--no-default-features');
-if (build.features.length) cargoArgs.push('--features', build.features.join(','));
-run('cargo', [...cargoArgs, ...timings]);
-const wasm = join(targetDir, build.target, build.profile, `${crateName.replaceAll('-', '_')}.wasm`);
+const ENGINES = ['webgpu', 'cpu'];
+// A module's own toolchain (the CPU module's nightly) with the standard library's source that
+// `-Z build-std` compiles; tests/setup.sh installs the same on a test machine.
+for (const { toolchain } of ENGINES.map((kind) => profile[kind]).filter((m) => m.toolchain && installed)) {
+  const components = (() => {
+    try {
+      return execFileSync('rustup', ['component', 'list', '--toolchain', toolchain, '--installed'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null; // the toolchain itself is missing
+    }
+  })();
+  if (components === null) run('rustup', ['toolchain', 'install', toolchain, '--profile', 'minimal']);
+  if (!components?.split('\n').some((c) => c.startsWith('rust-src'))) run('rustup', ['component', 'add', 'rust-src', '--toolchain', toolchain]);
+}
+const wasmFiles = {};
+for (const kind of ENGINES) {
+  const module = profile[kind];
+  const cargoArgs = ['build', '--lib', '-p', crateName, '--target', build.target, '--profile', build.profile, '--no-default-features', '--features', module.features.join(',')];
+  let moduleEnv = env;
+  let dir = targetDir;
+  if (module.toolchain) {
+    cargoArgs.unshift(`+${module.toolchain}`);
+    // The test command's clippy wrapper is the stable toolchain's, which cannot drive nightly's
+    // rustc; the WebGPU module's build lints the same code.
+    const { RUSTC_WORKSPACE_WRAPPER, CLIPPY_ARGS, ...rest } = env;
+    dir = join(targetDir, `wasm-${kind}`);
+    moduleEnv = { ...rest, CARGO_TARGET_DIR: dir, RUSTFLAGS: module.rustflags.join(' ') };
+  }
+  if (module['build-std']) cargoArgs.push(`-Zbuild-std=${module['build-std']}`);
+  run('cargo', [...cargoArgs, ...timings], moduleEnv);
+  wasmFiles[kind] = join(dir, build.target, build.profile, `${crateName.replaceAll('-', '_')}.wasm`);
+}
 
 // 2. Bindings, with the CLI at exactly the pinned version: the one on PATH, or the one this
 //    script installs in the cache (built in its own target directory, so that it never waits
@@ -89,9 +118,11 @@ if (!wasmBindgen) {
 }
 const outDir = join(root, bindgen['out-dir']);
 rmSync(outDir, { recursive: true, force: true });
-const bindgenArgs = ['--target', bindgen.target, '--out-dir', outDir, '--out-name', bindgen['out-name']];
-if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
-run(wasmBindgen, [...bindgenArgs, wasm]);
+for (const kind of ENGINES) {
+  const bindgenArgs = ['--target', bindgen.target, '--out-dir', outDir, '--out-name', profile[kind]['out-name']];
+  if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
+  run(wasmBindgen, [...bindgenArgs, wasmFiles[kind]]);
+}
 
 // 3. The npm tools pinned in www/tools (binaryen's wasm-opt; mediabunny, copied to www/vendor/
 //    for the site), then size optimisation with wasm-opt. It takes minutes, so its output is
@@ -104,15 +135,17 @@ if (!existsSync(installedLock) || statSync(lock).mtimeMs > statSync(installedLoc
   execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: tools, stdio: 'inherit' });
 }
 copyVendored(join(root, 'www'), join(root, 'www'));
-const wasmOut = join(outDir, `${bindgen['out-name']}_bg.wasm`);
-if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.env.STYLE_TRANSFER_WASM_OPT !== '0')) {
-  const bin = join(tools, 'node_modules', '.bin', 'wasm-opt');
-  const before = readFileSync(wasmOut);
-  const key = createHash('sha256').update(before).update(JSON.stringify(wasmOpt.flags)).update(readFileSync(lock)).digest('hex');
-  const path = join(cacheDir, 'wasm-opt', `${key}.wasm`);
-  if (existsSync(path)) console.error(`wasm-opt: this module's output is in the cache (${path})`);
-  copyFileSync(await cached(path, (partial) => run(bin, [...wasmOpt.flags, wasmOut, '-o', partial])), wasmOut);
-  console.error(`wasm-opt: ${(before.length / 1e6).toFixed(1)} MB → ${(statSync(wasmOut).size / 1e6).toFixed(1)} MB`);
+for (const kind of ENGINES) {
+  const wasmOut = join(outDir, `${profile[kind]['out-name']}_bg.wasm`);
+  if (process.env.STYLE_TRANSFER_WASM_OPT === '1' || (wasmOpt.enabled && process.env.STYLE_TRANSFER_WASM_OPT !== '0')) {
+    const bin = join(tools, 'node_modules', '.bin', 'wasm-opt');
+    const before = readFileSync(wasmOut);
+    const key = createHash('sha256').update(before).update(JSON.stringify(wasmOpt.flags)).update(readFileSync(lock)).digest('hex');
+    const path = join(cacheDir, 'wasm-opt', `${key}.wasm`);
+    if (existsSync(path)) console.error(`wasm-opt: the ${kind} module's output is in the cache (${path})`);
+    copyFileSync(await cached(path, (partial) => run(bin, [...wasmOpt.flags, wasmOut, '-o', partial])), wasmOut);
+    console.error(`wasm-opt, ${kind} module: ${(before.length / 1e6).toFixed(1)} MB → ${(statSync(wasmOut).size / 1e6).toFixed(1)} MB`);
+  }
 }
 
 // 4. Weights under content-hashed names, the build manifest and the npm package: VGG16 for the
@@ -125,14 +158,16 @@ for (const [network, file] of [['vgg', 'vgg16-int8'], ['fast', 'fast-int8']]) {
   copyFileSync(join(root, 'models', `${file}.safetensors`), join(outDir, url));
   weights[network] = { url, sha256, bytes: bytes.length };
 }
-const name = bindgen['out-name'];
-writeFileSync(
-  join(outDir, 'build.json'),
-  JSON.stringify({
-    engine: { name, glue: `${name}.js`, wasm: `${name}_bg.wasm`, bytes: statSync(wasmOut).size },
-    weights,
-  }),
-);
+// Each engine's files: its glue and wasm, and the JS snippets its glue imports (the CPU
+// module's thread-pool helper, which each pool worker also loads).
+const engines = {};
+for (const kind of ENGINES) {
+  const name = profile[kind]['out-name'];
+  const glue = readFileSync(join(outDir, `${name}.js`), 'utf8');
+  const snippets = [...glue.matchAll(/from '\.\/(snippets\/[^']+)'/g)].map((m) => m[1]);
+  engines[kind] = { name, glue: `${name}.js`, wasm: `${name}_bg.wasm`, snippets };
+}
+writeFileSync(join(outDir, 'build.json'), JSON.stringify({ engines, weights }));
 const manifest = nameEngineFiles(join(root, 'www'));
 writeNpmPackage(manifest);
 writeShellManifest(join(root, 'www'));
@@ -141,7 +176,7 @@ writeShellManifest(join(root, 'www'));
 //    compress them on the fly).
 const sizes = await compressFiles(
   outDir,
-  [manifest.engine.glue, manifest.engine.wasm, ...Object.values(weights).map((w) => w.url)],
+  [...Object.values(manifest.engines).flatMap((e) => [e.glue, e.wasm]), ...Object.values(weights).map((w) => w.url)],
   join(cacheDir, 'compressed'),
 );
 sizes.push(...(await compressFiles(join(root, 'www'), [MEDIABUNNY], join(cacheDir, 'compressed'))));
@@ -149,7 +184,8 @@ const mb = (n) => (n / 1e6).toFixed(2).padStart(6);
 console.error('file                                        raw MB   gz MB   br MB');
 for (const { file, raw, gzip, br } of sizes) console.error(`${file.padEnd(42)} ${mb(raw)}  ${mb(gzip)}  ${mb(br)}`);
 writeSite();
-console.error(`built ${outDir}: wasm ${(manifest.engine.bytes / 1e6).toFixed(1)} MB, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
+const engineSizes = Object.entries(manifest.engines).map(([kind, e]) => `${kind} ${(e.bytes / 1e6).toFixed(1)} MB`);
+console.error(`built ${outDir}: engines ${engineSizes.join(', ')}, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
 
 /**
  * dist/site: exactly what a static host serves, the page, the widget, the worker and the JS,
@@ -181,8 +217,12 @@ function writeNpmPackage(manifest) {
   const vendored = [MEDIABUNNY, MEDIABUNNY.replace(/\.js$/, '.LICENSE.txt')];
   const api = ['stylizer.js', 'stylizer.d.ts', 'bridge.js', 'video.js', 'camera.js', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery, ...vendored];
   for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
-  const engine = ['build.json', manifest.engine.glue, manifest.engine.wasm, ...Object.values(manifest.weights).map((w) => w.url)];
-  for (const file of engine) copyFileSync(join(outDir, file), join(dir, 'pkg', file));
+  const engineFiles = Object.values(manifest.engines).flatMap((e) => [e.glue, e.wasm, ...e.snippets]);
+  const engine = ['build.json', ...engineFiles, ...Object.values(manifest.weights).map((w) => w.url)];
+  for (const file of engine) {
+    mkdirSync(dirname(join(dir, 'pkg', file)), { recursive: true });
+    copyFileSync(join(outDir, file), join(dir, 'pkg', file));
+  }
   const json = {
     name: pkg.name,
     version: crateVersion,

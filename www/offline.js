@@ -5,8 +5,9 @@ const $ = (id) => document.getElementById(id);
 
 /**
  * Registers the service worker and offers updates. Resolves to true once it controls the
- * page (its install has cached the whole app, the engine included), false when there is
- * none or its install failed; the engine starts after that, so its files come once.
+ * page (its install has cached the app shell), false when there is none or its install
+ * failed; the engine starts after that, so the service worker keeps the engine module the
+ * worker loads as it comes, and its files come once.
  */
 export async function setUpOffline() {
   if (!('serviceWorker' in navigator)) return false;
@@ -41,8 +42,19 @@ export async function setUpOffline() {
   });
 }
 
-/** Says that the app works offline, once the service worker and the weights are in place. */
-export async function reportOffline() {
+/**
+ * Says that the app works offline, once the service worker, the weights and the running
+ * engine's module (`backend`'s, kept by the service worker once it has arrived whole) are in
+ * place.
+ */
+export async function reportOffline(backend) {
+  const build = await (await fetch('pkg/build.json')).json();
+  const { glue, wasm } = build.engines[backend];
+  const kept = async () => (await caches.match(`pkg/${glue}`)) && (await caches.match(`pkg/${wasm}`));
+  for (let wait = 0; !(await kept()); wait++) {
+    if (wait === 300) return; // not kept (storage full, say): the page says nothing it cannot keep
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;
   $('offline-status').textContent = persisted
     ? 'Ready to work offline.'

@@ -148,6 +148,10 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = site, sources = w
       'access-control-allow-origin': '*',
       'cache-control': 'no-cache',
       'cross-origin-resource-policy': 'cross-origin',
+      // Cross-origin isolation, which shared memory between workers needs: the CPU engine's
+      // thread pool (README, "Deploying").
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
     };
     // Node scripts (build, serve, shell), the build's tools and the types are not part of the
     // site (dist/site leaves them out; a directory given here may not).

@@ -27,32 +27,36 @@ export function isServed(dir, path) {
 }
 
 /**
- * Gives the engine's JS glue and wasm in www/pkg one content hash in their names
- * (`style_transfer.<hash>.js`, `style_transfer_bg.<hash>.wasm`) and records them in
- * build.json: a page, a worker or a cache can then never pair the glue of one build with
- * the wasm of another. Run after every change to either file.
+ * Gives each engine module's JS glue and wasm in www/pkg one content hash in their names
+ * (`engine_cpu.<hash>.js`, `engine_cpu_bg.<hash>.wasm`) and records them in build.json: a
+ * page, a worker or a cache can then never pair the glue of one build with the wasm of
+ * another. Run after every change to either file.
  */
 export function nameEngineFiles(www) {
   const pkg = join(www, 'pkg');
   const manifest = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
-  const { name, glue, wasm } = manifest.engine;
-  const wasmBytes = readFileSync(join(pkg, wasm));
-  const hash = sha256(readFileSync(join(pkg, glue)), wasmBytes).digest('hex').slice(0, 16);
-  const named = { glue: `${name}.${hash}.js`, wasm: `${name}_bg.${hash}.wasm` };
-  for (const kind of ['glue', 'wasm']) {
-    if (manifest.engine[kind] !== named[kind]) renameSync(join(pkg, manifest.engine[kind]), join(pkg, named[kind]));
+  for (const [kind, engine] of Object.entries(manifest.engines)) {
+    const { name, glue, wasm } = engine;
+    const wasmBytes = readFileSync(join(pkg, wasm));
+    const hash = sha256(readFileSync(join(pkg, glue)), wasmBytes).digest('hex').slice(0, 16);
+    const named = { glue: `${name}.${hash}.js`, wasm: `${name}_bg.${hash}.wasm` };
+    for (const file of ['glue', 'wasm']) {
+      if (engine[file] !== named[file]) renameSync(join(pkg, engine[file]), join(pkg, named[file]));
+    }
+    manifest.engines[kind] = { ...engine, ...named, bytes: wasmBytes.length };
   }
-  manifest.engine = { ...manifest.engine, ...named, bytes: wasmBytes.length };
   writeFileSync(join(pkg, 'build.json'), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
 }
 
 /**
  * Writes www/pkg/shell.js, which the service worker imports: the files it caches at install
- * — the page's own files, the gallery, the build manifest, and the engine's glue and wasm — each with
- * its SHA-256 as a subresource-integrity string, so the install fails rather than caching a
- * mix of two deploys; and a version that is a hash of all of them, so any change gives a
- * changed service worker and the update prompt.
+ * — the page's own files, the gallery and the build manifest — and each engine module's files
+ * by kind (`webgpu`, `cpu`), of which it caches at install the one this browser runs and the
+ * other only if the engine's worker ever loads it (a visitor with WebGPU never downloads the
+ * CPU module), each with its SHA-256 as a subresource-integrity string, so the cache never
+ * holds a mix of two deploys; and a version that is a hash of all of them, so any change gives
+ * a changed service worker and the update prompt.
  */
 export function writeShellManifest(www) {
   const manifest = JSON.parse(readFileSync(join(www, 'pkg', 'build.json'), 'utf8'));
@@ -67,20 +71,25 @@ export function writeShellManifest(www) {
     ...gallery.map((f) => [`gallery/${f}`, `gallery/${f}`]),
     // Video files offline too (mediabunny, 144 KB with Brotli; www/vendor.mjs).
     ['vendor/mediabunny.js', 'vendor/mediabunny.js'],
-    ...['build.json', manifest.engine.glue, manifest.engine.wasm].map((f) => [`pkg/${f}`, `pkg/${f}`]),
+    ['pkg/build.json', 'pkg/build.json'],
   ];
   const version = createHash('sha256');
-  const shell = files.map(([url, path]) => {
+  const integrity = ([url, path]) => {
     const bytes = readFileSync(join(www, path));
     version.update(url).update(bytes);
     return { url, integrity: `sha256-${sha256(bytes).digest('base64')}` };
-  });
+  };
+  const shell = files.map(integrity);
+  const engines = Object.fromEntries(
+    Object.entries(manifest.engines).map(([kind, e]) => [kind, [e.glue, e.wasm, ...e.snippets].map((f) => integrity([`pkg/${f}`, `pkg/${f}`]))]),
+  );
   const versionHex = version.digest('hex').slice(0, 16);
   writeFileSync(
     join(www, 'pkg', 'shell.js'),
     `// Written by www/shell.mjs: the app shell the service worker caches, and its version.\n` +
       `self.SHELL_VERSION = ${JSON.stringify(versionHex)};\n` +
       `self.SHELL_FILES = ${JSON.stringify(shell, null, 1)};\n` +
+      `self.ENGINE_FILES = ${JSON.stringify(engines, null, 1)};\n` +
       `self.WEIGHTS_FILES = ${JSON.stringify(Object.values(manifest.weights).map((w) => `pkg/${w.url}`))};\n`,
   );
   return versionHex;

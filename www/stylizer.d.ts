@@ -159,11 +159,21 @@ export type Status =
       backend: 'webgpu' | 'cpu';
       /** Why an 'auto' engine runs on the CPU. */
       fallback?: string;
+      /** The threads the CPU engine computes on (1 on WebGPU). */
+      threads: number;
+      /** Why the CPU engine runs on one thread though more were asked for (a page not cross-origin isolated). */
+      singleThreaded?: string;
       warmUp: { pipelines: number; ms: number; error: string | null } | null;
     };
 
 export interface StylizerSettings {
   backend?: 'auto' | 'webgpu' | 'cpu';
+  /**
+   * The CPU engine's threads, 1 to 64 (default: the machine's cores, at most 8). More than one
+   * needs a cross-origin-isolated page (COOP same-origin, COEP require-corp or credentialless);
+   * elsewhere it runs on one and 'ready' says why.
+   */
+  threads?: number;
   onStatus?: (status: Status) => void;
   signal?: AbortSignal;
   /** The options of the runs to come, whose GPU pipelines the warm-up compiles; false: none. */
@@ -213,6 +223,8 @@ export interface StylizeRequest {
 export interface Stylizer {
   /** 'webgpu' or 'cpu'. */
   readonly backend: 'webgpu' | 'cpu';
+  /** The threads the CPU engine computes on (1 on WebGPU). */
+  readonly threads: number;
   /** The engine's options on this device, every key: what options left out take. */
   readonly defaults: Required<StyleOptions>;
   readonly limits: Limits;

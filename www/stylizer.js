@@ -35,8 +35,9 @@ export async function buildManifest() {
  * VGG16's and the feed-forward network's), {stage: 'starting'},
  * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles), on WebGPU
  * {stage: 'warming'} (a tiny run compiles the GPU's shader pipelines before the first real
- * one) and {stage: 'ready', backend, fallback, warmUp} (`fallback`: why an 'auto' engine runs on
- * the CPU, WebGPU's own message, else undefined; `warmUp`: {pipelines, ms, error}, what the
+ * one) and {stage: 'ready', backend, fallback, threads, singleThreaded, warmUp} (`fallback`: why an 'auto' engine runs on
+ * the CPU, WebGPU's own message, else undefined; `threads`: the CPU engine's threads, 1 on WebGPU;
+ * `singleThreaded`: why the CPU engine runs on one thread though more were asked for, else undefined; `warmUp`: {pipelines, ms, error}, what the
  * warm-up compiled, how long it took and why it failed if it did (null if it did not), or
  * null without a warm-up); 'starting' to 'ready' again whenever
  * a cancel restarts the engine. Only the first start warms up: after a cancel the next run
@@ -49,8 +50,11 @@ export async function buildManifest() {
  * `warmUp`: the options of the runs to come (engine options, as for stylize(); {} when left
  * out or null), whose pipelines the warm-up compiles, or false for no warm-up. `kernel`: VGG's convolution
  * kernel, 'gemm' (our implicit GEMM, WebGPU only) or 'direct' (burn's), for comparing them; by default the
- * device's faster one.
- * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu', warmUp?: object|false, kernel?: 'gemm'|'direct',
+ * device's faster one. `threads`: the CPU engine's threads (1 to 64; by default the machine's
+ * cores, at most 8). More than one needs a cross-origin-isolated page (COOP `same-origin` and
+ * COEP `require-corp` or `credentialless`): elsewhere the CPU engine runs on one thread and
+ * 'ready' says why in `singleThreaded`; `threads` there and on the stylizer is the count it runs on.
+ * @param {{weights?: object, backend?: 'auto'|'webgpu'|'cpu', threads?: number, warmUp?: object|false, kernel?: 'gemm'|'direct',
  *          onStatus?: (status: object) => void, workerUrl?: string|URL, signal?: AbortSignal,
  *          startAfter?: Promise<unknown>}} settings
  */
@@ -58,6 +62,7 @@ export async function createStylizer(settings = {}) {
   const { signal } = settings;
   const onStatus = settings.onStatus ?? (() => {});
   if (signal?.aborted) throw reasonOf(signal);
+  const threads = threadCount(settings.threads);
   const manifest = await untilAborted(buildManifest(), signal);
   const files = Object.entries(manifest.weights).map(([network, file]) => ({
     network,
@@ -102,15 +107,18 @@ export async function createStylizer(settings = {}) {
   );
   const weights = Object.fromEntries(files.map((file, i) => [file.network, loaded[i]]));
   await untilAborted(Promise.resolve(settings.startAfter).catch(() => {}), signal);
-  const engine = {
-    glue: new URL(manifest.engine.glue, BUILD).href,
-    wasm: new URL(manifest.engine.wasm, BUILD).href,
-    bytes: manifest.engine.bytes,
-  };
+  // Both modules' files; the worker downloads only the one it runs (WebGPU's, else the CPU's).
+  const engines = Object.fromEntries(
+    Object.entries(manifest.engines).map(([kind, e]) => [
+      kind,
+      { glue: new URL(e.glue, BUILD).href, wasm: new URL(e.wasm, BUILD).href, bytes: e.bytes },
+    ]),
+  );
   const stylizer = new Stylizer({
     weights,
-    engine,
+    engines,
     backend: settings.backend ?? 'auto',
+    threads,
     warmUp: settings.warmUp ?? {},
     kernel: settings.kernel,
     onStatus,
@@ -125,6 +133,20 @@ export async function createStylizer(settings = {}) {
   return stylizer;
 }
 
+
+/** The most threads the CPU engine starts by default: past 8 the pool's memory and start-up outgrow its gain. */
+const MAX_DEFAULT_THREADS = 8;
+
+/** The CPU engine's thread count from createStylizer's `threads`: a whole number ≥ 1, by default the cores, up to 8. */
+function threadCount(threads) {
+  if (threads === undefined || threads === null) {
+    return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS));
+  }
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new OptionsError(`threads must be a whole number from 1 to 64 (got ${JSON.stringify(threads)}).`);
+  }
+  return threads;
+}
 
 /** Longer side of the paintings' copies the palette is taken from. */
 const PALETTE_SIDE = 256;
@@ -141,6 +163,8 @@ class Stylizer {
   #warmedUp = false;
   /** 'webgpu' or 'cpu', once the engine runs. */
   backend = null;
+  /** The threads the CPU engine computes on, once it runs (1 on WebGPU, whose work is the GPU's). */
+  threads = null;
   /**
    * The engine's options on this device, every key (camelCase, as stylize() takes them):
    * what options left out take. The memory budget depends on the device (WebGPU's is smaller).
@@ -168,7 +192,7 @@ class Stylizer {
       this.#settings.onStatus({ stage: 'starting' });
       const bridge = new Bridge(this.#settings.workerUrl);
       this.#bridge = bridge;
-      const { weights, engine, backend, warmUp, kernel } = this.#settings;
+      const { weights, engines, backend, threads, warmUp, kernel } = this.#settings;
       // Copies: the weights stay here for the next worker.
       const copy = Object.fromEntries(Object.entries(weights).map(([network, bytes]) => [network, bytes.slice(0)]));
       // {stage: 'engine', loaded, bytes, contentLength} from the worker (reported on the wire),
@@ -176,11 +200,12 @@ class Stylizer {
       const onProgress = ({ stage, loaded, bytes, contentLength }) =>
         this.#settings.onStatus(stage === 'engine' ? { stage, ...onTheWire(loaded, bytes, contentLength) } : { stage });
       const transfer = Object.values(copy);
-      const init = { weights: copy, engine, backend, warmUp: this.#warmedUp ? false : warmUp, kernel };
+      const init = { weights: copy, engines, backend, threads, panicChannel: bridge.panicChannel, warmUp: this.#warmedUp ? false : warmUp, kernel };
       this.#starting = bridge.request('init', init, { transfer, onProgress }).then((ready) => {
         this.#warmedUp = true;
-        Object.assign(this, { backend: ready.backend, defaults: ready.defaults, limits: ready.limits, presets: ready.presets, looks: ready.looks });
-        this.#settings.onStatus({ stage: 'ready', backend: ready.backend, fallback: ready.fallback, warmUp: ready.warmUp });
+        Object.assign(this, { backend: ready.backend, threads: ready.threads, defaults: ready.defaults, limits: ready.limits, presets: ready.presets, looks: ready.looks });
+        const { backend, fallback, threads, singleThreaded, warmUp } = ready;
+        this.#settings.onStatus({ stage: 'ready', backend, fallback, threads, singleThreaded, warmUp });
       });
       this.#starting.catch(() => {}); // handled by whoever awaits it
     }

@@ -10,7 +10,8 @@ export class BusyError extends Error {}
 /** The events `<style-transfer>` dispatches, with their `detail`. */
 export interface StyleTransferEventMap {
   /** The engine is ready. */
-  load: CustomEvent<{ backend: 'webgpu' | 'cpu' }>;
+  /** `threads`: the CPU engine's threads (1 on WebGPU); `singleThreaded`: why one, where more were asked for. */
+  load: CustomEvent<{ backend: 'webgpu' | 'cpu'; threads: number; singleThreaded?: string }>;
   /** The engine's progress, as `stylize`'s onProgress gets it. */
   progress: CustomEvent<Progress>;
   done: CustomEvent<{ image: ImageData }>;

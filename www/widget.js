@@ -14,7 +14,12 @@
 // (File, Blob, ImageBitmap or ImageData), styleMask and keepMask (where the painting goes and
 // where the photo is kept, as the JavaScript API's masks), options (any engine option),
 // run(), cancel(), live() and stopLive().
-// Events: load ({backend}), progress (the engine's progress), done ({image: ImageData}),
+// Threads: the CPU engine computes on up to 8 threads where the host page is cross-origin
+// isolated (it sends Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
+// require-corp or credentialless; the widget's files are served with
+// Cross-Origin-Resource-Policy: cross-origin so that such a page may load them), else on one;
+// the load event says which.
+// Events: load ({backend, threads, singleThreaded: why one thread, if so}), progress (the engine's progress), done ({image: ImageData}),
 // error ({message, name}), frame (Live: {fps, ms}). run() while a run is going rejects with BusyError and leaves that
 // run alone. The widget's own files are resolved relative to this script, so it works from
 // any origin; removing the element cancels its start or run and frees its worker and wasm,
@@ -81,6 +86,8 @@ class Widget {
   #host;
   #root;
   #stylizer = null;
+  /** Why the CPU engine runs on one thread though more were asked for (a host page not cross-origin isolated). */
+  #singleThreaded;
   /** Aborts the engine's start when the element is removed meanwhile. */
   #starting = null;
   #running = null;
@@ -153,15 +160,18 @@ class Widget {
         if (s.stage === 'weights' && !s.cached) this.#status(`Downloading the model: ${Math.round((100 * s.loaded) / (s.total || 1))} %`);
         if (s.stage === 'starting') this.#status('Starting the engine…');
         if (s.stage === 'warming') this.#status('Preparing the GPU…');
-        if (s.stage === 'ready') this.#status(readyText(s.backend));
+        if (s.stage === 'ready') {
+          this.#singleThreaded = s.singleThreaded;
+          this.#status(readyText(s));
+        }
       },
     }).then(
       (stylizer) => {
         this.#starting = null;
         this.#stylizer = stylizer;
-        this.#status(readyText(stylizer.backend));
+        this.#status(readyText(stylizer));
         this.#update();
-        this.#emit('load', { backend: stylizer.backend });
+        this.#emit('load', { backend: stylizer.backend, threads: stylizer.threads, singleThreaded: this.#singleThreaded });
       },
       (error) => {
         if (this.#starting !== starting) return; // removed meanwhile: nothing to report
@@ -317,7 +327,7 @@ class Widget {
   stopLive() {
     if (!this.#live) return;
     this.#release();
-    if (this.#stylizer) this.#status(readyText(this.#stylizer.backend));
+    if (this.#stylizer) this.#status(readyText(this.#stylizer));
   }
 
   /** Ends the live loop and turns the camera off. */
@@ -332,8 +342,10 @@ class Widget {
   }
 }
 
-function readyText(backend) {
-  return `Ready (${backend === 'webgpu' ? 'GPU' : 'CPU'}). Nothing leaves this device.`;
+/** The ready line for an engine on `backend` with `threads` (a stylizer or a 'ready' status). */
+function readyText({ backend, threads }) {
+  const where = backend === 'webgpu' ? 'GPU' : `CPU, ${threads === 1 ? 'one thread' : `${threads} threads`}`;
+  return `Ready (${where}). Nothing leaves this device.`;
 }
 
 /** `<style-transfer>`: a facade over {@link Widget}. */

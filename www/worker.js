@@ -1,7 +1,9 @@
 // The module Web Worker that owns the wasm engine; www/stylizer.js is its only caller.
 //
-// Messages in:  {id, type: 'init', weights: {vgg, fast}, engine: {glue, wasm, bytes}, backend,
-//               warmUp: options or false, kernel}
+// Messages in:  {id, type: 'init', weights: {vgg, fast}, engines: {webgpu, cpu} (each {glue,
+//               wasm, bytes}), backend, threads (the CPU engine's), panicChannel (the
+//               BroadcastChannel the CPU engine posts a panic on any thread to), warmUp:
+//               options or false, kernel}
 //               {id, type: 'stylize', content, styles, keep, options}
 //               {id, type: 'plan', width, height, options} (the scales and tiles of a run)
 //               {id, type: 'palette', content, styles} (the photo in the paintings' colours)
@@ -9,15 +11,17 @@
 //               styles and options, the first of a new clip, whose style is computed now)
 // Messages out: {id, type: 'progress', progress} (the engine's download, then {stage:
 //               'warming'} on WebGPU, for 'init'; the optimisation for 'stylize'),
-//               {id, type: 'result', result} ('init': {backend, fallback, defaults, limits,
-//               presets, looks, warmUp: {pipelines, ms} or null}, `fallback` why 'auto' runs on the
-//               CPU, the rest the engine's own; 'stylize': the image, with `pipelines`
+//               {id, type: 'result', result} ('init': {backend, fallback, threads,
+//               singleThreaded, defaults, limits, presets, looks, warmUp: {pipelines, ms} or
+//               null}, `fallback` why 'auto' runs on the CPU, `singleThreaded` why the CPU runs
+//               on one thread though more were asked for, the rest the engine's own; 'stylize': the image, with `pipelines`
 //               compiled during the run; 'palette': the image; 'frame': the image and `ms`,
 //               the engine's time for it),
 //               {id, type: 'error', error: {name, message, fatal}}, and {type: 'fatal', message}
 //               when the GPU device is lost (the worker then closes).
 // The engine's glue and wasm come by their content-hashed names from the build manifest, so
-// the two always belong to the same build.
+// the two always belong to the same build. There are two engine modules, WebGPU's and the
+// CPU's (with its thread pool); the worker loads one.
 
 let engine = null;
 /** The engine module's free functions (`palette`), once it is loaded. */
@@ -71,7 +75,7 @@ if (navigator.gpu) {
 }
 
 const handlers = {
-  async init({ weights, engine: files, backend, warmUp, kernel }, id) {
+  async init({ weights, engines, backend, threads, panicChannel, warmUp, kernel }, id) {
     if (!WebAssembly.validate(SIMD_PROBE)) {
       throw named(
         'EngineError',
@@ -79,23 +83,49 @@ const handlers = {
         true,
       );
     }
-    module = await import(files.glue);
-    const { default: init, Engine, limits, presets, looks } = module;
-    const response = await fetch(files.wasm);
-    if (!response.ok) {
-      throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
-    }
-    // Compiled while it streams in; the bytes are counted on the way for the page's progress
-    // bar, which shows them on the wire (Content-Length is the compressed size, if any).
-    const contentLength = Number(response.headers.get('content-length')) || 0;
-    const report = (loaded) =>
-      self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, bytes: files.bytes, contentLength } });
-    await init({ module_or_path: counted(response, report) });
-    // The engine chooses the device ('auto': WebGPU if the browser gives one, else the CPU,
-    // and `fallback` says why).
+    const vgg = new Uint8Array(weights.vgg);
     const fast = weights.fast && new Uint8Array(weights.fast);
-    engine = await Engine.create(new Uint8Array(weights.vgg), fast, backend, kernel);
-    const ready = { backend: engine.backend, fallback: engine.fallback, defaults: engine.defaults, limits: limits(), presets: presets(), looks: looks() };
+    // 'auto': WebGPU's module when the browser has WebGPU; if it gives no device, the CPU's,
+    // and `fallback` says why. Only the module that runs is downloaded.
+    let fallback;
+    let cpu = backend === 'cpu';
+    if (backend === 'auto') {
+      // As the service worker decides which module to keep: no adapter, no WebGPU module.
+      const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
+      if (!adapter) {
+        cpu = true;
+        fallback = navigator.gpu
+          ? 'this browser found no GPU for WebGPU'
+          : 'this browser has no WebGPU (navigator.gpu is missing)';
+      }
+    }
+    if (!cpu) {
+      await load(engines.webgpu, id);
+      try {
+        engine = await module.Engine.create(vgg, fast, backend, kernel);
+      } catch (error) {
+        if (error?.name !== 'WebGpuUnavailable') throw error;
+        cpu = true;
+        fallback = error.message;
+      }
+    }
+    let singleThreaded;
+    if (cpu) {
+      await load(engines.cpu, id);
+      module.reportPanicsTo(panicChannel);
+      singleThreaded = await startThreads(threads);
+      engine = await module.Engine.create(vgg, fast, 'cpu', kernel);
+    }
+    const ready = {
+      backend: engine.backend,
+      fallback,
+      threads: module.threads(),
+      singleThreaded,
+      defaults: engine.defaults,
+      limits: module.limits(),
+      presets: module.presets(),
+      looks: module.looks(),
+    };
     if (engine.backend !== 'webgpu' || warmUp === false) return { ...ready, warmUp: null };
     // Compile the GPU's pipelines now, while the user chooses images, not after Start.
     self.postMessage({ id, type: 'progress', progress: { stage: 'warming' } });
@@ -151,6 +181,42 @@ self.onmessage = async ({ data }) => {
     self.postMessage({ id, type: 'error', error: describe(error) });
   }
 };
+
+/**
+ * Downloads and starts one engine module (`files`: its glue, its wasm and the wasm's size),
+ * reporting the download as the 'engine' stage of request `id`; `module` is then its exports.
+ */
+async function load(files, id) {
+  module = await import(files.glue);
+  const response = await fetch(files.wasm);
+  if (!response.ok) {
+    throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
+  }
+  // Compiled while it streams in; the bytes are counted on the way for the page's progress
+  // bar, which shows them on the wire (Content-Length is the compressed size, if any).
+  const contentLength = Number(response.headers.get('content-length')) || 0;
+  const report = (loaded) =>
+    self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, bytes: files.bytes, contentLength } });
+  await module.default({ module_or_path: counted(response, report) });
+}
+
+/**
+ * Starts the CPU module's thread pool: `threads` Web Workers sharing its memory where this
+ * worker is cross-origin isolated (shared memory may only be sent to another worker there),
+ * else the engine's own thread alone. Resolves to why it runs on one thread though more were
+ * asked for, else undefined.
+ */
+async function startThreads(threads) {
+  if (threads > 1 && self.crossOriginIsolated) {
+    await module.initThreadPool(threads);
+    return undefined;
+  }
+  module.initOneThread();
+  if (threads > 1) {
+    return 'the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), so its workers cannot share memory';
+  }
+  return undefined;
+}
 
 /** `response` with the same body, calling `report(bytes so far)` as it is read. */
 function counted(response, report) {

@@ -93,6 +93,22 @@ pub struct Chosen {
     pub max_buffer: Option<u64>,
 }
 
+/// Sizes the CPU backend's thread pool (rayon's global pool, which burn's CPU backend and its
+/// matrix products compute on) to `threads`, or to every core when `None`; returns its size.
+/// Call once, before any work on the CPU backend.
+pub fn set_threads(threads: Option<usize>) -> Result<usize, String> {
+    if let Some(threads) = threads {
+        if threads == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| format!("the CPU backend's thread pool: {e}"))?;
+    }
+    Ok(rayon::current_num_threads())
+}
+
 /// The device for `backend`; for the GPU, an error when no adapter is found.
 pub fn device(backend: Backend) -> Result<Chosen, String> {
     let cpu = |description: String| Chosen {

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::tensor::Device;
-use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::options::{LIMITS, LOOKS, PRESETS};
@@ -38,7 +38,8 @@ impl Engine {
     /// `init: "fast"` and 0-iteration runs need; `undefined` to leave it out) onto
     /// `backend`: `"webgpu"`, `"cpu"` (burn's CPU backend compiled to wasm) or `"auto"`
     /// (WebGPU when the browser has it and gives a device, else the CPU, with the reason in
-    /// [`fallback`](Self::fallback)). `kernel` picks VGG's convolution
+    /// [`fallback`](Self::fallback); in a build without the CPU backend, the promise rejects
+    /// with an error named `WebGpuUnavailable` whose message says why). `kernel` picks VGG's convolution
     /// kernel, `"gemm"` (WebGPU only) or `"direct"` (burn's); `undefined` for the device's
     /// faster one.
     pub async fn create(
@@ -46,17 +47,25 @@ impl Engine {
         fast: Option<Uint8Array>,
         backend: String,
         kernel: Option<String>,
-    ) -> Result<Engine, JsError> {
-        let weights = VggWeights::from_int8_safetensors(&weights.to_vec())?;
+    ) -> Result<Engine, JsValue> {
+        let weights =
+            VggWeights::from_int8_safetensors(&weights.to_vec()).map_err(JsError::from)?;
         let fast = fast
             .map(|bytes| FastWeights::from_int8_safetensors(&bytes.to_vec()))
-            .transpose()?;
+            .transpose()
+            .map_err(JsError::from)?;
         let mut fallback = None;
         let ((device, max_buffer), backend) = match backend.as_str() {
             "cpu" => ((cpu()?, None), "cpu"),
             "webgpu" => (webgpu().await.map_err(|e| JsError::new(&e))?, "webgpu"),
             "auto" => match webgpu().await {
                 Ok(gpu) => (gpu, "webgpu"),
+                // The WebGPU module has no CPU backend: the worker loads the CPU module.
+                Err(reason) if cfg!(not(feature = "cpu")) => {
+                    let error = js_sys::Error::new(&reason);
+                    error.set_name("WebGpuUnavailable");
+                    return Err(error.into());
+                }
                 Err(reason) => {
                     fallback = Some(reason);
                     ((cpu()?, None), "cpu")
@@ -65,7 +74,8 @@ impl Engine {
             other => {
                 return Err(JsError::new(&format!(
                     "unknown backend `{other}`: use \"webgpu\", \"cpu\" or \"auto\""
-                )));
+                ))
+                .into());
             }
         };
         let kernel = match kernel.as_deref() {
@@ -81,7 +91,7 @@ impl Engine {
         let mut stylizer =
             Stylizer::with_kernel(&weights, &device, kernel).with_max_buffer(max_buffer);
         if let Some(fast) = &fast {
-            stylizer = stylizer.with_fast(fast)?;
+            stylizer = stylizer.with_fast(fast).map_err(JsError::from)?;
         }
         Ok(Engine {
             defaults: stylizer.defaults(),
@@ -262,6 +272,86 @@ pub fn looks() -> JsValue {
     to_js(&LOOKS)
 }
 
+/// Starts the CPU backend's pool on `threads` Web Workers that share this module's memory
+/// (wasm-bindgen-rayon; the page must be cross-origin isolated). Resolves when they run; call
+/// once, before [`Engine::create`]. Only in the threaded module (cargo feature `threads`).
+#[cfg(feature = "threads")]
+#[allow(unused_imports)] // exported to JavaScript by its own `#[wasm_bindgen]`
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// The CPU backend's pool as this thread alone, for a page that is not cross-origin isolated
+/// (its workers cannot share memory): the threaded module then runs as the single-threaded
+/// one. Call once, before [`Engine::create`], instead of `initThreadPool`.
+#[cfg(feature = "threads")]
+#[wasm_bindgen(js_name = initOneThread)]
+pub fn init_one_thread() -> Result<(), JsError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .use_current_thread()
+        .build_global()
+        .map_err(|e| JsError::new(&format!("the CPU backend's thread pool: {e}")))
+}
+
+/// The BroadcastChannel that [`report_panics_to`] posts panics to, read on whichever thread
+/// panics (the module's memory, and so this, is shared by the pool's threads).
+#[cfg(feature = "threads")]
+static PANIC_CHANNEL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Has a panic or a failed allocation on any of the engine's threads post its message to the
+/// BroadcastChannel `name`, which the page listens on, besides the console.
+/// A pool thread's panic cannot reach the engine's thread, which waits for that thread's work
+/// meanwhile; the page then ends the worker and says why. Call once, before the pool starts.
+#[cfg(feature = "threads")]
+#[wasm_bindgen(js_name = reportPanicsTo)]
+pub fn report_panics_to(name: String) {
+    if PANIC_CHANNEL.set(name).is_err() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post_panic(&info.to_string());
+    }));
+    std::alloc::set_alloc_error_hook(|layout| {
+        post_panic(&format!(
+            "out of memory: {} bytes could not be allocated",
+            layout.size()
+        ));
+    });
+}
+
+/// Posts `message` to the page's panic channel ([`report_panics_to`]).
+#[cfg(feature = "threads")]
+fn post_panic(message: &str) {
+    if let Some(channel) = PANIC_CHANNEL
+        .get()
+        .and_then(|name| web_sys::BroadcastChannel::new(name).ok())
+    {
+        let _ = channel.post_message(&JsValue::from_str(message));
+        channel.close();
+    }
+}
+
+/// Panics on a thread of the pool: for the tests of what the page hears of it.
+#[cfg(feature = "threads")]
+#[doc(hidden)]
+#[wasm_bindgen(js_name = panicOnPool)]
+pub fn panic_on_pool() {
+    rayon::join(
+        || {},
+        || panic!("a panic on the thread pool, asked for by a test"),
+    );
+}
+
+/// The number of threads the CPU backend computes on: its pool's size in the threaded module
+/// (cargo feature `threads`), else 1.
+#[wasm_bindgen]
+pub fn threads() -> usize {
+    #[cfg(feature = "threads")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "threads"))]
+    return 1;
+}
+
 /// burn's CPU backend, when this build has it (cargo feature `cpu`).
 fn cpu() -> Result<Device, JsError> {
     #[cfg(feature = "cpu")]
@@ -282,6 +372,7 @@ async fn webgpu() -> Result<(Device, Option<u64>), String> {
 #[cfg(feature = "gpu")]
 async fn webgpu() -> Result<(Device, Option<u64>), String> {
     use burn::tensor::wgpu::WgpuInitError;
+    use js_sys::Reflect;
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or_default();
     let gpu = Reflect::get(&navigator, &"gpu".into()).unwrap_or_default();
     if gpu.is_undefined() || gpu.is_null() {

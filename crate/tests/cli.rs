@@ -120,6 +120,7 @@ fn invalid_options_exit_with_code_2() {
         &["--padding", "circular"],
         &["--average-decay", "1"],
         &["--options", "/nonexistent/options.json"],
+        &["--threads", "0"],
     ] {
         let output = stylize_one(
             &photo,
@@ -355,6 +356,40 @@ fn auto_backend_takes_a_hardware_gpu_or_the_cpu_and_says_which() {
             // Only a software renderer (lavapipe in the tests): the line says why.
             assert!(line.contains("software renderer"), "{line}");
         }
+    }
+}
+
+#[test]
+fn threads_size_the_cpu_backends_pool_and_the_backend_line_says_how_many() {
+    let photo = root().join("tests/fixtures/photo.jpg");
+    let out = temp("threads.png");
+    for threads in ["1", "3"] {
+        let output = stylize_one(
+            &photo,
+            &photo,
+            &out,
+            &[
+                "--size",
+                "24",
+                "--iterations",
+                "1",
+                "--backend",
+                "cpu",
+                "--threads",
+                threads,
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let plural = if threads == "1" { "" } else { "s" };
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("backend: "))
+            .unwrap_or_default();
+        assert!(
+            line.ends_with(&format!(" on {threads} thread{plural}")),
+            "{line}"
+        );
     }
 }
 

@@ -73,7 +73,8 @@ describe('the npm package', () => {
       assert.ok(readFileSync(join(installed, file)).length > 0, file);
     }
     const build = JSON.parse(readFileSync(join(installed, 'pkg', 'build.json'), 'utf8'));
-    for (const file of [build.engine.glue, build.engine.wasm, build.weights.vgg.url, build.weights.fast.url]) {
+    const engines = Object.values(build.engines).flatMap((e) => [e.glue, e.wasm, ...e.snippets]);
+    for (const file of [...engines, build.weights.vgg.url, build.weights.fast.url]) {
       assert.ok(readFileSync(join(installed, 'pkg', file)).length > 0, file);
     }
   });

@@ -16,18 +16,19 @@ const weightPaths = () => {
 const weightsPath = () => weightPaths()[0];
 
 /**
- * A deploy of a new build to `site`: the same engine with a different wasm (a custom section
- * appended), so its glue and wasm get new content-hashed names and the old files are gone.
+ * A deploy of a new build to `site`: the same CPU engine with a different wasm (a custom
+ * section appended), so its glue and wasm get new content-hashed names and the old files are
+ * gone.
  */
 function deployNewBuild(site) {
   const pkg = join(site, 'pkg');
   const build = JSON.parse(readFileSync(join(pkg, 'build.json'), 'utf8'));
-  const wasm = join(pkg, build.engine.wasm);
+  const wasm = join(pkg, build.engines.cpu.wasm);
   const name = Buffer.from('deploy');
   const section = Buffer.concat([Buffer.from([0, 1 + name.length + 1, name.length]), name, Buffer.from('2')]);
   writeFileSync(wasm, Buffer.concat([readFileSync(wasm), section]));
   const next = nameEngineFiles(site);
-  return { before: build.engine, after: next.engine, version: writeShellManifest(site) };
+  return { before: build.engines.cpu, after: next.engines.cpu, version: writeShellManifest(site) };
 }
 
 describe('damaged weights', () => {
@@ -126,13 +127,13 @@ describe('a deploy between the install and the first engine start', () => {
     await Promise.all([page.waitForEvent('load'), page.click('#update-reload')]);
     assert.equal(await ready(page), 'cpu');
     // The old build's engine came from the cache as one pair; the new one once, for the update.
-    const fetched = browser.served.slice(served).filter((path) => path.startsWith('/pkg/style_transfer'));
+    const fetched = browser.served.slice(served).filter((path) => path.startsWith('/pkg/engine_'));
     assert.deepEqual(fetched.sort(), [`/pkg/${deploy.after.glue}`, `/pkg/${deploy.after.wasm}`].sort());
     const caches = await page.evaluate(async () => {
       const names = await caches.keys();
       const shell = names.find((n) => n.startsWith('shell-'));
       const files = (await (await caches.open(shell)).keys()).map((r) => new URL(r.url).pathname);
-      return { names, engine: files.filter((f) => f.startsWith('/pkg/style_transfer')) };
+      return { names, engine: files.filter((f) => f.startsWith('/pkg/engine_')) };
     });
     assert.deepEqual(caches.names.sort(), [`shell-${deploy.version}`, 'style-transfer-weights-v1'].sort());
     assert.deepEqual(caches.engine.sort(), [`/pkg/${deploy.after.glue}`, `/pkg/${deploy.after.wasm}`].sort());

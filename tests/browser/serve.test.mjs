@@ -28,7 +28,7 @@ test('the wasm and the weights go out compressed as the browser accepts, and dec
   const build = JSON.parse(readFileSync(join(root, 'www', 'pkg', 'build.json'), 'utf8'));
   const { server, url } = await serve({ port: 0 });
   try {
-    for (const file of [build.engine.wasm, build.weights.vgg.url]) {
+    for (const file of [build.engines.webgpu.wasm, build.engines.cpu.wasm, build.weights.vgg.url]) {
       const bytes = readFileSync(join(root, 'www', 'pkg', file));
       for (const [accept, expected] of [
         ['gzip, deflate, br, zstd', 'br'],

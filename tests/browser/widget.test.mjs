@@ -46,6 +46,13 @@ describe('widget on another origin', () => {
     assert.notEqual(new URL(host.url).origin, new URL(browser.url).origin);
     await page.waitForFunction(() => window.events.filter((e) => e.type === 'load').length === 2, null, { timeout: 120_000 });
     assert.equal(workers.length, 2);
+    // This host page sends no COOP/COEP headers: the CPU engines run on one thread each, and
+    // say why (no pool workers above).
+    const loads = await page.evaluate(() => window.events.filter((e) => e.type === 'load').map((e) => e.threads));
+    for (const [threads, why] of loads) {
+      assert.equal(threads, 1);
+      if (await page.evaluate(() => navigator.hardwareConcurrency > 1)) assert.match(why, /not cross-origin isolated/);
+    }
 
     for (const id of ['one', 'two']) await page.setInputFiles(`#${id} input.content`, fixture('photo.jpg'));
     // `two` takes its painting from style-src="udnie", a preset of the gallery.

@@ -15,8 +15,9 @@ import { BusyError, type StyleTransferElement } from '@style-transfer/engine/wid
 export async function stylizeOnce(content: ImageData, painting: Blob): Promise<StylizeResult> {
   const stylizer = await createStylizer({
     backend: 'auto',
+    threads: 4,
     onStatus: (s) => {
-      if (s.stage === 'ready') console.log(s.backend, s.fallback ?? '', s.warmUp?.pipelines ?? 0);
+      if (s.stage === 'ready') console.log(s.backend, s.fallback ?? '', s.threads, s.singleThreaded ?? '', s.warmUp?.pipelines ?? 0);
     },
   });
   const quick = stylizer.presets.find((p) => p.name === 'quick');
@@ -61,6 +62,8 @@ export async function moving(video: HTMLVideoElement, clip: Blob, painting: Imag
 export async function misuse(content: ImageData): Promise<void> {
   // @ts-expect-error a backend that does not exist
   await createStylizer({ backend: 'webgl' });
+  // @ts-expect-error threads are a number
+  await createStylizer({ threads: 'all' });
   const stylizer = await createStylizer();
   // @ts-expect-error an option typo
   const typo: StyleOptions = { styleWieght: 1 };

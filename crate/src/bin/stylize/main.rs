@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
-use style_transfer::native::{Backend, device, read_image, read_mask, write_image};
+use style_transfer::native::{Backend, device, read_image, read_mask, set_threads, write_image};
 use style_transfer::options::LOOKS;
 use style_transfer::{
     DeviceKind, FastWeights, StyleImage, StyleOptions, StylizeError, Stylizer, VggWeights,
@@ -68,6 +68,9 @@ struct Args {
     /// Where to compute.
     #[arg(long, value_enum, default_value = "auto")]
     backend: Backend,
+    /// The CPU backend's threads (default: every core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// Also write the image every K iterations (next to --output, numbered).
     #[arg(long, value_name = "K")]
     save_every: Option<u32>,
@@ -328,8 +331,17 @@ fn run(args: &Args, masked: &[usize]) -> Result<(), (u8, String)> {
     with_defaults(&StyleOptions::default())?;
 
     let weights = VggWeights::from_int8_safetensors(WEIGHTS).map_err(|e| (1, e.to_string()))?;
+    let threads = set_threads(args.threads).map_err(bad_input)?;
     let chosen = device(args.backend).map_err(|e| (1, e))?;
-    eprintln!("backend: {}", chosen.description);
+    if chosen.cpu {
+        let plural = if threads == 1 { "" } else { "s" };
+        eprintln!(
+            "backend: {} on {threads} thread{plural}",
+            chosen.description
+        );
+    } else {
+        eprintln!("backend: {}", chosen.description);
+    }
     let fast = FastWeights::from_int8_safetensors(FAST_WEIGHTS).map_err(|e| (1, e.to_string()))?;
     let stylizer = Stylizer::new(&weights, &chosen.device)
         .with_max_buffer(chosen.max_buffer)
