@@ -345,17 +345,21 @@ if (paths.includes('cpu') && wants('profile')) {
 
 // The CPU engine's thread pool: time per step through the JS API at `--thread-sizes` with
 // `--threads` (1 and 2 by default; more on a machine that has the cores), from the photo with
-// no previews, the first step left out; each count in its own stylizer, one after the other.
+// no previews, `--thread-steps` steps with the first left out; each count in its own
+// stylizer, the counts taking turns `--thread-repeats` times, the fastest run of each kept
+// (another process on a shared machine only ever slows a run down).
 const threadSizes = argument('--thread-sizes', '128,256,384,512').split(',').map(Number);
 const threadCounts = argument('--threads', '1,2').split(',').map(Number);
+const threadSteps = Number(argument('--thread-steps', 6));
+const threadRepeats = Number(argument('--thread-repeats', 2));
 const threadRows = [];
 if (paths.includes('cpu') && wants('threads')) {
   const browser = await start({ webgpu: false });
   const page = await browser.page();
   await ready(page);
   for (const size of threadSizes) {
-    const row = { size, ms: {} };
-    for (const threads of threadCounts) {
+    const row = { size, ms: {}, memory: {} };
+    for (const threads of Array.from({ length: threadRepeats }, () => threadCounts).flat()) {
       // The browser's memory (every Chromium process's resident memory, summed) during the run.
       const rss = () => execSync('ps -C chromium -o rss=').toString().split('\n').filter(Boolean).reduce((sum, kb) => sum + Number(kb), 0) / 1024;
       const before = rss();
@@ -373,11 +377,11 @@ if (paths.includes('cpu') && wants('threads')) {
         const ran = stylizer.threads;
         stylizer.dispose();
         return { ms: run.msPerIteration, ran, isolated: self.crossOriginIsolated };
-      }, { size, threads, iterations: Math.max(3, Math.round(iterations * (128 / size) ** 2)) });
+      }, { size, threads, iterations: threadSteps });
       clearInterval(sampler);
       if (result.ran !== threads) throw new Error(`asked for ${threads} threads, ran on ${result.ran} (isolated: ${result.isolated})`);
-      row.ms[threads] = result.ms;
-      row.memory = { ...row.memory, [threads]: peak - before };
+      row.ms[threads] = Math.min(row.ms[threads] ?? Infinity, result.ms);
+      row.memory[threads] = Math.max(row.memory[threads] ?? 0, peak - before);
       console.error(`threads: ${size} px, ${threads} thread(s): ${result.ms.toFixed(0)} ms per step, browser memory +${(peak - before).toFixed(0)} MB at its peak`);
     }
     threadRows.push(row);

@@ -215,7 +215,7 @@ function writeNpmPackage(manifest) {
   const gallery = readdirSync(join(root, 'www', 'gallery')).map((f) => `gallery/${f}`);
   mkdirSync(join(dir, 'vendor'));
   const vendored = [MEDIABUNNY, MEDIABUNNY.replace(/\.js$/, '.LICENSE.txt')];
-  const api = ['stylizer.js', 'stylizer.d.ts', 'bridge.js', 'video.js', 'camera.js', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery, ...vendored];
+  const api = ['stylizer.js', 'stylizer.d.ts', 'prepare.js', 'bridge.js', 'video.js', 'camera.js', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery, ...vendored];
   for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
   const engineFiles = Object.values(manifest.engines).flatMap((e) => [e.glue, e.wasm, ...e.snippets]);
   const engine = ['build.json', ...engineFiles, ...Object.values(manifest.weights).map((w) => w.url)];

@@ -13,21 +13,12 @@
 
 import { decode, ImageInputError, toPixels } from './images.js';
 import { isMask, maskPixels } from './masks.js';
-import { loadWeights, onTheWire } from './weights.js';
+import { onTheWire } from './weights.js';
+import { prepare } from './prepare.js';
 import { AbortError, Bridge, EngineError, OptionsError, reasonOf, untilAborted } from './bridge.js';
 import { stylizeVideo, VideoInputError } from './video.js';
 
 export { AbortError, decode, EngineError, ImageInputError, OptionsError, toPixels, VideoInputError };
-
-
-const BUILD = new URL('./pkg/build.json', import.meta.url);
-
-/** The build manifest (`www/pkg/build.json`): the engine's and the weights' file names. */
-export async function buildManifest() {
-  const response = await fetch(BUILD);
-  if (!response.ok) throw new EngineError(`Could not load the app's build manifest (${response.status}).`);
-  return response.json();
-}
 
 /**
  * Downloads (or takes from the cache) the weights, checks them, and starts the engine.
@@ -35,9 +26,10 @@ export async function buildManifest() {
  * VGG16's and the feed-forward network's), {stage: 'starting'},
  * {stage: 'engine', loaded, total} (the wasm as it downloads and compiles), on WebGPU
  * {stage: 'warming'} (a tiny run compiles the GPU's shader pipelines before the first real
- * one) and {stage: 'ready', backend, fallback, threads, singleThreaded, warmUp} (`fallback`: why an 'auto' engine runs on
- * the CPU, WebGPU's own message, else undefined; `threads`: the CPU engine's threads, 1 on WebGPU;
- * `singleThreaded`: why the CPU engine runs on one thread though more were asked for, else undefined; `warmUp`: {pipelines, ms, error}, what the
+ * one) and {stage: 'ready', backend, fallback, threads, singleThreaded, warmUp} (`fallback`:
+ * why an 'auto' engine runs on the CPU, WebGPU's own message, else undefined; `threads`: the
+ * CPU engine's threads, 1 on WebGPU; `singleThreaded`: why the CPU engine runs on one thread
+ * though more were asked for, else undefined; `warmUp`: {pipelines, ms, error}, what the
  * warm-up compiled, how long it took and why it failed if it did (null if it did not), or
  * null without a warm-up); 'starting' to 'ready' again whenever
  * a cancel restarts the engine. Only the first start warms up: after a cancel the next run
@@ -60,60 +52,8 @@ export async function buildManifest() {
  */
 export async function createStylizer(settings = {}) {
   const { signal } = settings;
-  const onStatus = settings.onStatus ?? (() => {});
   if (signal?.aborted) throw reasonOf(signal);
-  const threads = threadCount(settings.threads);
-  const manifest = await untilAborted(buildManifest(), signal);
-  const files = Object.entries(manifest.weights).map(([network, file]) => ({
-    network,
-    url: settings.weights?.[network]?.url ?? new URL(file.url, BUILD).href,
-    sha256: settings.weights?.[network]?.sha256 ?? file.sha256,
-    // The size of the build's own file (another file's is unknown until it arrives).
-    bytes: settings.weights?.[network]?.url ? 0 : file.bytes,
-    total: file.bytes,
-    loaded: 0,
-    cached: false,
-  }));
-  // One progress for both files: the user sees one model download. Once one file has failed
-  // (or the caller aborted), the other's download goes quiet: the error is the last word.
-  let failed = false;
-  const report = () => {
-    if (failed || signal?.aborted) return;
-    onStatus({
-      stage: 'weights',
-      loaded: files.reduce((sum, f) => sum + f.loaded, 0),
-      total: files.reduce((sum, f) => sum + f.total, 0),
-      cached: files.every((f) => f.cached),
-    });
-  };
-  const loaded = await untilAborted(
-    Promise.all(
-      files.map((file) =>
-        loadWeights(
-          file.url,
-          file.sha256,
-          (loaded, total, cached) => {
-            Object.assign(file, { loaded, total, cached });
-            report();
-          },
-          file.bytes,
-        ).catch((error) => {
-          failed = true;
-          throw error;
-        }),
-      ),
-    ),
-    signal,
-  );
-  const weights = Object.fromEntries(files.map((file, i) => [file.network, loaded[i]]));
-  await untilAborted(Promise.resolve(settings.startAfter).catch(() => {}), signal);
-  // Both modules' files; the worker downloads only the one it runs (WebGPU's, else the CPU's).
-  const engines = Object.fromEntries(
-    Object.entries(manifest.engines).map(([kind, e]) => [
-      kind,
-      { glue: new URL(e.glue, BUILD).href, wasm: new URL(e.wasm, BUILD).href, bytes: e.bytes },
-    ]),
-  );
+  const { weights, engines, threads } = await prepare(settings);
   const stylizer = new Stylizer({
     weights,
     engines,
@@ -121,7 +61,7 @@ export async function createStylizer(settings = {}) {
     threads,
     warmUp: settings.warmUp ?? {},
     kernel: settings.kernel,
-    onStatus,
+    onStatus: settings.onStatus ?? (() => {}),
     workerUrl: settings.workerUrl ?? new URL('./worker.js', import.meta.url),
   });
   try {
@@ -133,20 +73,6 @@ export async function createStylizer(settings = {}) {
   return stylizer;
 }
 
-
-/** The most threads the CPU engine starts by default: past 8 the pool's memory and start-up outgrow its gain. */
-const MAX_DEFAULT_THREADS = 8;
-
-/** The CPU engine's thread count from createStylizer's `threads`: a whole number ≥ 1, by default the cores, up to 8. */
-function threadCount(threads) {
-  if (threads === undefined || threads === null) {
-    return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, MAX_DEFAULT_THREADS));
-  }
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw new OptionsError(`threads must be a whole number from 1 to 64 (got ${JSON.stringify(threads)}).`);
-  }
-  return threads;
-}
 
 /** Longer side of the paintings' copies the palette is taken from. */
 const PALETTE_SIDE = 256;

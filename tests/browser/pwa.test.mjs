@@ -62,6 +62,11 @@ describe('installed app', () => {
     try {
       await page.reload();
       assert.equal(await ready(page), 'cpu');
+      // The cached responses keep the headers that isolate the page, so the CPU engine runs
+      // on its thread pool offline too.
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      assert.match(await page.textContent('#engine-status'), cores > 1 ? /running on the CPU on \d+ threads/ : /one thread/);
       await choose(page);
       await tiny(page, 32, 2);
       assert.match(await run(page), /^Done: 2 steps/);
