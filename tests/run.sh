@@ -47,11 +47,12 @@ rm -rf "$canary"
 timings=()
 if [ "${STYLE_TRANSFER_CARGO_TIMINGS:-}" = 1 ]; then timings=(--timings); fi
 
-# The web build (the module, linted for wasm as it compiles, and wasm-opt) runs alongside the
-# native build and the Rust tests: each has single-threaded stretches (the last crates of
+# The web build (the WebGPU module, linted for wasm as it compiles; the CPU module with its
+# thread pool, on nightly; wasm-opt for both) runs alongside the native build and the Rust
+# tests: each has single-threaded stretches (the last crates of
 # burn, LTO, wasm-opt, link steps) in which the other uses the second core. They build into
 # different profile directories, so neither waits for the other's lock.
-background "web build: the module for wasm, linted; wasm-opt (www/build.mjs)" node www/build.mjs
+background "web build: the two modules for wasm, linted; wasm-opt (www/build.mjs)" node www/build.mjs
 
 step "cargo test, linted by clippy: CPU backend, and wgpu on Mesa's lavapipe"
 STYLE_TRANSFER_REQUIRE_GPU=1 cargo test --profile ci --workspace "${timings[@]}"

@@ -444,7 +444,8 @@ async function boot() {
     showSettings(state.stylizer);
     document.body.dataset.ready = state.stylizer.backend;
     showEstimate();
-    if (await offline) await reportOffline(state.stylizer.backend);
+    // Whatever happens there, the engine runs: offline use is only not reported.
+    if (await offline) await reportOffline(state.stylizer.backend).catch(() => {});
   } catch (error) {
     $('engine-status').textContent = 'The engine could not start.';
     showMessage(error.message);

@@ -27,10 +27,15 @@ const ENGINE_FILES = new Map(
     .map(({ url, integrity }) => [new URL(url, self.registration.scope).href, integrity]),
 );
 
-/** The engine module the worker will load here: 'webgpu' where WebGPU gives an adapter, else 'cpu'. */
+/**
+ * The engine module the worker will load here: 'webgpu' where WebGPU gives an adapter (within
+ * a few seconds: an install must not hang on it), else 'cpu'. Should the worker decide
+ * otherwise, the fetch handler keeps that module as it first comes.
+ */
 async function engineKind() {
   try {
-    if (self.navigator.gpu && (await self.navigator.gpu.requestAdapter())) return 'webgpu';
+    const none = new Promise((resolve) => setTimeout(() => resolve(null), 5000));
+    if (self.navigator.gpu && (await Promise.race([self.navigator.gpu.requestAdapter(), none]))) return 'webgpu';
   } catch {
     // no adapter: the CPU module
   }

@@ -9,8 +9,10 @@ export class BusyError extends Error {}
 
 /** The events `<style-transfer>` dispatches, with their `detail`. */
 export interface StyleTransferEventMap {
-  /** The engine is ready. */
-  /** `threads`: the CPU engine's threads (1 on WebGPU); `singleThreaded`: why one, where more were asked for. */
+  /**
+   * The engine is ready. `threads`: the CPU engine's threads (1 on WebGPU); `singleThreaded`:
+   * why one, where more were asked for (a host page that is not cross-origin isolated).
+   */
   load: CustomEvent<{ backend: 'webgpu' | 'cpu'; threads: number; singleThreaded?: string }>;
   /** The engine's progress, as `stylize`'s onProgress gets it. */
   progress: CustomEvent<Progress>;

@@ -89,6 +89,9 @@ const handlers = {
     // and `fallback` says why. Only the module that runs is downloaded.
     let fallback;
     let cpu = backend === 'cpu';
+    if (backend === 'webgpu' && !navigator.gpu) {
+      throw named('EngineError', 'this browser has no WebGPU (navigator.gpu is missing)', true);
+    }
     if (backend === 'auto') {
       // As the service worker decides which module to keep: no adapter, no WebGPU module.
       const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
@@ -187,17 +190,26 @@ self.onmessage = async ({ data }) => {
  * reporting the download as the 'engine' stage of request `id`; `module` is then its exports.
  */
 async function load(files, id) {
-  module = await import(files.glue);
-  const response = await fetch(files.wasm);
-  if (!response.ok) {
-    throw named('EngineError', `The engine could not be downloaded (${response.status}); reload the page.`, true);
-  }
+  const unavailable = (why) => named('EngineError', `The engine could not be downloaded (${why}); reload the page.`, true);
+  // Offline with a module this browser never used before, or a deploy that removed it.
+  module = await import(files.glue).catch((error) => {
+    throw unavailable(error.message);
+  });
+  const response = await fetch(files.wasm).catch((error) => {
+    throw unavailable(error.message);
+  });
+  if (!response.ok) throw unavailable(response.status);
   // Compiled while it streams in; the bytes are counted on the way for the page's progress
   // bar, which shows them on the wire (Content-Length is the compressed size, if any).
   const contentLength = Number(response.headers.get('content-length')) || 0;
   const report = (loaded) =>
     self.postMessage({ id, type: 'progress', progress: { stage: 'engine', loaded, bytes: files.bytes, contentLength } });
-  await module.default({ module_or_path: counted(response, report) });
+  try {
+    await module.default({ module_or_path: counted(response, report) });
+  } catch (error) {
+    // Say, a browser that cannot reserve the CPU module's shared memory.
+    throw named('EngineError', `The engine could not start in this browser: ${error.message}`, true);
+  }
 }
 
 /**
@@ -208,15 +220,34 @@ async function load(files, id) {
  */
 async function startThreads(threads) {
   if (threads > 1 && self.crossOriginIsolated) {
-    await module.initThreadPool(threads);
-    return undefined;
+    // The pool's workers each report ready; one that cannot start (a Content-Security-Policy
+    // without `worker-src blob:`, say) never does, so the pool gets a deadline, after which the
+    // engine runs on its own thread rather than never starting.
+    const pool = module.initThreadPool(threads);
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`its workers did not start within ${POOL_DEADLINE_MS / 1000} s`)), POOL_DEADLINE_MS);
+    });
+    try {
+      await Promise.race([pool, deadline]);
+      return undefined;
+    } catch (error) {
+      pool.catch(() => {}); // a pool that starts after all is left unused
+      module.initOneThread();
+      return `the thread pool did not start (${error.message})`;
+    } finally {
+      clearTimeout(timer);
+    }
   }
   module.initOneThread();
   if (threads > 1) {
-    return 'the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp), so its workers cannot share memory';
+    return 'the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp or credentialless), so its workers cannot share memory';
   }
   return undefined;
 }
+
+/** How long the CPU engine's thread pool may take to start (well under a second here). */
+const POOL_DEADLINE_MS = 20_000;
 
 /** `response` with the same body, calling `report(bytes so far)` as it is read. */
 function counted(response, report) {

@@ -26,7 +26,10 @@
 
 // The threaded web module (built on nightly, www/build.mjs) reports failed allocations to the
 // page: web.rs, `report_panics_to`.
-#![cfg_attr(feature = "threads", feature(alloc_error_hook))]
+#![cfg_attr(
+    all(feature = "threads", target_family = "wasm"),
+    feature(alloc_error_hook)
+)]
 
 pub mod color;
 pub mod conv3x3;

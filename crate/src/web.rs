@@ -48,12 +48,8 @@ impl Engine {
         backend: String,
         kernel: Option<String>,
     ) -> Result<Engine, JsValue> {
-        let weights =
-            VggWeights::from_int8_safetensors(&weights.to_vec()).map_err(JsError::from)?;
-        let fast = fast
-            .map(|bytes| FastWeights::from_int8_safetensors(&bytes.to_vec()))
-            .transpose()
-            .map_err(JsError::from)?;
+        // The device first: an 'auto' engine of the WebGPU module that finds no device rejects
+        // before it has read tens of megabytes of weights into memory it would never give back.
         let mut fallback = None;
         let ((device, max_buffer), backend) = match backend.as_str() {
             "cpu" => ((cpu()?, None), "cpu"),
@@ -78,6 +74,12 @@ impl Engine {
                 .into());
             }
         };
+        let weights =
+            VggWeights::from_int8_safetensors(&weights.to_vec()).map_err(JsError::from)?;
+        let fast = fast
+            .map(|bytes| FastWeights::from_int8_safetensors(&bytes.to_vec()))
+            .transpose()
+            .map_err(JsError::from)?;
         let kernel = match kernel.as_deref() {
             None => ConvKernel::default_for(&device),
             Some(name) => ConvKernel::from_name(name)
@@ -280,8 +282,9 @@ pub fn looks() -> JsValue {
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// The CPU backend's pool as this thread alone, for a page that is not cross-origin isolated
-/// (its workers cannot share memory): the threaded module then runs as the single-threaded
-/// one. Call once, before [`Engine::create`], instead of `initThreadPool`.
+/// (its workers cannot share memory), or whose pool did not start: the CPU module then computes
+/// on the engine's thread alone. Call once, before [`Engine::create`], instead of
+/// `initThreadPool`.
 #[cfg(feature = "threads")]
 #[wasm_bindgen(js_name = initOneThread)]
 pub fn init_one_thread() -> Result<(), JsError> {

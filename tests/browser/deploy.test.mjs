@@ -41,6 +41,9 @@ describe('the deployable site', () => {
   test('copied to a plain static host, the page starts on the CPU and stylizes', async () => {
     const page = await browser.page();
     assert.equal(await ready(page), 'cpu');
+    // No COOP/COEP headers from this host: one thread, and the page says so.
+    assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+    assert.match(await page.textContent('#engine-status'), /running on the CPU on one thread/);
     await choose(page);
     await tiny(page, 32, 2);
     assert.match(await run(page), /^Done: 2 steps on the CPU/);

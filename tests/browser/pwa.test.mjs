@@ -1,7 +1,7 @@
 // Offline use and updates of the installed app (service worker, caches).
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -143,6 +143,54 @@ describe('a deploy between the install and the first engine start', () => {
     assert.deepEqual(caches.names.sort(), [`shell-${deploy.version}`, 'style-transfer-weights-v1'].sort());
     assert.deepEqual(caches.engine.sort(), [`/pkg/${deploy.after.glue}`, `/pkg/${deploy.after.wasm}`].sort());
     assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+});
+
+/** The paths in the app's shell cache (the service worker's) that start with `prefix`. */
+async function shellCached(page, prefix) {
+  return page.evaluate(async (prefix) => {
+    const shell = (await caches.keys()).find((n) => n.startsWith('shell-'));
+    return (await (await caches.open(shell)).keys()).map((r) => new URL(r.url).pathname).filter((p) => p.startsWith(prefix));
+  }, prefix);
+}
+
+describe('the engine module the service worker did not install', () => {
+  // A browser with WebGPU, whose service worker installs the WebGPU module, and a page that
+  // asks for the CPU engine: the CPU module comes from the network the first time.
+  const under = siteUnderTest(() => {}, { webgpu: true });
+
+  test('is kept as it first comes, once its SHA-256 is checked, and the page then works offline', async () => {
+    const build = JSON.parse(readFileSync(join(under.site, 'pkg', 'build.json'), 'utf8'));
+    const page = await under.browser.page('?backend=cpu');
+    assert.equal(await ready(page), 'cpu');
+    await page.waitForSelector('body[data-offline="ready"]', { timeout: 60_000 });
+    const { webgpu, cpu } = build.engines;
+    const kept = await shellCached(page, '/pkg/');
+    for (const file of [webgpu.glue, webgpu.wasm, cpu.glue, cpu.wasm, ...cpu.snippets]) assert.ok(kept.includes(`/pkg/${file}`), `${file} in ${kept}`);
+    await page.close();
+  });
+});
+
+describe('an engine module changed on the server after the build', () => {
+  const under = siteUnderTest((site) => {
+    // The CPU module's wasm, not the one the shell's list names: its SHA-256 differs.
+    const build = JSON.parse(readFileSync(join(site, 'pkg', 'build.json'), 'utf8'));
+    const wasm = join(site, 'pkg', build.engines.cpu.wasm);
+    const name = Buffer.from('changed');
+    writeFileSync(wasm, Buffer.concat([readFileSync(wasm), Buffer.from([0, 1 + name.length + 1, name.length]), name, Buffer.from('!')]));
+    for (const copy of ['.br', '.gz']) rmSync(wasm + copy, { force: true });
+  }, { webgpu: true });
+
+  test('is used but never kept, and the page does not claim to work offline', async () => {
+    const build = JSON.parse(readFileSync(join(under.site, 'pkg', 'build.json'), 'utf8'));
+    const page = await under.browser.page('?backend=cpu');
+    assert.equal(await ready(page), 'cpu');
+    // The check runs once the whole file has come, before the engine has started.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const kept = await shellCached(page, '/pkg/engine_cpu');
+    assert.deepEqual(kept, [`/pkg/${build.engines.cpu.glue}`]);
+    assert.notEqual(await page.evaluate(() => document.body.dataset.offline), 'ready');
     await page.close();
   });
 });

@@ -11,6 +11,17 @@ import { copyOfSite, siteUnderTest, start } from './harness.mjs';
 
 const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>threads test</title><link rel="icon" href="data:,">');
 
+/**
+ * The blank page, and a worker for this test site only that cannot start workers of its own
+ * (as under a Content-Security-Policy without `worker-src blob:`): the shipped worker,
+ * imported after a module that makes `new Worker` throw.
+ */
+function blankWithoutNestedWorkers(site) {
+  blank(site);
+  writeFileSync(join(site, 'no-workers.js'), "self.Worker = class { constructor() { throw new DOMException('no workers here (test)', 'SecurityError'); } };\n");
+  writeFileSync(join(site, 'no-pool-worker.js'), "import './no-workers.js';\nimport './worker.js';\n");
+}
+
 /** A blank page of the site with the API as `window.api`, a small photo and painting, and the Web Workers Playwright sees (nested ones too). */
 async function apiPage(browser, url = browser.url) {
   const page = await browser.context.newPage();
@@ -43,7 +54,7 @@ async function allClosed(workers, timeout = 20_000) {
 }
 
 describe('the CPU engine on a cross-origin-isolated page', () => {
-  const under = siteUnderTest(blank);
+  const under = siteUnderTest(blankWithoutNestedWorkers);
 
   test('two threads start two pool workers beside the engine, say so when ready, and end with dispose()', async () => {
     const { page, workers } = await apiPage(under.browser);
@@ -91,6 +102,21 @@ describe('the CPU engine on a cross-origin-isolated page', () => {
     assert.equal(next.ok, true, next.message);
     await page.evaluate(() => stylizer.dispose());
     assert.deepEqual(await allClosed(workers), []);
+    await page.close();
+  });
+
+  test('a pool whose workers cannot start leaves the engine on one thread, saying why', async () => {
+    const { page, workers } = await apiPage(under.browser);
+    const result = await page.evaluate(async () => {
+      const statuses = [];
+      const stylizer = await api.createStylizer({ backend: 'cpu', threads: 2, workerUrl: '/no-pool-worker.js', onStatus: (s) => statuses.push(s) });
+      const run = await stylizer.stylize({ content: photo, styles: [{ image: painting }], options: { size: 32, iterations: 2 } });
+      stylizer.dispose();
+      return { threads: stylizer.threads, status: statuses.at(-1), iterations: run.iterations };
+    });
+    assert.deepEqual([result.threads, result.status.threads, result.iterations], [1, 1, 2]);
+    assert.match(result.status.singleThreaded, /the thread pool did not start \(no workers here \(test\)\)/);
+    assert.equal(workers.length, 1);
     await page.close();
   });
 

@@ -10,7 +10,8 @@ import { countWorkers, fixture, start } from './harness.mjs';
 
 /**
  * Serves the host pages on their own port (so their own origin), pointing at the widget: `/`
- * with two widgets, `/empty` with only the script, for tests that add elements themselves.
+ * with two widgets, `/empty` with only the script, for tests that add elements themselves,
+ * `/isolated` the two widgets with the headers that isolate the host page.
  */
 function hostServer(widgetUrl) {
   const html = readFileSync(join(import.meta.dirname, 'host', 'index.html'), 'utf8').replaceAll('WIDGET_URL', widgetUrl);
@@ -18,9 +19,12 @@ function hostServer(widgetUrl) {
     '/': html,
     '/empty': `<!doctype html><title>host</title><link rel="icon" href="data:,"><script type="module" src="${widgetUrl}"></script>`,
   };
+  // `/isolated`: the two widgets on a host page that is cross-origin isolated itself.
+  pages['/isolated'] = html;
+  const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
   const server = createServer((request, response) => {
     const page = pages[request.url];
-    response.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    response.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8', ...(request.url === '/isolated' && isolation) });
     response.end(page ?? 'not found');
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}/` })));
@@ -36,6 +40,27 @@ describe('widget on another origin', () => {
   after(async () => {
     await browser.close();
     host.server.close();
+  });
+
+  test('on a cross-origin-isolated host page the widgets compute on the thread pool', async () => {
+    const page = await browser.context.newPage();
+    const workers = [];
+    page.on('worker', (worker) => workers.push(worker));
+    await page.goto(host.url + 'isolated');
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    await page.waitForFunction(() => window.events.filter((e) => e.type === 'load').length === 2, null, { timeout: 120_000 });
+    const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+    const loads = await page.evaluate(() => window.events.filter((e) => e.type === 'load').map((e) => e.threads));
+    assert.equal(loads.length, 2);
+    for (const [threads, why] of loads) assert.deepEqual([threads, why ?? undefined], [cores, undefined]);
+    // Each widget's engine worker, and its pool's.
+    assert.equal(workers.length, cores > 1 ? 2 * (1 + cores) : 2);
+    await page.setInputFiles('#one input.content', fixture('photo.jpg'));
+    await page.setInputFiles('#one input.style', fixture('painting.png'));
+    await page.click('#one button.run');
+    await page.waitForFunction(() => window.events.some((e) => e.type === 'done'), null, { timeout: 120_000 });
+    assert.deepEqual(browser.errors, []);
+    await page.close();
   });
 
   test('two widgets run, keep their looks, and free their worker when removed', async () => {
