@@ -74,6 +74,9 @@ if (navigator.gpu) {
   };
 }
 
+/** Why there is no WebGPU engine in a browser without the API (as the WebGPU module says it). */
+const NO_WEBGPU = 'this browser has no WebGPU (navigator.gpu is missing)';
+
 const handlers = {
   async init({ weights, engines, backend, threads, panicChannel, warmUp, kernel }, id) {
     if (!WebAssembly.validate(SIMD_PROBE)) {
@@ -90,16 +93,14 @@ const handlers = {
     let fallback;
     let cpu = backend === 'cpu';
     if (backend === 'webgpu' && !navigator.gpu) {
-      throw named('EngineError', 'this browser has no WebGPU (navigator.gpu is missing)', true);
+      throw named('EngineError', NO_WEBGPU, true);
     }
     if (backend === 'auto') {
       // As the service worker decides which module to keep: no adapter, no WebGPU module.
       const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
       if (!adapter) {
         cpu = true;
-        fallback = navigator.gpu
-          ? 'this browser found no GPU for WebGPU'
-          : 'this browser has no WebGPU (navigator.gpu is missing)';
+        fallback = navigator.gpu ? 'this browser found no GPU for WebGPU' : NO_WEBGPU;
       }
     }
     if (!cpu) {

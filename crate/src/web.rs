@@ -28,7 +28,6 @@ pub fn start() {
 pub struct Engine {
     stylizer: Rc<Stylizer>,
     backend: &'static str,
-    fallback: Option<String>,
     defaults: StyleOptions,
 }
 
@@ -37,9 +36,9 @@ impl Engine {
     /// Loads the int8 weight files' bytes (VGG16's, and the feed-forward network's, which
     /// `init: "fast"` and 0-iteration runs need; `undefined` to leave it out) onto
     /// `backend`: `"webgpu"`, `"cpu"` (burn's CPU backend compiled to wasm) or `"auto"`
-    /// (WebGPU when the browser has it and gives a device, else the CPU, with the reason in
-    /// [`fallback`](Self::fallback); in a build without the CPU backend, the promise rejects
-    /// with an error named `WebGpuUnavailable` whose message says why). `kernel` picks VGG's convolution
+    /// (WebGPU when the browser has it and gives a device; else the promise rejects with an
+    /// error named `WebGpuUnavailable` whose message says why, and the caller, the worker,
+    /// runs the CPU module, which is a build of its own). `kernel` picks VGG's convolution
     /// kernel, `"gemm"` (WebGPU only) or `"direct"` (burn's); `undefined` for the device's
     /// faster one.
     pub async fn create(
@@ -50,21 +49,16 @@ impl Engine {
     ) -> Result<Engine, JsValue> {
         // The device first: an 'auto' engine of the WebGPU module that finds no device rejects
         // before it has read tens of megabytes of weights into memory it would never give back.
-        let mut fallback = None;
         let ((device, max_buffer), backend) = match backend.as_str() {
             "cpu" => ((cpu()?, None), "cpu"),
             "webgpu" => (webgpu().await.map_err(|e| JsError::new(&e))?, "webgpu"),
             "auto" => match webgpu().await {
                 Ok(gpu) => (gpu, "webgpu"),
-                // The WebGPU module has no CPU backend: the worker loads the CPU module.
-                Err(reason) if cfg!(not(feature = "cpu")) => {
+                // The CPU backend is a module of its own, which the worker then loads.
+                Err(reason) => {
                     let error = js_sys::Error::new(&reason);
                     error.set_name("WebGpuUnavailable");
                     return Err(error.into());
-                }
-                Err(reason) => {
-                    fallback = Some(reason);
-                    ((cpu()?, None), "cpu")
                 }
             },
             other => {
@@ -99,15 +93,7 @@ impl Engine {
             defaults: stylizer.defaults(),
             stylizer: Rc::new(stylizer),
             backend,
-            fallback,
         })
-    }
-
-    /// Why an `"auto"` engine runs on the CPU: WebGPU was missing or gave no device (its
-    /// message); `undefined` when the engine runs on what was asked for.
-    #[wasm_bindgen(getter)]
-    pub fn fallback(&self) -> Option<String> {
-        self.fallback.clone()
     }
 
     /// `"webgpu"` or `"cpu"`.
