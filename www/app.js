@@ -1,7 +1,7 @@
 // The upload page: pick a photo and paintings, watch the picture form, download it.
 
 import { closeCamera, openCamera, snapshot } from './camera.js';
-import { reportOffline, setUpOffline } from './offline.js';
+import { notOffline, reportOffline, setUpOffline } from './offline.js';
 import { credit, paintingUrl, PAINTINGS } from './gallery.js';
 import { clearResult, drawInto, offerResult, plotLosses, showFrame, showResult, showTiles } from './output.js';
 import { fetchImage } from './images.js';
@@ -427,7 +427,7 @@ async function boot() {
   });
 
   const offline = setUpOffline().catch((error) => {
-    $('offline-status').textContent = `Offline use is not available: ${error.message}`;
+    notOffline(error.message);
     return false;
   });
   try {

@@ -51,10 +51,17 @@ export class Bridge {
     this.#panics = new BroadcastChannel(this.panicChannel);
     this.#panics.onmessage = ({ data }) => this.close(new EngineError(`The engine failed: ${data}`));
     this.#worker = spawnWorker(url);
-    this.#worker.onmessage = ({ data }) => this.#receive(data);
+    let heard = false;
+    this.#worker.onmessage = ({ data }) => {
+      heard = true;
+      this.#receive(data);
+    };
     this.#worker.onerror = (event) => {
       event.preventDefault?.();
-      this.close(new EngineError(event.message || 'The engine worker crashed.'));
+      // An error without a message before the worker's first word: its script never ran (the
+      // browser tells the page no more, on purpose).
+      const unloaded = 'The engine worker could not be loaded: the network failed, or a Content-Security-Policy of this page refuses it (README, "Embedding: the widget", lists what it must allow).';
+      this.close(new EngineError(event.message || (heard ? 'The engine worker crashed.' : unloaded)));
     };
     this.#worker.onmessageerror = () => this.close(new EngineError('The engine worker sent an unreadable message.'));
   }

@@ -26,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { cached, compressFiles } from './compress.mjs';
+import { headersFile } from './headers.mjs';
 import { isServed, nameEngineFiles, writeShellManifest } from './shell.mjs';
 import { copyVendored, MEDIABUNNY } from './vendor.mjs';
 
@@ -123,6 +124,7 @@ for (const kind of ENGINES) {
   if (!bindgen.typescript) bindgenArgs.push('--no-typescript');
   run(wasmBindgen, [...bindgenArgs, wasmFiles[kind]]);
 }
+poolWorkersFromTheirUrl(outDir);
 
 // 3. The npm tools pinned in www/tools (binaryen's wasm-opt; mediabunny, copied to www/vendor/
 //    for the site), then size optimisation with wasm-opt. It takes minutes, so its output is
@@ -188,6 +190,28 @@ const engineSizes = Object.entries(manifest.engines).map(([kind, e]) => `${kind}
 console.error(`built ${outDir}: engines ${engineSizes.join(', ')}, weights ${Object.values(weights).map((w) => w.url).join(', ')}`);
 
 /**
+ * wasm-bindgen-rayon's helper (the CPU module's snippet) starts each pool worker from a
+ * `blob:` copy of itself, so that it works from a CDN; the site's Content-Security-Policy
+ * (`worker-src 'self'`) refuses `blob:` workers. Changed here to start them from the
+ * helper's own URL when that is of the worker's origin (the site's page), and from a `blob:`
+ * copy only otherwise (the widget on another site, whose host page allows `blob:` workers).
+ * Fails the build when the helper no longer reads as expected.
+ */
+function poolWorkersFromTheirUrl(dir) {
+  const blobCopy = /let scriptBlob = await fetch\(import\.meta\.url\)\.then\(r => r\.blob\(\)\);\s*let url = URL\.createObjectURL\(scriptBlob\);/;
+  const ownUrl =
+    '// Changed by www/build.mjs (poolWorkersFromTheirUrl): its own URL when of this origin.\n' +
+    '      let url = new URL(import.meta.url).origin === self.location.origin ? import.meta.url\n' +
+    '        : URL.createObjectURL(await fetch(import.meta.url).then(r => r.blob()));';
+  const helpers = readdirSync(join(dir, 'snippets'), { recursive: true }).filter((f) => f.endsWith('workerHelpers.no-bundler.js'));
+  if (helpers.length !== 1) throw new Error(`expected one wasm-bindgen-rayon helper in ${dir}/snippets, found ${helpers.length}`);
+  const path = join(dir, 'snippets', helpers[0]);
+  const source = readFileSync(path, 'utf8');
+  if (!blobCopy.test(source)) throw new Error(`${path}: the pool's worker start is not as expected; see poolWorkersFromTheirUrl`);
+  writeFileSync(path, source.replace(blobCopy, ownUrl));
+}
+
+/**
  * dist/site: exactly what a static host serves, the page, the widget, the worker and the JS,
  * the engine, the weights and their compressed copies, the service worker and its file list,
  * the gallery; not the build scripts, the tools or the types (`notServed`).
@@ -198,6 +222,8 @@ function writeSite() {
   rmSync(dir, { recursive: true, force: true });
   // Timestamps kept: a compressed copy older than its file counts as stale.
   cpSync(www, dir, { recursive: true, preserveTimestamps: true, filter: (path) => isServed(www, path) });
+  // The headers to send, for hosts that read them from a file (README, "Deploying").
+  writeFileSync(join(dir, '_headers'), headersFile());
   console.error(`wrote ${dir}: the site, to copy to a static host as it is`);
 }
 
@@ -215,7 +241,7 @@ function writeNpmPackage(manifest) {
   const gallery = readdirSync(join(root, 'www', 'gallery')).map((f) => `gallery/${f}`);
   mkdirSync(join(dir, 'vendor'));
   const vendored = [MEDIABUNNY, MEDIABUNNY.replace(/\.js$/, '.LICENSE.txt')];
-  const api = ['stylizer.js', 'stylizer.d.ts', 'prepare.js', 'bridge.js', 'video.js', 'camera.js', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery, ...vendored];
+  const api = ['stylizer.js', 'stylizer.d.ts', 'prepare.js', 'options.js', 'bridge.js', 'video.js', 'camera.js', 'worker.js', 'weights.js', 'images.js', 'masks.js', 'widget.js', 'widget.d.ts', 'gallery.js', 'result.js', ...gallery, ...vendored];
   for (const file of api) copyFileSync(join(root, 'www', file), join(dir, file));
   const engineFiles = Object.values(manifest.engines).flatMap((e) => [e.glue, e.wasm, ...e.snippets]);
   const engine = ['build.json', ...engineFiles, ...Object.values(manifest.weights).map((w) => w.url)];

@@ -54,10 +54,31 @@ function sizeOf(source) {
   return { width: source.width, height: source.height };
 }
 
-/** Fetches and decodes the picture at `url`; `label` names it in the error. */
+/** Largest picture file accepted, in bytes: a 100-megapixel photo's JPEG is far smaller. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Fetches and decodes the picture at `url` (any site's: the widget's `style-src`); `label`
+ * names it in the error. The bytes are fetched with CORS and decoded here, never drawn from
+ * another origin, so no canvas is ever tainted.
+ */
 export async function fetchImage(url, what, label) {
-  const response = await fetch(url);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch {
+    // The browser says no more, on purpose: a site that does not allow others to read its
+    // files (no CORS headers, or a redirect to one) and a server that is down look the same.
+    throw new ImageInputError(
+      `Could not load the ${what} ${label}: the server did not answer, or does not let other sites use its pictures (CORS).`,
+    );
+  }
   if (!response.ok) throw new ImageInputError(`Could not load the ${what} ${label} (${response.status}).`);
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_FILE_BYTES) {
+    response.body?.cancel().catch(() => {});
+    throw new ImageInputError(`The ${what} ${label} is too large (${Math.round(declared / 1e6)} MB); the limit is ${MAX_FILE_BYTES / 2 ** 20} MB.`);
+  }
   return decode(await response.blob(), what);
 }
 
@@ -67,6 +88,9 @@ export async function fetchImage(url, what, label) {
  */
 export async function decode(blob, what = 'chosen') {
   if (blob.size === 0) throw new ImageInputError(`The ${what} file is empty.`);
+  if (blob.size > MAX_FILE_BYTES) {
+    throw new ImageInputError(`The ${what} file is too large (${Math.round(blob.size / 1e6)} MB); the limit is ${MAX_FILE_BYTES / 2 ** 20} MB.`);
+  }
   if (blob.type === 'image/svg+xml') {
     throw new ImageInputError(`The ${what} file is an SVG drawing; save it as PNG or JPEG first.`);
   }

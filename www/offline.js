@@ -36,23 +36,37 @@ export async function setUpOffline() {
   return new Promise((resolve) => {
     navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
     const installing = registration.installing ?? registration.waiting;
-    installing?.addEventListener('statechange', () => installing.state === 'redundant' && resolve(false));
+    installing?.addEventListener('statechange', () => {
+      if (installing.state !== 'redundant') return;
+      notOffline('the browser would not save the app (storage full or refused, or a new version arrived meanwhile); it runs from the network.');
+      resolve(false);
+    });
     // Nothing installing yet no controller (a hard reload): start from the network.
     if (!installing) resolve(false);
   });
 }
 
+/** Says, once, why the app will not work offline (it runs on from the network). */
+export function notOffline(why) {
+  if (document.body.dataset.offline) return;
+  $('offline-status').textContent = `Offline use is not available: ${why}`;
+  document.body.dataset.offline = 'unavailable';
+}
+
 /**
  * Says that the app works offline, once the service worker, the weights and the running
  * engine's module (`backend`'s, kept by the service worker once it has arrived whole) are in
- * place.
+ * place; or that it does not, when the browser did not keep them (storage full or refused).
  */
 export async function reportOffline(backend) {
   const build = await (await fetch('pkg/build.json')).json();
   const { glue, wasm } = build.engines[backend];
-  const kept = async () => (await caches.match(`pkg/${glue}`)) && (await caches.match(`pkg/${wasm}`));
-  for (let wait = 0; !(await kept()); wait++) {
-    if (wait === 300) return; // not kept (storage full, say): the page says nothing it cannot keep
+  const kept = async (files) => (await Promise.all(files.map((f) => caches.match(`pkg/${f}`).catch(() => null)))).every(Boolean);
+  const refused = 'the browser did not keep the model or the engine (storage full or refused); the next visit downloads them again.';
+  // The weights are kept before the engine starts; the module once it has arrived whole.
+  if (!(await kept(Object.values(build.weights).map((w) => w.url)))) return notOffline(refused);
+  for (let wait = 0; !(await kept([glue, wasm])); wait++) {
+    if (wait === 300) return notOffline(refused);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const persisted = (await navigator.storage?.persist?.().catch(() => false)) ?? false;

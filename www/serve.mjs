@@ -5,8 +5,9 @@
 //
 //   node www/serve.mjs
 //
-// Every response allows cross-origin use (the widget loads from other sites), and nothing is
-// cached by the browser's HTTP cache, so a rebuild shows at once. Run as a command it is the
+// Every response has the site's headers (www/headers.mjs: a strict Content-Security-Policy,
+// cross-origin isolation, cross-origin use for the widget), and nothing is cached by the
+// browser's HTTP cache, so a rebuild shows at once. Run as a command it is the
 // development server: before each response, a file of www/ newer than its copy in dist/site
 // is copied over it (so an edit shows on reload, without a build), the service worker's file
 // list follows, and the service worker fetches from the network first (offline, the cache
@@ -23,6 +24,7 @@ import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:
 import { fileURLToPath } from 'node:url';
 
 import { ENCODINGS } from './compress.mjs';
+import { HEADERS } from './headers.mjs';
 
 import { isServed, writeShellManifest } from './shell.mjs';
 
@@ -144,15 +146,9 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = site, sources = w
       return;
     }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    const headers = {
-      'access-control-allow-origin': '*',
-      'cache-control': 'no-cache',
-      'cross-origin-resource-policy': 'cross-origin',
-      // Cross-origin isolation, which shared memory between workers needs: the CPU engine's
-      // thread pool (README, "Deploying").
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-    };
+    // The site's headers (www/headers.mjs: the CSP, cross-origin isolation, the widget's
+    // CORS), and no HTTP caching, so a rebuild shows at once.
+    const headers = { ...HEADERS, 'cache-control': 'no-cache' };
     // Node scripts (build, serve, shell), the build's tools and the types are not part of the
     // site (dist/site leaves them out; a directory given here may not).
     if (!existsSync(file) || !isServed(dir, file)) {

@@ -16,6 +16,7 @@ import { isMask, maskPixels } from './masks.js';
 import { onTheWire } from './weights.js';
 import { prepare } from './prepare.js';
 import { AbortError, Bridge, EngineError, OptionsError, reasonOf, untilAborted } from './bridge.js';
+import { checkedOptions, sideOr } from './options.js';
 import { stylizeVideo, VideoInputError } from './video.js';
 
 export { AbortError, decode, EngineError, ImageInputError, OptionsError, toPixels, VideoInputError };
@@ -144,7 +145,8 @@ class Stylizer {
    * cost in pixels of a whole-image pass (tiles add their halos), `lbfgsPairs` the L-BFGS pairs
    * that scale keeps within the memory budget. Rejects with OptionsError for bad options.
    */
-  async plan({ width, height, options = {} }) {
+  async plan({ width, height, options: given }) {
+    const options = checkedOptions(given);
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
     await this.start();
     return this.#bridge.request('plan', { width, height, options });
@@ -178,7 +180,8 @@ class Stylizer {
 
   /** The paintings' side for a run at `size` px: seen at `styleScale ×` the output, as the engine sees them. */
   #styleSide(size, options) {
-    return Math.max(Math.round(size * (options.styleScale ?? this.defaults.styleScale)), this.limits.minSize);
+    const scale = Number.isFinite(options.styleScale) ? options.styleScale : this.defaults.styleScale;
+    return Math.max(Math.round(size * scale), this.limits.minSize);
   }
 
   /**
@@ -215,17 +218,18 @@ class Stylizer {
     return { content: contentPixels, styles: stylePixels, keep, transfer };
   }
 
-  async #stylize({ content, styles, keepMask, options = {}, onProgress = () => {}, signal } = {}, previous) {
+  async #stylize({ content, styles, keepMask, options: given, onProgress = () => {}, signal } = {}, previous) {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
     if (!styles?.length) throw new ImageInputError('Add at least one style image.');
+    const options = checkedOptions(given);
     const aborted = this.#combine(signal);
     await untilAborted(previous, aborted);
     // The images are scaled here, before they cross to the worker, to what the engine will use.
-    const size = options.size ?? this.defaults.size;
+    const size = sideOr(options.size, this.defaults.size);
     const styleSide = this.#styleSide(size, options);
     const pixels = await this.#pixels(content, size, styles, styleSide, aborted, keepMask);
     await this.start(aborted);
-    return this.#whileRunning(this.#run(pixels, { ...options, size }, onProgress), aborted);
+    return this.#whileRunning(this.#run(pixels, { ...options, size: options.size ?? size }, onProgress), aborted);
   }
 
   async #run({ content, styles, keep, transfer }, options, onProgress) {
@@ -297,11 +301,11 @@ class Stylizer {
    * @param {{image: ImageBitmap|ImageData|Blob, blend?: number}[]} styles
    * @param {{options?: object, signal?: AbortSignal, restart?: boolean}} [settings]
    */
-  paintFrame(frame, styles, { options = {}, signal, restart = false } = {}) {
+  paintFrame(frame, styles, { options, signal, restart = false } = {}) {
     let painted;
     const aborted = this.#combine(signal);
     // The queue waits for the engine's reply, the caller only until it aborts.
-    this.#enqueue((previous) => (painted = this.#paintFrame(frame, styles, { iterations: 0, ...options }, restart, previous, aborted)));
+    this.#enqueue((previous) => (painted = this.#paintFrame(frame, styles, options, restart, previous, aborted)));
     return untilAborted(painted, aborted);
   }
 
@@ -311,15 +315,16 @@ class Stylizer {
   /** The paintings and options the worker's frame painter has, and on which worker. */
   #frames = null;
 
-  async #paintFrame(frame, styles, options, restart, previous, aborted) {
+  async #paintFrame(frame, styles, given, restart, previous, aborted) {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    const options = { iterations: 0, ...checkedOptions(given) };
     if (!styles?.length) throw new ImageInputError('Add at least one style image.');
     if (styles.some((style) => style.mask != null)) {
       throw new OptionsError('Masks do not apply to video frames: a frame is painted whole.');
     }
     await untilAborted(previous, aborted);
     await this.start(aborted);
-    const size = options.size ?? this.defaults.size;
+    const size = sideOr(options.size, this.defaults.size);
     const pixels = await toPixels(frame, 'frame', size);
     const request = { frame: pixels };
     const transfer = [pixels.data.buffer];
@@ -334,7 +339,7 @@ class Stylizer {
         transfer.push(painting.data.buffer);
         paintings.push({ image: painting, blend });
       }
-      Object.assign(request, { styles: paintings, options: { ...options, size } });
+      Object.assign(request, { styles: paintings, options: { ...options, size: options.size ?? size } });
       this.#frames = null;
     }
     const r = await this.#bridge.request('frame', request, { transfer });
@@ -362,8 +367,9 @@ class Stylizer {
    * @param {object} [options]
    * @param {{styles: {image: ImageBitmap|ImageData|Blob, blend?: number}[], signal?: AbortSignal, onProgress?: (progress: object) => void}} settings
    */
-  async stylizeVideo(file, options = {}, { styles, signal, onProgress } = {}) {
+  async stylizeVideo(file, given, { styles, signal, onProgress } = {}) {
     if (this.#life.signal.aborted) throw new EngineError('This stylizer has been disposed.');
+    const options = checkedOptions(given);
     if (!styles?.length) throw new ImageInputError('Add at least one style image.');
     const aborted = this.#combine(signal);
     // One video at a time: frames of two clips would steady each other.
@@ -381,7 +387,7 @@ class Stylizer {
         restart = false;
         return painted;
       };
-      const size = options.size ?? this.defaults.size;
+      const size = sideOr(options.size, this.defaults.size);
       return await stylizeVideo(file, paint, { size, signal: aborted, onProgress });
     } catch (error) {
       // The video module's own AbortError (a DOMException) as this API's.

@@ -53,17 +53,17 @@ export function loadWeights(url, sha256, onProgress = () => {}, size = 0) {
 const pending = new Map();
 
 async function fetchVerified(url, sha256, onProgress, size) {
+  // No Cache API (an insecure page), or storage refused (private browsing): from the network.
   const cache = 'caches' in globalThis ? await caches.open(WEIGHTS_CACHE).catch(() => null) : null;
-  const hit = await cache?.match(url);
-  if (hit) {
-    const bytes = await hit.arrayBuffer();
-    if ((await digest(bytes)) === sha256) {
-      await removeOtherVersions(cache, url);
-      onProgress(bytes.byteLength, bytes.byteLength, true);
-      return bytes;
-    }
-    await cache.delete(url);
+  const hit = await storage(() => cache?.match(url));
+  const kept = hit && (await storage(() => hit.arrayBuffer()));
+  if (kept && (await digest(kept)) === sha256) {
+    await storage(() => removeOtherVersions(cache, url));
+    onProgress(kept.byteLength, kept.byteLength, true);
+    return kept;
   }
+  // A damaged copy (its checksum is not the file's) is replaced.
+  if (hit) await storage(() => cache.delete(url));
   const bytes = await download(url, onProgress, size);
   const actual = await digest(bytes);
   if (actual !== sha256) {
@@ -71,11 +71,27 @@ async function fetchVerified(url, sha256, onProgress, size) {
       `The model weights from ${url} are damaged or incomplete (${bytes.byteLength} bytes, SHA-256 ${actual.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…). Reload to try again.`,
     );
   }
+  // Not kept (storage full, private browsing): the page runs on, and says it will not work
+  // offline (offline.js).
   if (cache) {
-    await cache.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
-    await removeOtherVersions(cache, url);
+    await storage(async () => {
+      await cache.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+      await removeOtherVersions(cache, url);
+    });
   }
   return bytes;
+}
+
+/**
+ * What `work` gives, or null when the Cache API fails (a full or refused storage, an entry
+ * evicted while it was read): keeping the weights is never what stops them being used.
+ */
+async function storage(work) {
+  try {
+    return (await work()) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,29 +1,16 @@
-// The embeddable widget: one script and one element.
+// The embeddable widget: one script and one element, on any site.
 //
 //   <script type="module" src="https://HOST/widget.js"></script>
 //   <style-transfer style-src="painting.jpg" size="384"></style-transfer>
 //
-// Attributes: style-src (a painting, relative to the host page, or a preset name from
-// gallery.js such as "starry-night"), size, iterations (the engine's defaults when left out,
-// as for the page and the JavaScript API), look ('painterly', the default | 'faithful', the
-// engine's looks), colors ('painting' | 'photo' | 'luminance' |
-// 'match', the engine's `colors`), backend ('auto', the default |
-// 'webgpu' | 'cpu'), live (present: a Live button paints the camera in the painting's style,
-// frame after frame; stopped by the button, a hidden tab or the element's removal, each of
-// which releases the camera). Properties: content and styleImage
-// (File, Blob, ImageBitmap or ImageData), styleMask and keepMask (where the painting goes and
-// where the photo is kept, as the JavaScript API's masks), options (any engine option),
-// run(), cancel(), live() and stopLive().
-// Threads: the CPU engine computes on up to 8 threads where the host page is cross-origin
-// isolated (it sends Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
-// require-corp or credentialless; the widget's files are served with
-// Cross-Origin-Resource-Policy: cross-origin so that such a page may load them), else on one;
-// the load event says which.
-// Events: load ({backend, threads, singleThreaded: why one thread, if so}), progress (the engine's progress), done ({image: ImageData}),
-// error ({message, name}), frame (Live: {fps, ms}). run() while a run is going rejects with BusyError and leaves that
-// run alone. The widget's own files are resolved relative to this script, so it works from
-// any origin; removing the element cancels its start or run and frees its worker and wasm,
-// while moving it in the document keeps its engine.
+// README, "Embedding: the widget", is its manual: the attributes (style-src, size,
+// iterations, look, colors, backend, live), the properties (content, styleImage, styleMask,
+// keepMask, options) and methods (run, cancel, live, stopLive), the events (load, progress,
+// done, error, frame), and what a host page must send (cross-origin isolation, for the
+// threads) and allow in its own Content-Security-Policy. www/widget.d.ts holds its types.
+// The widget's own files are resolved relative to this script, so it works from any origin;
+// removing the element cancels its start or run and frees its worker and wasm, while moving
+// it in the document keeps its engine.
 
 import { closeCamera, openCamera, paintLive } from './camera.js';
 import { paintingUrl, preset } from './gallery.js';
@@ -36,8 +23,12 @@ const TAG = 'style-transfer';
 /** How often the canvas is redrawn during a run, in steps. */
 const PREVIEW_EVERY = 5;
 
-const TEMPLATE = `
-<style>
+/**
+ * The widget's looks. Adopted as a constructed style sheet, which a host page's
+ * Content-Security-Policy does not govern (an inline <style> would need the host to allow
+ * 'unsafe-inline').
+ */
+const STYLE = `
   :host { all: initial; display: block; max-width: 26rem; contain: content; }
   :host([hidden]) { display: none; }
   /* Every look is set here, not inherited: the host page's styles stop at the element. */
@@ -55,7 +46,12 @@ const TEMPLATE = `
   .status { font-size: 13px; min-height: 1.4em; margin: 6px 0 0; }
   .error { color: #b91c1c; }
   a { color: #c2410c; }
-</style>
+`;
+
+/** The one constructed sheet of STYLE, shared by every widget on the page. */
+let sheet = null;
+
+const TEMPLATE = `
 <div class="panel" part="panel">
   <div class="row">
     <label>Photo <input type="file" accept="image/*" part="content-input" class="content"></label>
@@ -103,6 +99,11 @@ class Widget {
     this.#host = host;
     this.#root = root;
     root.innerHTML = TEMPLATE;
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+    }
+    root.adoptedStyleSheets = [sheet];
     this.#$('.content').addEventListener('change', (e) => (this.content = e.target.files[0] ?? null, this.#update()));
     this.#$('.style').addEventListener('change', (e) => (this.styleImage = e.target.files[0] ?? null, this.#update()));
     this.#$('.run').addEventListener('click', () => (this.#running ? this.cancel() : this.run().catch(() => {})));

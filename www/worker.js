@@ -23,6 +23,13 @@
 // the two always belong to the same build. There are two engine modules, WebGPU's and the
 // CPU's (with its thread pool); the worker loads one.
 
+// What a Content-Security-Policy refuses here (a widget host page's that does not allow what
+// the engine needs, README "The widget") is said in the console, where the host's developer
+// looks: the worker's own refusals reach no page.
+self.addEventListener('securitypolicyviolation', (e) =>
+  console.error(`Content-Security-Policy: ${e.violatedDirective} refused ${e.blockedURI} to the style transfer engine.`),
+);
+
 let engine = null;
 /** The engine module's free functions (`palette`), once it is loaded. */
 let module = null;
@@ -49,6 +56,9 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
+/** The GPU devices this worker holds: one engine's, at most (the soak test reads it). */
+self.gpuDevices = 0;
+
 // Keep hold of the GPU device that the engine asks for, so that when the browser loses it
 // (a driver reset, a GPU unplugged, or `device.destroy()`) the run stops with a clear
 // message instead of hanging; the page then starts a fresh worker for the next run.
@@ -60,7 +70,9 @@ if (navigator.gpu) {
       const requestDevice = adapter.requestDevice.bind(adapter);
       adapter.requestDevice = async (...options) => {
         const device = await requestDevice(...options);
+        self.gpuDevices++;
         device.lost.then((info) => {
+          self.gpuDevices--;
           self.postMessage({
             type: 'fatal',
             message: `The GPU device was lost (${info.message || info.reason}); start again to continue.`,

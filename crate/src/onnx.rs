@@ -155,9 +155,17 @@ impl VggWeights {
                         w.dims, b.dims
                     )));
                 }
+                let (weight, bias) = (w.floats()?, b.floats()?);
+                if weight.len() != cout * cin * 9 || bias.len() != cout {
+                    return Err(OnnxError(format!(
+                        "{layer}: {} kernel and {} bias values for {expected:?} and [{cout}]",
+                        weight.len(),
+                        bias.len()
+                    )));
+                }
                 Ok(ConvWeights {
-                    weight: w.floats()?,
-                    bias: b.floats()?,
+                    weight,
+                    bias,
                     in_channels: cin,
                     out_channels: cout,
                 })
@@ -218,13 +226,17 @@ pub fn quantized_convs(bytes: &[u8]) -> Result<Vec<(String, QuantizedConv)>, Onn
             .trim_end_matches("/depthwise_weights")
             .trim_end_matches("/weights")
             .to_string();
-        let &[out, cin, k, k2] = kernel.dims.as_slice() else {
+        let sides: Option<Vec<usize>> = kernel
+            .dims
+            .iter()
+            .map(|&d| usize::try_from(d).ok())
+            .collect();
+        let Some(&[out, cin, k, k2]) = sides.as_deref() else {
             return Err(OnnxError(format!(
-                "{name}: kernel {:?} is not 4-d",
+                "{name}: kernel {:?} is not 4-d with sides ≥ 0",
                 kernel.dims
             )));
         };
-        let out = out as usize;
         if k != k2 || scale.len() != out {
             return Err(OnnxError(format!(
                 "{name}: kernel {:?} with {} scales",
@@ -249,13 +261,24 @@ pub fn quantized_convs(bytes: &[u8]) -> Result<Vec<(String, QuantizedConv)>, Onn
         if convs.iter().any(|(n, _)| *n == name) {
             return Err(OnnxError(format!("two convolutions are named `{name}`")));
         }
+        let weight = kernel.int8s()?;
+        let count = [out, cin, k, k2]
+            .into_iter()
+            .try_fold(1usize, usize::checked_mul);
+        if count != Some(weight.len()) {
+            return Err(OnnxError(format!(
+                "{name}: {} kernel values for {:?}",
+                weight.len(),
+                kernel.dims
+            )));
+        }
         let conv = QuantizedConv {
-            weight: kernel.int8s()?,
+            weight,
             scale,
             bias,
-            in_channels: cin as usize,
+            in_channels: cin,
             out_channels: out,
-            kernel_size: k as usize,
+            kernel_size: k,
         };
         convs.push((name, conv));
     }
@@ -263,47 +286,4 @@ pub fn quantized_convs(bytes: &[u8]) -> Result<Vec<(String, QuantizedConv)>, Onn
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn garbage_is_an_error_not_a_panic() {
-        assert!(VggWeights::from_onnx(b"definitely not protobuf \xff\xff\xff").is_err());
-        assert!(VggWeights::from_onnx(&[]).is_err());
-    }
-
-    #[test]
-    fn reads_conv_nodes_from_a_synthetic_model() {
-        let mut initializer = Vec::new();
-        let mut node = Vec::new();
-        for (layer, (cin, cout)) in CONV_LAYERS.iter().zip(CONV_CHANNELS) {
-            let values: Vec<f32> = (0..cout * cin * 9).map(|i| i as f32).collect();
-            initializer.push(TensorProto {
-                dims: vec![cout as i64, cin as i64, 3, 3],
-                data_type: ONNX_FLOAT,
-                raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                name: format!("{layer}/w"),
-                ..Default::default()
-            });
-            initializer.push(TensorProto {
-                dims: vec![cout as i64],
-                data_type: ONNX_FLOAT,
-                float_data: vec![0.5; cout],
-                name: format!("{layer}/b"),
-                ..Default::default()
-            });
-            node.push(NodeProto {
-                input: vec!["x".into(), format!("{layer}/w"), format!("{layer}/b")],
-                op_type: "Conv".into(),
-                ..Default::default()
-            });
-        }
-        let model = ModelProto {
-            graph: Some(GraphProto { node, initializer }),
-        };
-        let weights = VggWeights::from_onnx(&model.encode_to_vec()).unwrap();
-        assert_eq!(weights.layers.len(), 11);
-        assert_eq!(weights.layers[3].weight[7], 7.0);
-        assert_eq!(weights.layers[10].bias, vec![0.5; 512]);
-    }
-}
+mod tests;

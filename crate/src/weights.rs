@@ -218,34 +218,4 @@ fn read_f32(file: &SafeTensors<'_>, name: &str, len: usize) -> Result<Vec<f32>, 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::quantize::write_int8_safetensors;
-    use crate::test_util::synthetic_vgg as synthetic;
-
-    #[test]
-    fn truncated_or_foreign_files_are_errors() {
-        let bytes = write_int8_safetensors(
-            CONV_LAYERS.into_iter().zip(&synthetic().quantize(&[8; 11])),
-            &[],
-        );
-        for cut in [0, 4, 100, bytes.len() / 2, bytes.len() - 1] {
-            assert!(matches!(
-                VggWeights::from_int8_safetensors(&bytes[..cut]),
-                Err(WeightsError::Container(_))
-            ));
-        }
-        assert!(VggWeights::from_int8_safetensors(b"\x89PNG\r\n\x1a\n not weights").is_err());
-    }
-
-    #[test]
-    fn a_missing_or_misshapen_tensor_is_named() {
-        let mut q = synthetic().quantize(&[8; 11]);
-        q.truncate(10);
-        let bytes = write_int8_safetensors(CONV_LAYERS.into_iter().zip(&q), &[]);
-        assert_eq!(
-            VggWeights::from_int8_safetensors(&bytes),
-            Err(WeightsError::Missing("conv5_1.weight".into()))
-        );
-    }
-}
+mod tests;

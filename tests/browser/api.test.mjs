@@ -7,36 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 
-import { countWorkers, siteUnderTest } from './harness.mjs';
+import { apiPage, blank, siteUnderTest } from './harness.mjs';
 
-/** A blank page of the site with the API as `window.api` and two small test images. */
-async function apiPage(browser) {
-  const page = await browser.context.newPage();
-  const workers = await countWorkers(page);
-  await page.goto(browser.url + 'blank.html');
-  await page.evaluate(async () => {
-    window.api = await import('/stylizer.js');
-    const picture = (w, h, seed) => {
-      const data = new Uint8ClampedArray(w * h * 4);
-      for (let i = 0; i < data.length; i++) data[i] = (i % 4 === 3) ? 255 : (i * seed * 37 + (i >> 7) * 11) & 0xff;
-      return new ImageData(data, w, h);
-    };
-    window.photo = picture(40, 30, 1);
-    window.painting = picture(32, 32, 7);
-    /** Runs `promise` to its end: {ok, value} or {name, message}. */
-    window.settle = (promise) =>
-      promise.then((value) => ({ ok: true, value }), (e) => ({ ok: false, name: e.name, message: e.message }));
-    window.request = (extra = {}) => ({
-      content: window.photo,
-      styles: [{ image: window.painting }],
-      ...extra,
-      options: { size: 32, iterations: 2, ...extra.options },
-    });
-  });
-  return { page, workers };
-}
-
-const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>API test</title><link rel="icon" href="data:,">');
 
 describe('stylizer.js on the CPU backend', () => {
   const under = siteUnderTest(blank);

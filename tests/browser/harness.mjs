@@ -1,8 +1,9 @@
 // Shared by the browser tests: Debian's Chromium through playwright-core, WebGPU on
-// SwiftShader, the app served on 127.0.0.1, and every console error or page error recorded
-// so that a test can fail on it.
+// SwiftShader, the app served on 127.0.0.1, and every console error, page error or
+// Content-Security-Policy violation recorded so that a test can fail on it.
 
-import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
@@ -51,7 +52,8 @@ export function plainServer(dir, log = []) {
  * `camera`) and a server of `dir` (the deployable site dist/site by default, served by
  * www/serve.mjs as a static host with compressed copies; the development server with `dev`,
  * with the edits of `sources` (www/ by default); the plainest static host with `plain`);
- * `served` lists the paths the server answered.
+ * `served` lists the paths the server answered; `server` is the Node server (for
+ * `failRequests`).
  */
 export async function start({ webgpu = true, dir = join(root, 'dist', 'site'), dev = false, sources, camera = false, viewport, plain = false } = {}) {
   const served = [];
@@ -72,12 +74,32 @@ export async function start({ webgpu = true, dir = join(root, 'dist', 'site'), d
   });
   const errors = [];
   const requests = [];
+  await context.addInitScript(() => {
+    // Whatever the site's Content-Security-Policy (www/headers.mjs) refuses is an error too.
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`),
+    );
+    // `blobOf(url)`: the file behind a page's `blob:` URL (a download link's), which the
+    // site's policy lets nothing fetch, the tests included.
+    const blobs = new Map();
+    const { createObjectURL, revokeObjectURL } = URL;
+    URL.createObjectURL = (object) => {
+      const url = createObjectURL(object);
+      blobs.set(url, object);
+      return url;
+    };
+    URL.revokeObjectURL = (url) => (blobs.delete(url), revokeObjectURL(url));
+    window.blobOf = (url) => blobs.get(url);
+  });
   context.on('page', (page) => watch(page, errors));
   context.on('request', (request) => requests.push(request));
   return {
     url,
     served,
+    server,
     context,
+    /** This browser's resident memory in MB: {total, gpu, renderers, rest} (`browserMemory`). */
+    memory: () => browserMemory(profile),
     errors,
     requests,
     async page(path = '') {
@@ -90,6 +112,36 @@ export async function start({ webgpu = true, dir = join(root, 'dist', 'site'), d
       server.close();
       rmSync(profile, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The resident memory, in MB, of the Chromium started with `profile` and of every process
+ * under it, from `ps`: {total, gpu (the GPU process: WebGPU's buffers and shaders),
+ * renderers (the pages and their workers), rest}.
+ */
+function browserMemory(profile) {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [pid, ppid, rss, ...args] = line.trim().split(/\s+/);
+      return { pid, ppid, mb: Number(rss) / 1024, type: /--type=([a-z-]+)/.exec(args.join(' '))?.[1], args: args.join(' ') };
+    });
+  const ours = new Set(rows.filter((r) => r.args.includes(`--user-data-dir=${profile}`)).map((r) => r.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows.filter((r) => !ours.has(r.pid) && ours.has(r.ppid))) {
+      ours.add(r.pid);
+      grew = true;
+    }
+  }
+  const sum = (filter) => rows.filter((r) => ours.has(r.pid) && filter(r)).reduce((total, r) => total + r.mb, 0);
+  return {
+    total: sum(() => true),
+    gpu: sum((r) => r.type === 'gpu-process'),
+    renderers: sum((r) => r.type === 'renderer'),
+    rest: sum((r) => r.type !== 'gpu-process' && r.type !== 'renderer'),
   };
 }
 
@@ -259,4 +311,65 @@ export async function countWorkers(page) {
       return alive;
     },
   };
+}
+
+/**
+ * Makes `server` (a `start()`'s) answer 500 to each request for which `fails(path)` is true,
+ * as a host in trouble would; the others as before.
+ */
+export function failRequests(server, fails) {
+  const [respond] = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (request, response) => {
+    if (fails(new URL(request.url, 'http://x').pathname)) response.writeHead(500).end('failed on purpose');
+    else respond(request, response);
+  });
+}
+
+/** Adds `blank.html` to `site`: a page of the site with nothing on it, for the API's tests. */
+export const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>blank</title><link rel="icon" href="data:,">');
+
+/**
+ * The site's blank page (`blank`) with the API as `window.api`, a test photo and painting of
+ * `photo` and `painting` pixels ([width, height]), and helpers: `settle(promise)` ({ok,
+ * value} or {ok: false, name, message}) and `request(extra)` (a small stylization).
+ * `workers` counts the page's own workers (`countWorkers`); `seen` lists every worker
+ * Playwright sees, nested ones too (a thread pool's), as {url, closed}.
+ */
+export async function apiPage(browser, { url = browser.url, photo = [40, 30], painting = [32, 32] } = {}) {
+  const page = await browser.context.newPage();
+  const workers = await countWorkers(page);
+  const seen = [];
+  page.on('worker', (worker) => {
+    const entry = { url: worker.url(), closed: false };
+    worker.on('close', () => (entry.closed = true));
+    seen.push(entry);
+  });
+  await page.goto(url + 'blank.html');
+  await page.evaluate(async ([photo, painting]) => {
+    window.api = await import('/stylizer.js');
+    const picture = ([w, h], seed) => {
+      const data = new Uint8ClampedArray(w * h * 4);
+      for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : (i * seed * 37 + (i >> 7) * 11) & 0xff;
+      return new ImageData(data, w, h);
+    };
+    window.photo = picture(photo, 1);
+    window.painting = picture(painting, 7);
+    window.settle = (promise) =>
+      promise.then((value) => ({ ok: true, value }), (e) => ({ ok: false, name: e.name, message: e.message }));
+    window.request = (extra = {}) => ({
+      content: window.photo,
+      styles: [{ image: window.painting }],
+      ...extra,
+      options: { size: 32, iterations: 2, ...extra.options },
+    });
+  }, [photo, painting]);
+  return { page, workers, seen };
+}
+
+/** Waits until every worker in `seen` (apiPage's) has closed; returns the URLs of those that have not. */
+export async function allClosed(seen, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  while (seen.some((w) => !w.closed) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  return seen.filter((w) => !w.closed).map((w) => w.url);
 }

@@ -234,8 +234,7 @@ describe('the page: Live and Video', () => {
       input.dispatchEvent(new Event('change'));
       const link = document.getElementById('video-download');
       await new Promise((resolve) => new MutationObserver(() => !link.hidden && resolve()).observe(link, { attributes: true }));
-      const blob = await (await fetch(link.href)).blob();
-      const output = await clips.inspect(blob);
+      const output = await clips.inspect(blobOf(link.href));
       return { name: link.download, frames: output.frames, size: [output.width, output.height], status: document.getElementById('video-status').textContent };
     });
     assert.equal(done.name, 'clip-stylized.webm');

@@ -91,7 +91,8 @@ describe('the npm package', () => {
   });
 
   test('a site imports it by its name and stylizes a picture, through the API and the widget', async () => {
-    const browser = await start({ webgpu: false, dir: site });
+    // Another site, with headers of its own: here, none.
+    const browser = await start({ webgpu: false, dir: site, plain: true });
     try {
       const page = await browser.page();
       const result = await page.evaluate(() => window.run());

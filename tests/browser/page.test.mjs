@@ -188,7 +188,7 @@ describe('without WebGPU', () => {
     const files = await page.evaluate(async () => {
       const read = async (id) => {
         const link = document.getElementById(id);
-        const blob = await (await fetch(link.href)).blob();
+        const blob = blobOf(link.href);
         const bitmap = await createImageBitmap(blob);
         return [link.download, blob.type, bitmap.width, bitmap.height];
       };
@@ -294,7 +294,7 @@ describe('without WebGPU', () => {
     await page.waitForSelector('#download:not([hidden])');
     const png = await page.evaluate(async () => {
       const link = document.getElementById('download');
-      const bitmap = await createImageBitmap(await (await fetch(link.href)).blob());
+      const bitmap = await createImageBitmap(blobOf(link.href));
       return [bitmap.width, bitmap.height];
     });
     assert.deepEqual(png, [336, 223]);

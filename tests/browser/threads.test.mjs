@@ -7,9 +7,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { copyOfSite, siteUnderTest, start } from './harness.mjs';
+import { allClosed, apiPage as blankApiPage, blank, copyOfSite, siteUnderTest, start } from './harness.mjs';
 
-const blank = (site) => writeFileSync(join(site, 'blank.html'), '<!doctype html><title>threads test</title><link rel="icon" href="data:,">');
+/** The API's blank page with a 96 × 72 photo; `workers` every worker Playwright sees, the pool's too. */
+async function apiPage(browser, url = browser.url) {
+  const { page, seen } = await blankApiPage(browser, { url, photo: [96, 72], painting: [40, 40] });
+  return { page, workers: seen };
+}
 
 /**
  * The blank page, and a worker for this test site only that cannot start workers of its own
@@ -20,37 +24,6 @@ function blankWithoutNestedWorkers(site) {
   blank(site);
   writeFileSync(join(site, 'no-workers.js'), "self.Worker = class { constructor() { throw new DOMException('no workers here (test)', 'SecurityError'); } };\n");
   writeFileSync(join(site, 'no-pool-worker.js'), "import './no-workers.js';\nimport './worker.js';\n");
-}
-
-/** A blank page of the site with the API as `window.api`, a small photo and painting, and the Web Workers Playwright sees (nested ones too). */
-async function apiPage(browser, url = browser.url) {
-  const page = await browser.context.newPage();
-  const workers = [];
-  page.on('worker', (worker) => {
-    const seen = { url: worker.url(), closed: false };
-    worker.on('close', () => (seen.closed = true));
-    workers.push(seen);
-  });
-  await page.goto(url + 'blank.html');
-  await page.evaluate(async () => {
-    window.api = await import('/stylizer.js');
-    const picture = (w, h, seed) => {
-      const data = new Uint8ClampedArray(w * h * 4);
-      for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : (i * seed * 37 + (i >> 7) * 11) & 0xff;
-      return new ImageData(data, w, h);
-    };
-    window.photo = picture(96, 72, 1);
-    window.painting = picture(40, 40, 7);
-    window.settle = (promise) => promise.then((value) => ({ ok: true, value }), (e) => ({ ok: false, name: e.name, message: e.message }));
-  });
-  return { page, workers };
-}
-
-/** Waits until every worker Playwright saw has closed (a pool worker ends a moment after its parent). */
-async function allClosed(workers, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  while (workers.some((w) => !w.closed) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return workers.filter((w) => !w.closed).map((w) => w.url);
 }
 
 describe('the CPU engine on a cross-origin-isolated page', () => {

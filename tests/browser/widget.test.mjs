@@ -9,22 +9,52 @@ import { after, before, describe, test } from 'node:test';
 import { countWorkers, fixture, start } from './harness.mjs';
 
 /**
+ * The strict Content-Security-Policy of a host page on its own origin that embeds the widget
+ * from `widget` (an origin): what README's "The widget" says such a page must allow, and
+ * nothing more; its own inline script and style carry `nonce`.
+ */
+function strictHostPolicy(widget, nonce) {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}' ${widget} 'wasm-unsafe-eval'`,
+    `style-src 'nonce-${nonce}'`,
+    `connect-src ${widget}`,
+    // The engine's worker is a blob: module; the modules it imports are fetched as a worker's.
+    `worker-src blob: ${widget}`,
+    'img-src blob: data:',
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
  * Serves the host pages on their own port (so their own origin), pointing at the widget: `/`
  * with two widgets, `/empty` with only the script, for tests that add elements themselves,
- * `/isolated` the two widgets with the headers that isolate the host page.
+ * `/isolated` the two widgets with the headers that isolate the host page, `/strict` the
+ * same with a strict Content-Security-Policy of its own, `/refused` with one that forgets
+ * the widget in `worker-src`.
  */
 function hostServer(widgetUrl) {
   const html = readFileSync(join(import.meta.dirname, 'host', 'index.html'), 'utf8').replaceAll('WIDGET_URL', widgetUrl);
+  const nonce = 'a1b2c3d4';
   const pages = {
     '/': html,
     '/empty': `<!doctype html><title>host</title><link rel="icon" href="data:,"><script type="module" src="${widgetUrl}"></script>`,
+    // `/isolated`: the two widgets on a host page that is cross-origin isolated itself.
+    '/isolated': html,
+    '/strict': html.replaceAll('<style>', `<style nonce="${nonce}">`).replaceAll('<script>', `<script nonce="${nonce}">`),
   };
-  // `/isolated`: the two widgets on a host page that is cross-origin isolated itself.
-  pages['/isolated'] = html;
+  // `/refused`: the same, with a policy that forgets the widget's origin in worker-src.
+  pages['/refused'] = pages['/strict'];
   const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+  const headers = {
+    '/isolated': isolation,
+    '/strict': { ...isolation, 'content-security-policy': strictHostPolicy(new URL(widgetUrl).origin, nonce) },
+    '/refused': { 'content-security-policy': strictHostPolicy(new URL(widgetUrl).origin, nonce).replace(/worker-src [^;]*/, 'worker-src blob:') },
+  };
   const server = createServer((request, response) => {
     const page = pages[request.url];
-    response.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8', ...(request.url === '/isolated' && isolation) });
+    response.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8', ...headers[request.url] });
     response.end(page ?? 'not found');
   });
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${server.address().port}/` })));
@@ -42,11 +72,15 @@ describe('widget on another origin', () => {
     host.server.close();
   });
 
-  test('on a cross-origin-isolated host page the widgets compute on the thread pool', async () => {
+  for (const [path, what] of [['isolated', 'a cross-origin-isolated host page'], ['strict', 'an isolated host page with a strict Content-Security-Policy']]) {
+    test(`on ${what} the widgets compute on the thread pool`, () => onThePool(path));
+  }
+
+  async function onThePool(path) {
     const page = await browser.context.newPage();
     const workers = [];
     page.on('worker', (worker) => workers.push(worker));
-    await page.goto(host.url + 'isolated');
+    await page.goto(host.url + path);
     assert.equal(await page.evaluate(() => crossOriginIsolated), true);
     await page.waitForFunction(() => window.events.filter((e) => e.type === 'load').length === 2, null, { timeout: 120_000 });
     const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
@@ -59,8 +93,22 @@ describe('widget on another origin', () => {
     await page.setInputFiles('#one input.style', fixture('painting.png'));
     await page.click('#one button.run');
     await page.waitForFunction(() => window.events.some((e) => e.type === 'done'), null, { timeout: 120_000 });
+    // A violation of the host's policy, on the page or in the engine's workers, is an error.
     assert.deepEqual(browser.errors, []);
     await page.close();
+  }
+
+  test("a host page whose policy refuses the engine's worker gets an error event that says so", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(host.url + 'refused');
+    await page.waitForFunction(() => window.events.filter((e) => e.type === 'error').length === 2, null, { timeout: 60_000 });
+    for (const { message } of await page.evaluate(() => window.events)) {
+      assert.match(message, /^The engine worker could not be loaded: .*Content-Security-Policy/);
+    }
+    await page.close();
+    // The browser's notes of the refusal, and nothing else; the tests after this start clean.
+    assert.deepEqual(browser.errors.filter((e) => !/Content Security Policy|CSP violation/.test(e)), []);
+    browser.errors.length = 0;
   });
 
   test('two widgets run, keep their looks, and free their worker when removed', async () => {

@@ -10,9 +10,10 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::Stylizer;
-use crate::random::SplitMix64;
 use crate::style::StyleImage;
-use crate::test_util::{cpu, fast_weights, fixture, int8_weights};
+use crate::test_util::{Random, cpu, fast_weights, fixture, int8_weights};
+
+mod malformed;
 
 #[test]
 fn defaults_are_valid_and_follow_the_anchors() {
@@ -96,19 +97,6 @@ fn a_step_that_does_not_grow_gives_one_scale_instead_of_looping() {
         };
         assert_eq!(o.scales(), vec![o.size], "{scale_step}");
         assert!(o.validate().is_err());
-    }
-}
-
-/// The seeded generator, so that a failure names a case that reproduces.
-struct Random(SplitMix64);
-
-impl Random {
-    fn pick<T: Clone>(&mut self, values: &[T]) -> T {
-        values[(self.0.next_u64() % values.len() as u64) as usize].clone()
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.0.next_u64() % 100 < percent
     }
 }
 
@@ -272,7 +260,7 @@ fn every_option_object_that_validates_runs() {
         blend: 1.0,
         mask: None,
     }];
-    let mut random = Random(SplitMix64::new(0x5eed));
+    let mut random = Random::new(0x5eed);
     let (mut valid, mut refused) = (0, 0);
     // The cases that matter most, then random ones; a size and a step count are always given
     // (the defaults are too slow for a test of many combinations).

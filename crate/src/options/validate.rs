@@ -2,6 +2,7 @@
 //! and the range of every value.
 
 use serde::Deserializer;
+use serde_path_to_error::Segment;
 
 use super::*;
 
@@ -46,11 +47,12 @@ impl StyleOptions {
         deserializer: D,
     ) -> Result<Self, OptionsError> {
         let options: Self = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            let name = if path == "." {
+            // No key read (the path's text would be `.` or `?`, which a key can be too).
+            let unnamed = e.path().iter().all(|s| matches!(s, Segment::Unknown));
+            let name = if unnamed {
                 "options".to_string()
             } else {
-                path
+                e.path().to_string()
             };
             let reason = e.into_inner().to_string();
             match RENAMED
@@ -364,6 +366,10 @@ mod tests {
             (r#"{"size": 8}"#, "size", "between 16 and 4096"),
             (r#"{"scaleStep": 1}"#, "scaleStep", "(1.05, 4]"),
             ("42", "options", "invalid type"),
+            // Keys that read like the paths of nothing in particular are still named.
+            (r#"{".": 1}"#, ".", "unknown field `.`"),
+            (r#"{"?": 1}"#, "?", "unknown field `?`"),
+            ("{", "options", "EOF while parsing"),
         ] {
             let e = from_json(text).unwrap_err();
             assert_eq!(e.name, name, "{text}: {e}");
