@@ -1,5 +1,6 @@
 // The server's Content-Encoding: the build's compressed copies, chosen by Accept-Encoding,
-// decoding to the file itself; a stale copy is never sent. (Node's HTTP client, no browser.)
+// decoding to the file itself; a stale copy is never sent. The site's headers on every
+// response, as the build's `_headers` file lists them. (Node's HTTP client, no browser.)
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, utimesSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
+import { HEADERS } from '../../www/headers.mjs';
 import { serve } from '../../www/serve.mjs';
 import { copyOfSite, root } from './harness.mjs';
 
@@ -84,4 +86,29 @@ test('a compressed copy older than its file is ignored', async () => {
     server.close();
     rmSync(site, { recursive: true, force: true });
   }
+});
+
+test("every response carries the site's headers, the Content-Security-Policy among them, as dist/site/_headers lists them", async () => {
+  const build = JSON.parse(readFileSync(join(root, 'www', 'pkg', 'build.json'), 'utf8'));
+  const { server, url } = await serve({ port: 0 });
+  try {
+    for (const path of ['', 'index.html', 'worker.js', `pkg/${build.engines.cpu.wasm}`, 'no-such-file']) {
+      const { headers } = await fetchRaw(url + path, { 'accept-encoding': 'br' });
+      for (const [name, value] of Object.entries(HEADERS)) assert.equal(headers[name], value, `${name} of /${path}`);
+    }
+  } finally {
+    server.close();
+  }
+  const file = readFileSync(join(root, 'dist', 'site', '_headers'), 'utf8').trim().split('\n');
+  assert.equal(file[0], '/*');
+  const listed = Object.fromEntries(file.slice(1).map((line) => line.trim().split(/: (.*)/s).slice(0, 2)));
+  assert.deepEqual(listed, HEADERS);
+  // What the issue asked of the policy, directive by directive.
+  const policy = Object.fromEntries(HEADERS['content-security-policy'].split('; ').map((d) => d.split(/ (.*)/s).slice(0, 2)));
+  assert.equal(policy['default-src'], "'self'");
+  assert.equal(policy['script-src'], "'self' 'wasm-unsafe-eval'");
+  assert.equal(policy['worker-src'], "'self'");
+  assert.equal(policy['img-src'], "'self' blob: data:");
+  assert.equal(policy['frame-ancestors'], "'none'");
+  assert.doesNotMatch(HEADERS['content-security-policy'], /unsafe-inline|'unsafe-eval'/);
 });

@@ -1,7 +1,8 @@
 // Paintings from strangers: the widget's `style-src` pointing at a picture of another site
 // that does not allow it (no CORS), an SVG, redirects, a 404, a picture too large to decode
 // and a file too large to download. Each is an `error` event and a rejected run() saying
-// what is wrong, nothing escapes uncaught (no tainted canvas), and the widget runs after.
+// what is wrong, nothing escapes uncaught (no tainted canvas), and the widget runs after. And
+// the site's own page, which another site may not frame.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -32,6 +33,8 @@ function hostAndStranger(widgetUrl) {
     const stranger = `http://127.0.0.1:${server.address().port}`;
     const routes = {
       '/': () => send(200, 'text/html', `<!doctype html><title>host</title><link rel="icon" href="data:,"><script type="module" src="${widgetUrl}"></script>`),
+      // The site's own page in a frame of this other site.
+      '/framing': () => send(200, 'text/html', `<!doctype html><title>framing</title><link rel="icon" href="data:,"><iframe src="${new URL('./', widgetUrl)}"></iframe>`),
       '/painting.png': () => send(200, 'image/png', painting),
       '/drawing.svg': () => send(200, 'image/svg+xml', SVG),
       '/drawing-named-png.png': () => send(200, 'image/png', SVG),
@@ -111,6 +114,18 @@ describe("paintings from other sites in the widget's style-src", () => {
     // The browser's own notes of the refused requests are console errors; nothing else is.
     const unexpected = browser.errors.filter((e) => !/blocked by CORS policy|Failed to load resource|net::ERR_FAILED/.test(e));
     assert.deepEqual(unexpected, []);
+    await page.close();
+    browser.errors.length = 0;
+  });
+
+  test("another site may embed the widget, but not frame the site's page", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(sites.host + 'framing');
+    // The browser refuses the frame (frame-ancestors 'none') and says so in the console.
+    const refused = () => browser.errors.some((e) => /Framing .* violates .*frame-ancestors 'none'/.test(e));
+    for (let end = Date.now() + 10_000; !refused() && Date.now() < end; ) await page.waitForTimeout(100);
+    assert.ok(refused(), browser.errors.join('\n') || 'no refusal');
+    assert.equal(await page.frames()[1]?.evaluate(() => document.body?.dataset.ready ?? 'none').catch(() => 'none'), 'none');
     await page.close();
   });
 });
