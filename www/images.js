@@ -54,7 +54,7 @@ function sizeOf(source) {
   return { width: source.width, height: source.height };
 }
 
-/** Largest picture file accepted, in bytes: a 100-megapixel photo's JPEG is far smaller. */
+/** Largest picture file fetched from a URL, in bytes: a 100-megapixel photo's JPEG is far smaller. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 /**
@@ -68,18 +68,34 @@ export async function fetchImage(url, what, label) {
     response = await fetch(url);
   } catch {
     // The browser says no more, on purpose: a site that does not allow others to read its
-    // files (no CORS headers, or a redirect to one) and a server that is down look the same.
+    // files (no CORS headers, or a redirect to one), a page whose Content-Security-Policy
+    // refuses that site, and a server that is down look the same.
     throw new ImageInputError(
-      `Could not load the ${what} ${label}: the server did not answer, or does not let other sites use its pictures (CORS).`,
+      `Could not load the ${what} ${label}: the server did not answer, or does not let other sites use its pictures (CORS), or this page's Content-Security-Policy refuses it.`,
     );
   }
   if (!response.ok) throw new ImageInputError(`Could not load the ${what} ${label} (${response.status}).`);
+  const tooLarge = (bytes) =>
+    new ImageInputError(`The ${what} ${label} is too large (${Math.round(bytes / 1e6)} MB or more); the limit is ${MAX_FILE_BYTES / 2 ** 20} MB.`);
   const declared = Number(response.headers.get('content-length'));
   if (declared > MAX_FILE_BYTES) {
     response.body?.cancel().catch(() => {});
-    throw new ImageInputError(`The ${what} ${label} is too large (${Math.round(declared / 1e6)} MB); the limit is ${MAX_FILE_BYTES / 2 ** 20} MB.`);
+    throw tooLarge(declared);
   }
-  return decode(await response.blob(), what);
+  // Counted as it comes: a server may declare no length, or a compressed one.
+  const reader = response.body.getReader();
+  const chunks = [];
+  let bytes = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    bytes += chunk.value.byteLength;
+    if (bytes > MAX_FILE_BYTES) {
+      reader.cancel().catch(() => {});
+      throw tooLarge(bytes);
+    }
+    chunks.push(chunk.value);
+  }
+  const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  return decode(new Blob(chunks, { type }), what);
 }
 
 /**
@@ -88,9 +104,6 @@ export async function fetchImage(url, what, label) {
  */
 export async function decode(blob, what = 'chosen') {
   if (blob.size === 0) throw new ImageInputError(`The ${what} file is empty.`);
-  if (blob.size > MAX_FILE_BYTES) {
-    throw new ImageInputError(`The ${what} file is too large (${Math.round(blob.size / 1e6)} MB); the limit is ${MAX_FILE_BYTES / 2 ** 20} MB.`);
-  }
   if (blob.type === 'image/svg+xml') {
     throw new ImageInputError(`The ${what} file is an SVG drawing; save it as PNG or JPEG first.`);
   }

@@ -38,7 +38,7 @@ export async function setUpOffline() {
     const installing = registration.installing ?? registration.waiting;
     installing?.addEventListener('statechange', () => {
       if (installing.state !== 'redundant') return;
-      notOffline('the browser would not save the app (storage full or refused, or a new version arrived meanwhile); it runs from the network.');
+      notOffline('the app could not be saved for offline use (a download failed, storage is full or refused, or a new version arrived meanwhile); it runs from the network.');
       resolve(false);
     });
     // Nothing installing yet no controller (a hard reload): start from the network.

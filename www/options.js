@@ -1,7 +1,7 @@
 // Options on their way to the engine. The engine checks every value (its one options path,
 // crate/src/options/validate.rs); here only what the page needs before handing them over:
-// that they are an object, nested no deeper than the engine's reader can name, and the sides
-// the pictures are scaled to first.
+// that they are an object, nested no deeper than the engine's reader can name, and that the
+// side the pictures are scaled to first is a number.
 
 import { OptionsError } from './bridge.js';
 
@@ -33,9 +33,12 @@ export function checkedOptions(options) {
 }
 
 /**
- * A picture's side in pixels to scale to before the engine: `value` where it is a number of
- * at least 1, else `fallback` (the engine then refuses the value, naming it).
+ * The side in pixels, from option `key`'s `value`, that a picture is scaled to before the
+ * engine: `fallback` when it is left out (undefined or null); an OptionsError naming the key
+ * when it is not a number of at least 1 (its range is the engine's to judge).
  */
-export function sideOr(value, fallback) {
-  return Number.isFinite(value) && value >= 1 ? value : fallback;
+export function side(value, fallback, key = 'size') {
+  if (value === undefined || value === null) return fallback;
+  if (Number.isFinite(value) && value >= 1) return value;
+  throw new OptionsError(`invalid option \`${key}\`: must be a number of pixels, at least 1 (got ${JSON.stringify(value) ?? String(value)})`);
 }

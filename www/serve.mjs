@@ -132,7 +132,7 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = site, sources = w
       // A request that fails here (a file removed while it was read) is answered, never left
       // hanging.
       console.error(`${request.url}: ${error.message}`);
-      if (!response.headersSent) response.writeHead(500).end(String(error.message));
+      if (!response.headersSent) response.writeHead(500, HEADERS).end(String(error.message));
       else response.destroy(error);
     }
   });
@@ -140,15 +140,15 @@ export function serve({ port = 8080, host = '127.0.0.1', dir = site, sources = w
     const path = decodeURIComponent(new URL(request.url, 'http://x').pathname);
     log?.push(path);
     if (dev) syncEdits(sources, dir);
-    let file = normalize(join(dir, path));
-    if (!file.startsWith(dir + sep) && file !== dir) {
-      response.writeHead(403).end();
-      return;
-    }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     // The site's headers (www/headers.mjs: the CSP, cross-origin isolation, the widget's
     // CORS), and no HTTP caching, so a rebuild shows at once.
     const headers = { ...HEADERS, 'cache-control': 'no-cache' };
+    let file = normalize(join(dir, path));
+    if (!file.startsWith(dir + sep) && file !== dir) {
+      response.writeHead(403, headers).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     // Node scripts (build, serve, shell), the build's tools and the types are not part of the
     // site (dist/site leaves them out; a directory given here may not).
     if (!existsSync(file) || !isServed(dir, file)) {

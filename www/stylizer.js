@@ -16,7 +16,7 @@ import { isMask, maskPixels } from './masks.js';
 import { onTheWire } from './weights.js';
 import { prepare } from './prepare.js';
 import { AbortError, Bridge, EngineError, OptionsError, reasonOf, untilAborted } from './bridge.js';
-import { checkedOptions, sideOr } from './options.js';
+import { checkedOptions, side } from './options.js';
 import { stylizeVideo, VideoInputError } from './video.js';
 
 export { AbortError, decode, EngineError, ImageInputError, OptionsError, toPixels, VideoInputError };
@@ -225,11 +225,11 @@ class Stylizer {
     const aborted = this.#combine(signal);
     await untilAborted(previous, aborted);
     // The images are scaled here, before they cross to the worker, to what the engine will use.
-    const size = sideOr(options.size, this.defaults.size);
+    const size = side(options.size, this.defaults.size);
     const styleSide = this.#styleSide(size, options);
     const pixels = await this.#pixels(content, size, styles, styleSide, aborted, keepMask);
     await this.start(aborted);
-    return this.#whileRunning(this.#run(pixels, { ...options, size: options.size ?? size }, onProgress), aborted);
+    return this.#whileRunning(this.#run(pixels, { ...options, size }, onProgress), aborted);
   }
 
   async #run({ content, styles, keep, transfer }, options, onProgress) {
@@ -279,7 +279,7 @@ class Stylizer {
     await untilAborted(previous, aborted);
     await this.start(aborted);
     // The palette is a mean and a covariance: a small copy of each painting holds it.
-    const pixels = await this.#pixels(content, size ?? this.defaults.size, styles, PALETTE_SIDE, aborted);
+    const pixels = await this.#pixels(content, side(size, this.defaults.size), styles, PALETTE_SIDE, aborted);
     const request = this.#bridge.request('palette', { content: pixels.content, styles: pixels.styles }, { transfer: pixels.transfer });
     const r = await this.#whileRunning(request, aborted);
     return { image: new ImageData(r.data, r.width, r.height) };
@@ -324,7 +324,7 @@ class Stylizer {
     }
     await untilAborted(previous, aborted);
     await this.start(aborted);
-    const size = sideOr(options.size, this.defaults.size);
+    const size = side(options.size, this.defaults.size);
     const pixels = await toPixels(frame, 'frame', size);
     const request = { frame: pixels };
     const transfer = [pixels.data.buffer];
@@ -339,7 +339,7 @@ class Stylizer {
         transfer.push(painting.data.buffer);
         paintings.push({ image: painting, blend });
       }
-      Object.assign(request, { styles: paintings, options: { ...options, size: options.size ?? size } });
+      Object.assign(request, { styles: paintings, options: { ...options, size } });
       this.#frames = null;
     }
     const r = await this.#bridge.request('frame', request, { transfer });
@@ -387,7 +387,7 @@ class Stylizer {
         restart = false;
         return painted;
       };
-      const size = sideOr(options.size, this.defaults.size);
+      const size = side(options.size, this.defaults.size);
       return await stylizeVideo(file, paint, { size, signal: aborted, onProgress });
     } catch (error) {
       // The video module's own AbortError (a DOMException) as this API's.

@@ -145,7 +145,7 @@ describe('a host that fails during the install', () => {
     const page = await under.browser.page();
     assert.equal(await ready(page), 'cpu');
     assert.equal(await offlineState(page), 'unavailable');
-    assert.match(await page.textContent('#offline-status'), /^Offline use is not available: the browser would not save the app/);
+    assert.match(await page.textContent('#offline-status'), /^Offline use is not available: the app could not be saved for offline use \(a download failed/);
     await onlyWholeResponses(page);
     assert.deepEqual((await cachedResponses(page)).filter((line) => line.startsWith('shell-')), []);
     await stylizes(page);

@@ -46,6 +46,17 @@ function hostAndStranger(widgetUrl) {
         response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(2 ** 31) });
         response.write(painting);
       },
+      // Declares no length and sends without end (well past the limit if read).
+      '/endless-undeclared.png': () => {
+        response.writeHead(200, { 'content-type': 'image/png' });
+        const block = Buffer.alloc(1 << 20, 7);
+        const more = () => {
+          while (!response.destroyed && response.write(block));
+          if (!response.destroyed) response.once('drain', more);
+        };
+        response.on('close', () => response.removeAllListeners('drain'));
+        more();
+      },
     };
     (routes[pathname] ?? (() => send(404, 'text/plain', 'not found')))();
   });
@@ -71,51 +82,56 @@ describe("paintings from other sites in the widget's style-src", () => {
   });
 
   test('each bad source is an error event saying why, and the widget runs after them', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(sites.host);
-    await page.waitForFunction(() => customElements.get('style-transfer'));
-    const cases = {
-      [`${sites.stranger}painting.png`]: /^Could not load the painting .*: the server did not answer, or does not let other sites use its pictures \(CORS\)\.$/,
-      'drawing.svg': /^The painting file is an SVG drawing; save it as PNG or JPEG first\.$/,
-      'drawing-named-png.png': /^The painting file is not an image this browser can read/,
-      'moved-away': /does not let other sites use its pictures \(CORS\)/,
-      'missing.png': /^Could not load the painting missing\.png \(404\)\.$/,
-      'huge.png': /^The painting image is too large \(100000×100000\); the limit is 100 megapixels\.$/,
-      'endless.png': /^The painting endless\.png is too large \(2147 MB\); the limit is 256 MB\.$/,
-    };
-    const outcomes = await page.evaluate(async (sources) => {
-      const element = document.createElement('style-transfer');
-      for (const [name, value] of Object.entries({ size: '32', iterations: '1', backend: 'cpu' })) element.setAttribute(name, value);
-      const events = [];
-      element.addEventListener('error', (e) => events.push(e.detail.message));
-      const loaded = new Promise((resolve) => element.addEventListener('load', resolve, { once: true }));
-      document.body.append(element);
-      await loaded;
-      element.content = new ImageData(new Uint8ClampedArray(40 * 30 * 4).fill(200), 40, 30);
-      const outcomes = [];
-      for (const source of [...sources, 'moved-here', 'painting.png']) {
-        element.setAttribute('style-src', source);
-        const before = events.length;
-        const run = await element.run().then((image) => ['done', image.width], (e) => [e.name, e.message]);
-        outcomes.push({ source, run, event: events.slice(before) });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(sites.host);
+      await page.waitForFunction(() => customElements.get('style-transfer'));
+      const cases = {
+        [`${sites.stranger}painting.png`]: /^Could not load the painting .*: the server did not answer, or does not let other sites use its pictures \(CORS\), or this page's Content-Security-Policy refuses it\.$/,
+        'drawing.svg': /^The painting file is an SVG drawing; save it as PNG or JPEG first\.$/,
+        'drawing-named-png.png': /^The painting file is not an image this browser can read/,
+        'moved-away': /does not let other sites use its pictures \(CORS\)/,
+        'missing.png': /^Could not load the painting missing\.png \(404\)\.$/,
+        'huge.png': /^The painting image is too large \(100000×100000\); the limit is 100 megapixels\.$/,
+        'endless.png': /^The painting endless\.png is too large \(2147 MB or more\); the limit is 256 MB\.$/,
+        'endless-undeclared.png': /^The painting endless-undeclared\.png is too large \(\d+ MB or more\); the limit is 256 MB\.$/,
+      };
+      const outcomes = await page.evaluate(async (sources) => {
+        const element = document.createElement('style-transfer');
+        for (const [name, value] of Object.entries({ size: '32', iterations: '1', backend: 'cpu' })) element.setAttribute(name, value);
+        const events = [];
+        element.addEventListener('error', (e) => events.push(e.detail.message));
+        const loaded = new Promise((resolve) => element.addEventListener('load', resolve, { once: true }));
+        document.body.append(element);
+        await loaded;
+        element.content = new ImageData(new Uint8ClampedArray(40 * 30 * 4).fill(200), 40, 30);
+        const outcomes = [];
+        for (const source of [...sources, 'moved-here', 'painting.png']) {
+          element.setAttribute('style-src', source);
+          const before = events.length;
+          const run = await element.run().then((image) => ['done', image.width], (e) => [e.name, e.message]);
+          outcomes.push({ source, run, event: events.slice(before) });
+        }
+        return outcomes;
+      }, Object.keys(cases));
+      for (const { source, run, event } of outcomes) {
+        if (source in cases) {
+          assert.equal(run[0], 'ImageInputError', `${source}: ${run}`);
+          assert.match(run[1], cases[source], source);
+          assert.deepEqual(event, [run[1]], `${source}: one error event, with the run's message`);
+        } else {
+          // A redirect within the host's own site is followed; the widget still runs.
+          assert.deepEqual([source, run, event], [source, ['done', 32], []]);
+        }
       }
-      return outcomes;
-    }, Object.keys(cases));
-    for (const { source, run, event } of outcomes) {
-      if (source in cases) {
-        assert.equal(run[0], 'ImageInputError', `${source}: ${run}`);
-        assert.match(run[1], cases[source], source);
-        assert.deepEqual(event, [run[1]], `${source}: one error event, with the run's message`);
-      } else {
-        // A redirect within the host's own site is followed; the widget still runs.
-        assert.deepEqual([source, run, event], [source, ['done', 32], []]);
-      }
+      // The browser's own notes of the refused requests are console errors; nothing else is.
+      const unexpected = browser.errors.filter((e) => !/blocked by CORS policy|Failed to load resource|net::ERR_FAILED/.test(e));
+      assert.deepEqual(unexpected, []);
+      await page.close();
+    } finally {
+      // The browser's notes of the refusals stay with this test.
+      browser.errors.length = 0;
     }
-    // The browser's own notes of the refused requests are console errors; nothing else is.
-    const unexpected = browser.errors.filter((e) => !/blocked by CORS policy|Failed to load resource|net::ERR_FAILED/.test(e));
-    assert.deepEqual(unexpected, []);
-    await page.close();
-    browser.errors.length = 0;
   });
 
   test("another site may embed the widget, but not frame the site's page", async () => {
